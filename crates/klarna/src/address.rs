@@ -1,0 +1,472 @@
+//! Address rules Klarna applies at `authorize()` and order creation (contract §1.3, seed 004),
+//! run twice with the same code: in the browser for instant feedback, on the server as authority.
+
+use crate::country::Country;
+use serde::{Deserialize, Serialize};
+
+/// Klarna's `address` object. An empty string means "not given" and is left off the wire, so
+/// the form state, the `authorize()` data and the order request are one and the same value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub given_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub family_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub street_address: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub street_address2: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub postal_code: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub city: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub country: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub organization_name: String,
+}
+
+/// The fields of an address in form order, with the wire name of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AddressField {
+    GivenName,
+    FamilyName,
+    Email,
+    Phone,
+    StreetAddress,
+    StreetAddress2,
+    PostalCode,
+    City,
+    Region,
+    Country,
+    OrganizationName,
+}
+
+impl AddressField {
+    pub const ALL: [AddressField; 11] = [
+        AddressField::GivenName,
+        AddressField::FamilyName,
+        AddressField::Email,
+        AddressField::Phone,
+        AddressField::StreetAddress,
+        AddressField::StreetAddress2,
+        AddressField::PostalCode,
+        AddressField::City,
+        AddressField::Region,
+        AddressField::Country,
+        AddressField::OrganizationName,
+    ];
+
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            AddressField::GivenName => "given_name",
+            AddressField::FamilyName => "family_name",
+            AddressField::Email => "email",
+            AddressField::Phone => "phone",
+            AddressField::StreetAddress => "street_address",
+            AddressField::StreetAddress2 => "street_address2",
+            AddressField::PostalCode => "postal_code",
+            AddressField::City => "city",
+            AddressField::Region => "region",
+            AddressField::Country => "country",
+            AddressField::OrganizationName => "organization_name",
+        }
+    }
+
+    pub fn from_wire_name(name: &str) -> Option<AddressField> {
+        AddressField::ALL
+            .into_iter()
+            .find(|f| f.wire_name() == name)
+    }
+
+    /// Klarna's length limits.
+    pub fn max_len(self) -> usize {
+        match self {
+            AddressField::PostalCode => 10,
+            AddressField::Country => 2,
+            _ => 99,
+        }
+    }
+}
+
+impl Address {
+    pub fn get(&self, field: AddressField) -> &str {
+        match field {
+            AddressField::GivenName => &self.given_name,
+            AddressField::FamilyName => &self.family_name,
+            AddressField::Email => &self.email,
+            AddressField::Phone => &self.phone,
+            AddressField::StreetAddress => &self.street_address,
+            AddressField::StreetAddress2 => &self.street_address2,
+            AddressField::PostalCode => &self.postal_code,
+            AddressField::City => &self.city,
+            AddressField::Region => &self.region,
+            AddressField::Country => &self.country,
+            AddressField::OrganizationName => &self.organization_name,
+        }
+    }
+
+    pub fn get_mut(&mut self, field: AddressField) -> &mut String {
+        match field {
+            AddressField::GivenName => &mut self.given_name,
+            AddressField::FamilyName => &mut self.family_name,
+            AddressField::Email => &mut self.email,
+            AddressField::Phone => &mut self.phone,
+            AddressField::StreetAddress => &mut self.street_address,
+            AddressField::StreetAddress2 => &mut self.street_address2,
+            AddressField::PostalCode => &mut self.postal_code,
+            AddressField::City => &mut self.city,
+            AddressField::Region => &mut self.region,
+            AddressField::Country => &mut self.country,
+            AddressField::OrganizationName => &mut self.organization_name,
+        }
+    }
+
+    /// Trims every field once, before `authorize()`: the order must later carry byte-identical
+    /// data (a postal code normalised between the two calls makes Klarna answer 409).
+    pub fn trimmed(&self) -> Address {
+        let mut out = self.clone();
+        for field in AddressField::ALL {
+            let value = out.get_mut(field);
+            *value = value.trim().to_string();
+        }
+        out
+    }
+
+    pub fn is_blank(&self) -> bool {
+        AddressField::ALL
+            .iter()
+            .all(|f| self.get(*f).trim().is_empty())
+    }
+}
+
+/// Why a field was refused. The browser turns it into a translated sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    Required,
+    TooLong {
+        max: usize,
+    },
+    TooShort,
+    OnlyDigits,
+    InvalidCharacters,
+    InvalidEmail,
+    InvalidPhone,
+    InvalidPostalCode,
+    UnsupportedCountry,
+    /// Klarna itself refused the value (`error.invalid_fields` or a `Bad value` body).
+    RejectedByKlarna,
+}
+
+impl FieldProblem {
+    const NAMES: [(&'static str, FieldProblem); 9] = [
+        ("required", FieldProblem::Required),
+        ("too_short", FieldProblem::TooShort),
+        ("only_digits", FieldProblem::OnlyDigits),
+        ("invalid_characters", FieldProblem::InvalidCharacters),
+        ("invalid_email", FieldProblem::InvalidEmail),
+        ("invalid_phone", FieldProblem::InvalidPhone),
+        ("invalid_postal_code", FieldProblem::InvalidPostalCode),
+        ("unsupported_country", FieldProblem::UnsupportedCountry),
+        ("rejected_by_klarna", FieldProblem::RejectedByKlarna),
+    ];
+
+    /// Stable snake_case code on the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldProblem::TooLong { .. } => "too_long",
+            other => FieldProblem::NAMES
+                .iter()
+                .find(|(_, p)| p == other)
+                .map(|(n, _)| *n)
+                .unwrap_or("rejected_by_klarna"),
+        }
+    }
+
+    fn from_wire(code: &str, max: Option<usize>) -> FieldProblem {
+        match (code, max) {
+            ("too_long", Some(max)) => FieldProblem::TooLong { max },
+            _ => FieldProblem::NAMES
+                .iter()
+                .find(|(n, _)| *n == code)
+                .map(|(_, p)| p.clone())
+                // A code a newer server invented: still a refused field, still shown.
+                .unwrap_or(FieldProblem::RejectedByKlarna),
+        }
+    }
+}
+
+/// One refused field, named by its stable wire path (`billing_address.postal_code`).
+/// On the wire: `{"field": "...", "problem": "too_long", "max": 99}`. Written by hand rather
+/// than with `#[serde(flatten)]`, whose buffering costs the browser bundle several kilobytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "WireFieldError", into = "WireFieldError")]
+pub struct FieldError {
+    pub field: String,
+    pub problem: FieldProblem,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct WireFieldError {
+    field: String,
+    problem: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max: Option<usize>,
+}
+
+impl From<WireFieldError> for FieldError {
+    fn from(w: WireFieldError) -> FieldError {
+        FieldError {
+            problem: FieldProblem::from_wire(&w.problem, w.max),
+            field: w.field,
+        }
+    }
+}
+
+impl From<FieldError> for WireFieldError {
+    fn from(e: FieldError) -> WireFieldError {
+        WireFieldError {
+            problem: e.problem.code().to_string(),
+            max: match e.problem {
+                FieldProblem::TooLong { max } => Some(max),
+                _ => None,
+            },
+            field: e.field,
+        }
+    }
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: FieldProblem) -> FieldError {
+        FieldError {
+            field: field.into(),
+            problem,
+        }
+    }
+
+    /// English sentence, the fallback when no translation exists.
+    pub fn message(&self) -> String {
+        match &self.problem {
+            FieldProblem::Required => "This field is required.".into(),
+            FieldProblem::TooLong { max } => format!("Use at most {max} characters."),
+            FieldProblem::TooShort => "Use at least two characters.".into(),
+            FieldProblem::OnlyDigits => "A name cannot be only digits.".into(),
+            FieldProblem::InvalidCharacters => "Use letters, spaces and - ' . only.".into(),
+            FieldProblem::InvalidEmail => "Enter an e-mail address like name@example.com.".into(),
+            FieldProblem::InvalidPhone => {
+                "Enter a phone number with digits, spaces and + only.".into()
+            }
+            FieldProblem::InvalidPostalCode => {
+                "This postal code does not exist in the chosen country.".into()
+            }
+            FieldProblem::UnsupportedCountry => "Klarna is not available for this country.".into(),
+            FieldProblem::RejectedByKlarna => {
+                "Klarna could not accept this value. Please check it.".into()
+            }
+        }
+    }
+}
+
+/// Which fields must be present: a billing address needs all of the personal and postal ones;
+/// a separate shipping address follows the "all or none" rule of seed 004.
+const REQUIRED: [AddressField; 7] = [
+    AddressField::GivenName,
+    AddressField::FamilyName,
+    AddressField::Email,
+    AddressField::StreetAddress,
+    AddressField::PostalCode,
+    AddressField::City,
+    AddressField::Country,
+];
+
+/// Validates one address; `prefix` is `billing_address` or `shipping_address`. Errors come in
+/// form order so the first one is the field to focus.
+pub fn validate_address(prefix: &str, address: &Address) -> Vec<FieldError> {
+    let country = Country::from_code(&address.country);
+    let mut errors = Vec::new();
+    for field in AddressField::ALL {
+        let value = address.get(field).trim();
+        let required = REQUIRED.contains(&field)
+            || (field == AddressField::Region && country.is_some_and(Country::requires_region));
+        let problem = if value.is_empty() {
+            required.then_some(FieldProblem::Required)
+        } else if value.chars().count() > field.max_len() {
+            Some(FieldProblem::TooLong {
+                max: field.max_len(),
+            })
+        } else {
+            check_value(field, value, country)
+        };
+        if let Some(problem) = problem {
+            errors.push(FieldError::new(
+                format!("{prefix}.{}", field.wire_name()),
+                problem,
+            ));
+        }
+    }
+    errors
+}
+
+fn check_value(field: AddressField, value: &str, country: Option<Country>) -> Option<FieldProblem> {
+    match field {
+        AddressField::GivenName | AddressField::FamilyName => check_name(value),
+        AddressField::Email => (!is_email(value)).then_some(FieldProblem::InvalidEmail),
+        AddressField::Phone => (!is_phone(value)).then_some(FieldProblem::InvalidPhone),
+        AddressField::PostalCode => match country {
+            Some(c) if !c.postal_code_fits(value) => Some(FieldProblem::InvalidPostalCode),
+            _ => None,
+        },
+        AddressField::Country => country
+            .is_none()
+            .then_some(FieldProblem::UnsupportedCountry),
+        _ => None,
+    }
+}
+
+fn check_name(value: &str) -> Option<FieldProblem> {
+    if value.chars().count() < 2 {
+        Some(FieldProblem::TooShort)
+    } else if value.chars().all(|c| c.is_ascii_digit()) {
+        Some(FieldProblem::OnlyDigits)
+    } else if !value
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.'))
+    {
+        Some(FieldProblem::InvalidCharacters)
+    } else {
+        None
+    }
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(char::is_whitespace)
+}
+
+fn is_phone(value: &str) -> bool {
+    value.chars().filter(char::is_ascii_digit).count() >= 5
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '/'))
+}
+
+/// Validates the pair the shopper submits: billing always, shipping only when it differs
+/// (the shopper unticked "same as billing") and then completely.
+pub fn validate_addresses(billing: &Address, shipping: Option<&Address>) -> Vec<FieldError> {
+    let mut errors = validate_address("billing_address", billing);
+    if let Some(shipping) = shipping {
+        errors.extend(validate_address("shipping_address", shipping));
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn valid() -> Address {
+        Address {
+            given_name: "Testperson-de".into(),
+            family_name: "Approved".into(),
+            email: "customer+de@klarna.com".into(),
+            phone: "+49 176 1234567".into(),
+            street_address: "Hellersbergstraße 14".into(),
+            postal_code: "41460".into(),
+            city: "Neuss".into(),
+            country: "DE".into(),
+            ..Address::default()
+        }
+    }
+
+    #[test]
+    fn valid_address_passes() {
+        assert_eq!(validate_address("billing_address", &valid()), vec![]);
+    }
+
+    #[test]
+    fn errors_name_the_field_in_form_order() {
+        let mut a = valid();
+        a.given_name = "1".into();
+        a.postal_code = "4146".into();
+        a.email = "nope".into();
+        let errs = validate_address("billing_address", &a);
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "billing_address.given_name",
+                "billing_address.email",
+                "billing_address.postal_code"
+            ]
+        );
+        assert_eq!(errs[0].problem, FieldProblem::TooShort);
+    }
+
+    #[test]
+    fn us_needs_region() {
+        let mut a = valid();
+        a.country = "US".into();
+        a.postal_code = "94105".into();
+        let errs = validate_address("shipping_address", &a);
+        assert_eq!(
+            errs,
+            vec![FieldError::new(
+                "shipping_address.region",
+                FieldProblem::Required
+            )]
+        );
+    }
+
+    #[test]
+    fn wire_form_drops_empty_fields_and_refuses_unknown_ones() {
+        let json = serde_json::to_value(valid()).unwrap();
+        assert!(json.get("region").is_none());
+        let bad = serde_json::from_str::<Address>(r#"{"given_name":"A","shoe_size":"44"}"#);
+        assert!(bad.unwrap_err().to_string().contains("shoe_size"));
+    }
+
+    #[test]
+    fn field_errors_round_trip() {
+        let all = [
+            FieldProblem::Required,
+            FieldProblem::TooLong { max: 10 },
+            FieldProblem::TooShort,
+            FieldProblem::OnlyDigits,
+            FieldProblem::InvalidCharacters,
+            FieldProblem::InvalidEmail,
+            FieldProblem::InvalidPhone,
+            FieldProblem::InvalidPostalCode,
+            FieldProblem::UnsupportedCountry,
+            FieldProblem::RejectedByKlarna,
+        ];
+        for problem in all {
+            let e = FieldError::new("billing_address.city", problem);
+            let back: FieldError =
+                serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+            assert_eq!(back, e);
+        }
+    }
+
+    #[test]
+    fn field_error_serializes_flat() {
+        let e = FieldError::new("billing_address.city", FieldProblem::TooLong { max: 99 });
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"field":"billing_address.city","problem":"too_long","max":99}"#
+        );
+    }
+}

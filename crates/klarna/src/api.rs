@@ -1,0 +1,235 @@
+//! Our own browser ↔ server API (design §4). The browser sends references and customer data;
+//! every price comes from the server.
+
+use crate::address::{Address, FieldError};
+use crate::order_lines::PricedCart;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/checkout/sessions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartCheckout {
+    /// A cart reference the server knows; never a list of prices.
+    pub cart: String,
+    pub locale: String,
+}
+
+/// `PATCH /api/checkout/sessions/{session}`: the shopper chose another billing country.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeCountry {
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+/// A payment category as the browser shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentCategory {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub badge_url: Option<String>,
+}
+
+/// Answer to starting (or renewing) a checkout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSession {
+    /// Our session id; Klarna's id stays on the server.
+    pub session: String,
+    pub client_token: String,
+    pub categories: Vec<PaymentCategory>,
+    pub cart: PricedCart,
+    pub locale: String,
+    /// Where the Klarna Payments SDK (`api.js`) is loaded from: Klarna's CDN, or the sandbox's.
+    pub sdk_url: String,
+    /// Seconds until Klarna's session ends (48 hours after it started). The component starts a
+    /// new one when the shopper buys after that, instead of letting Klarna fail.
+    pub expires_in_secs: i64,
+}
+
+/// `POST /api/checkout/orders`: idempotent per `authorization_token`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrder {
+    pub session: String,
+    pub authorization_token: String,
+    pub billing_address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+}
+
+/// What the shopper is told after the order exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    Accepted,
+    /// Placed, but Klarna reviews it; goods must not ship yet.
+    Pending,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub order_id: String,
+    pub state: OrderState,
+    pub order_amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+}
+
+/// Stable machine-readable error codes; the browser maps each to a state and a sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed body, wrong type, unknown field: a bug in the caller.
+    BadRequest,
+    /// One or more fields refused; see `fields`.
+    InvalidFields,
+    UnknownCart,
+    UnknownSession,
+    /// The checkout session is older than Klarna's 48 hours: start a new one.
+    SessionExpired,
+    /// The authorization is older than 60 minutes or was used: authorize again.
+    AuthorizationExpired,
+    /// The cart or address changed after authorization: authorize again.
+    AuthorizationMismatch,
+    Rejected,
+    /// Klarna did not answer or answered 5xx: try again.
+    KlarnaUnavailable,
+    /// Banking endpoints: nobody is signed in.
+    SignInRequired,
+    /// Banking endpoints: missing or wrong CSRF token, or a cross-site request.
+    CsrfRejected,
+    /// The bank link's flow has not finished yet (the launcher is still open).
+    LinkNotFinished,
+    /// The bank refused or failed (wrong login, maintenance); `message` says which.
+    LinkFailed,
+    /// The bookkeeper closed the bank's dialog.
+    LinkAborted,
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+    /// Quoted to support; matches a server log line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            support_id: None,
+        }
+    }
+}
+
+/// `POST /api/auth/sign-in`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub user: String,
+    pub password: String,
+}
+
+/// Sent back on sign-in: every state-changing banking call repeats it in `X-CSRF-Token`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user: String,
+    pub csrf_token: String,
+}
+
+/// `POST /api/bank-links`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartBankLink {
+    pub company: String,
+    /// `YYYY-MM-DD`, not in the future: transactions are fetched from here on, and never
+    /// before it (Klarna refuses dates before the consent's start). Default: 1 January.
+    #[serde(default)]
+    pub start_date: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankLinkStarted {
+    pub link: String,
+    /// For `XS2A.startFlow`; the only Klarna token the browser ever sees.
+    pub client_token: String,
+    /// Where the XS2A app launcher script is loaded from.
+    pub launcher_url: String,
+    pub start_date: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    Valid,
+    /// 14 days or fewer left: renew soon.
+    Expiring,
+    /// Relink the bank.
+    Expired,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentStatus {
+    pub state: ConsentState,
+    pub expires_on: String,
+    pub days_left: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAccount {
+    pub id: String,
+    pub name: String,
+    pub masked_iban: String,
+    pub holder_name: String,
+    pub balance: i64,
+    pub currency: String,
+}
+
+/// A linked bank as the bookkeeper sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedBank {
+    pub connection: String,
+    pub company: String,
+    pub bank_name: String,
+    pub start_date: String,
+    pub consent: ConsentStatus,
+    pub accounts: Vec<LinkedAccount>,
+}
+
+/// `POST /api/accounts/{id}/sync`: fetch new transactions. Without `from_date` the sync goes on
+/// from the last synced day (first time: the consent's start).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    #[serde(default)]
+    pub from_date: Option<String>,
+}
+
+/// Progress and result of a sync; `GET /api/accounts/{id}/sync` shows it while it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub running: bool,
+    pub pages: u32,
+    pub fetched: u32,
+    pub added: u32,
+    pub from_date: String,
+    pub to_date: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedTransaction {
+    pub booking_date: String,
+    pub amount: i64,
+    pub currency: String,
+    pub counterparty: String,
+    pub reference: String,
+}

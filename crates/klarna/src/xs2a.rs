@@ -1,0 +1,282 @@
+//! Klarna Open Banking (XS2A) wire types, mirroring contract §3. Every response is wrapped in
+//! `{"data": …}`; consent calls return a rotated `consent_token` that replaces the stored one.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"data": …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub data: T,
+}
+
+/// Who is at the keyboard; Klarna must get the current one (contract §3.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Psu {
+    pub user_agent: String,
+    pub ip_address: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionsScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_date: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Empty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balances: Option<Empty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<TransactionsScope>,
+    /// Days the consent lasts; banks allow at most 90.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<i64>,
+}
+
+/// `PUT /xs2a/v1/sessions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRequest {
+    pub psu: Psu,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    pub consent_scope: ConsentScope,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowUrls {
+    #[serde(default)]
+    pub accounts: Option<String>,
+    #[serde(default)]
+    pub balances: Option<String>,
+    #[serde(default)]
+    pub transactions: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: String,
+    #[serde(default)]
+    pub session_id_short: Option<String>,
+    #[serde(default)]
+    pub flows: FlowUrls,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bank {
+    #[serde(default)]
+    pub bank_name: String,
+    #[serde(default)]
+    pub bank_code: String,
+    #[serde(default)]
+    pub country_code: String,
+}
+
+/// `GET /xs2a/v1/sessions/{id}`: what we read of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRead {
+    #[serde(default)]
+    pub bank: Option<Bank>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FlowState {
+    Processing,
+    ConsumerInputNeeded,
+    Finished,
+    Aborted,
+    Exception,
+    #[serde(other)]
+    Unknown,
+}
+
+impl FlowState {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            FlowState::Finished | FlowState::Aborted | FlowState::Exception
+        )
+    }
+}
+
+/// Answer to starting a flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    pub flow_id: String,
+    pub state: FlowState,
+    pub client_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    /// Minor units.
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    #[serde(default)]
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub iban: Option<String>,
+    #[serde(default)]
+    pub holder_name: Option<String>,
+    #[serde(default)]
+    pub account_type: Option<String>,
+    #[serde(default)]
+    pub balance: Option<Amount>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowResult {
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+/// `GET` of a flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowRead {
+    pub state: FlowState,
+    #[serde(default)]
+    pub result: Option<FlowResult>,
+    /// Why the flow ended in `EXCEPTION`, where the API says it.
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
+}
+
+/// `POST /xs2a/v1/sessions/{id}/consent/get`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub consent_id: String,
+    pub consent_token: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterParty {
+    #[serde(default)]
+    pub holder_name: Option<String>,
+    #[serde(default)]
+    pub iban: Option<String>,
+}
+
+/// A booked transaction. Klarna sends the amount unsigned with `type` DEBIT or CREDIT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub transaction_id: String,
+    pub amount: Amount,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub booking_date: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub counter_party: Option<CounterParty>,
+}
+
+impl Transaction {
+    /// Minor units, negative for money leaving the account, whichever way the API signed it.
+    pub fn signed_amount(&self) -> i64 {
+        match self.kind.as_deref() {
+            Some("DEBIT") => -self.amount.amount.abs(),
+            Some("CREDIT") => self.amount.amount.abs(),
+            _ => self.amount.amount,
+        }
+    }
+
+    pub fn day(&self) -> String {
+        self.booking_date
+            .clone()
+            .or_else(|| self.date.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextPage {
+    pub offset: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pagination {
+    #[serde(default)]
+    pub next: Option<NextPage>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionsResult {
+    #[serde(default)]
+    pub transactions: Vec<Transaction>,
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// A consent call's answer: `{"data": {"result": …, "consent_token": "<rotated>"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentAnswer<T> {
+    #[serde(default)]
+    pub result: T,
+    pub consent_token: String,
+}
+
+/// One page of a consent's transactions, with the rotated consent token.
+pub type TransactionsPage = ConsentAnswer<TransactionsResult>;
+
+/// Klarna's error body; consent calls add the rotated token even on errors.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    #[serde(default)]
+    pub consent_token: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// IBAN for display: country, check digits and the last four, `DE89 •••• •••• 3000`.
+pub fn mask_iban(iban: &str) -> String {
+    let compact: String = iban.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() < 8 {
+        return "••••".into();
+    }
+    let (head, tail) = (&compact[..4], &compact[compact.len() - 4..]);
+    format!("{head} •••• •••• {tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_ibans() {
+        assert_eq!(
+            mask_iban("DE89 3704 0044 0532 0130 00"),
+            "DE89 •••• •••• 3000"
+        );
+        assert_eq!(mask_iban("x"), "••••");
+    }
+
+    #[test]
+    fn unknown_flow_states_are_not_terminal() {
+        let f: FlowRead = serde_json::from_str(r#"{"state":"INTERRUPTED"}"#).unwrap();
+        assert_eq!(f.state, FlowState::Unknown);
+        assert!(!f.state.is_terminal());
+        assert!(FlowState::Exception.is_terminal());
+    }
+}

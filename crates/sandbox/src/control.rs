@@ -1,0 +1,72 @@
+//! Test-only knobs: move the clock, inject faults, reset, and count Klarna's orders.
+
+use crate::faults::Faults;
+use crate::state::Sandbox;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub(crate) fn routes() -> Router<Sandbox> {
+    Router::new()
+        .route("/_control/clock", post(advance_clock))
+        .route("/_control/faults", put(set_faults))
+        .route("/_control/reset", post(reset))
+        .route("/_control/orders", get(orders))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    advance_secs: i64,
+}
+
+#[derive(Serialize)]
+struct Now {
+    now: i64,
+}
+
+async fn advance_clock(State(sandbox): State<Sandbox>, Json(body): Json<Advance>) -> Json<Now> {
+    sandbox.clock.advance(body.advance_secs);
+    Json(Now {
+        now: sandbox.clock.now(),
+    })
+}
+
+async fn set_faults(State(sandbox): State<Sandbox>, Json(faults): Json<Faults>) -> StatusCode {
+    sandbox.set_faults(faults);
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(sandbox): State<Sandbox>) -> StatusCode {
+    sandbox.reset();
+    StatusCode::NO_CONTENT
+}
+
+/// The orders Klarna created, as a merchant portal would list them.
+#[derive(Serialize)]
+struct OrderSummary {
+    order_id: String,
+    authorization_token: String,
+    order_amount: i64,
+    fraud_status: klarna::payments::FraudStatus,
+    created_at: i64,
+}
+
+async fn orders(State(sandbox): State<Sandbox>) -> Json<Vec<OrderSummary>> {
+    let inner = sandbox.lock();
+    Json(
+        inner
+            .orders
+            .iter()
+            .map(|o| OrderSummary {
+                order_id: o.order.order_id.clone(),
+                authorization_token: o.authorization_token.clone(),
+                order_amount: o.request.order_amount,
+                fraud_status: o.order.fraud_status,
+                created_at: o.created_at,
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,38 @@
+//! A faithful local stand-in for Klarna: the Payments REST API (same paths, shapes, status codes,
+//! validation and error bodies), the `api.js` browser script, Klarna's playground test customers,
+//! token lifetimes on an injectable clock, and fault knobs for tests. Nothing here is reachable
+//! in playground or live mode.
+
+mod browser;
+mod clock;
+mod control;
+mod faults;
+mod payments;
+mod state;
+pub mod xs2a;
+
+pub use clock::Clock;
+pub use faults::Faults;
+pub use state::{Sandbox, SandboxCredentials};
+
+use axum::Router;
+
+/// Where the server nests the sandbox; the sandbox's own absolute URLs start with it.
+pub const MOUNT_PATH: &str = "/sandbox";
+
+/// Where the `api.js` stand-in is served, relative to the server's origin.
+pub const PAYMENTS_SDK_PATH: &str = "/sandbox/kp/lib/v1/api.js";
+
+/// Everything the sandbox serves, to be nested under a prefix (the server uses `/sandbox`).
+pub fn router(sandbox: Sandbox) -> Router {
+    Router::new()
+        .merge(payments::routes())
+        .merge(browser::routes())
+        .merge(control::routes())
+        .merge(xs2a::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox.clone(),
+            faults::apply,
+        ))
+        .with_state(sandbox)
+}

@@ -1,0 +1,112 @@
+//! The sandbox's memory: sessions, authorizations and orders, as Klarna keeps them.
+
+use crate::clock::Clock;
+use crate::faults::{FaultAction, Faults};
+use klarna::payments::{CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, SessionRequest};
+use klarna::Address;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Klarna's lifetimes.
+pub const SESSION_LIFETIME_SECS: i64 = 48 * 3600;
+pub const AUTHORIZATION_LIFETIME_SECS: i64 = 60 * 60;
+
+/// The API username and password the sandbox accepts (HTTP Basic), like a Klarna merchant account.
+#[derive(Clone, Debug)]
+pub struct SandboxCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        SandboxCredentials {
+            username: "PK_SANDBOX_test".into(),
+            password: "sandbox-shared-secret".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub request: SessionRequest,
+    pub client_token: String,
+    pub created_at: i64,
+    pub completed: bool,
+}
+
+/// What the shopper approved: the session's data at that moment plus the addresses given to
+/// `authorize()`. Order creation must repeat it exactly.
+#[derive(Clone, Debug)]
+pub(crate) struct Authorization {
+    pub session_id: String,
+    pub category: String,
+    pub approved: SessionRequest,
+    pub billing_address: Address,
+    pub shipping_address: Address,
+    pub created_at: i64,
+    pub pending_review: bool,
+    /// Klarna's create order is idempotent per token: the first answer is repeated.
+    pub outcome: Option<Result<KlarnaOrder, (u16, KlarnaErrorBody)>>,
+    pub released: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct StoredOrder {
+    pub order: KlarnaOrder,
+    pub request: CreateOrderRequest,
+    pub authorization_token: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub sessions: HashMap<String, Session>,
+    pub authorizations: HashMap<String, Authorization>,
+    /// Authorizations waiting for `finalize()` (`auto_finalize: false`), by session and category.
+    pub finalize_pending: HashMap<(String, String), Authorization>,
+    pub orders: Vec<StoredOrder>,
+    pub faults: Faults,
+}
+
+/// Cheap to clone: all clones share one state.
+#[derive(Clone, Debug, Default)]
+pub struct Sandbox {
+    pub(crate) inner: Arc<Mutex<Inner>>,
+    pub clock: Clock,
+    pub credentials: SandboxCredentials,
+}
+
+impl Sandbox {
+    pub fn new(credentials: SandboxCredentials) -> Sandbox {
+        Sandbox {
+            credentials,
+            ..Sandbox::default()
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-written in a way that
+        // matters for an emulator; keep serving rather than poisoning every later request.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+
+    pub(crate) fn take_fault(&self, path: &str) -> (u64, FaultAction) {
+        self.lock().faults.take(path)
+    }
+
+    /// Number of orders Klarna created: tests use it to prove "exactly one order".
+    pub fn order_count(&self) -> usize {
+        self.lock().orders.len()
+    }
+
+    /// Clears everything but the credentials; the clock returns to real time.
+    pub fn reset(&self) {
+        *self.lock() = Inner::default();
+        self.clock.reset();
+    }
+}

@@ -1,0 +1,301 @@
+//! What the XS2A App talks to: the `xs2a-app-launcher.js` stand-in and the Demo Bank's dialog
+//! behind it, addressed by the flow's client token (like Klarna's Auth API, no API token).
+//!
+//! `GET /xs2a/app/{client_token}` answers the dialog's state; `POST …/country {country_code}`,
+//! `…/bank {bank_code}`, `…/login {username, password}`, `…/otp {otp}` and `…/abort` move it.
+//! Each answers that state again (200), also when the bank refused the input: the refusal is in
+//! `error` and the consumer may try again.
+//!
+//! The test usernames, as on Klarna's PSD2 test bank: `embedded` — and any other name — asks for
+//! password `12345` and then the TAN `12345`; `wrong` always fails the login; `bank-maintenance`
+//! ends the flow in `EXCEPTION`; `decoupled` (any password) waits for an approval "in the banking
+//! app" that arrives [`DECOUPLED_APPROVAL_SECS`] later on the sandbox clock (the flow is
+//! `PROCESSING` meanwhile; the overlay polls, a test may move the clock instead). Three failed
+//! logins or TANs end the flow in `EXCEPTION`. Other keywords of Klarna's test bank are not
+//! emulated and behave like `embedded`.
+
+use super::bank;
+use super::model::{
+    finish_flow, Flow, FlowState, Session, Step, DECOUPLED_APPROVAL_SECS, MAX_AUTH_FAILURES,
+};
+use super::{parse, Xs2a, Xs2aError, Xs2aResult, TEST_OTP, TEST_PASSWORD};
+use crate::state::Sandbox;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const LAUNCHER_JS: &str = include_str!("xs2a-app-launcher.js");
+
+pub(crate) fn routes() -> Router<Sandbox> {
+    Router::new()
+        .route(
+            "/xs2a/app-launcher/v0/xs2a-app-launcher.js",
+            get(launcher_js),
+        )
+        .route("/xs2a/app/{token}", get(view))
+        .route("/xs2a/app/{token}/country", post(country))
+        .route("/xs2a/app/{token}/bank", post(choose_bank))
+        .route("/xs2a/app/{token}/login", post(login))
+        .route("/xs2a/app/{token}/otp", post(otp))
+        .route("/xs2a/app/{token}/abort", post(abort))
+}
+
+async fn launcher_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        LAUNCHER_JS,
+    )
+        .into_response()
+}
+
+fn step_name(flow: &Flow) -> &'static str {
+    match (flow.step, flow.state) {
+        (Step::Country, _) => "country",
+        (Step::Bank, _) => "bank",
+        (Step::Login, _) => "login",
+        (Step::Otp, _) => "otp",
+        (Step::Decoupled { .. }, _) => "decoupled",
+        (Step::Ended, FlowState::Finished) => "finished",
+        (Step::Ended, FlowState::Exception) => "exception",
+        (Step::Ended, _) => "aborted",
+    }
+}
+
+/// Everything the overlay needs to draw the current step.
+fn view_json(session: &Session, flow: &Flow) -> Value {
+    json!({
+        "flow_id": flow.id,
+        "flow_type": flow.kind.name(),
+        "state": flow.state,
+        "step": step_name(flow),
+        "error": flow.error,
+        "attempts_left": MAX_AUTH_FAILURES.saturating_sub(flow.failures),
+        "countries": [{"country_code": bank::COUNTRY_CODE, "name": "Germany"}],
+        "banks": [{"bank_code": bank::BANK_CODE, "bank_name": bank::BANK_NAME, "country_code": bank::COUNTRY_CODE}],
+        "bank": if session.bank_chosen { bank::bank_json() } else { Value::Null },
+    })
+}
+
+/// Runs `step` on the flow of `token` (if it is still running) and answers the new view.
+fn with_flow(
+    sandbox: &Sandbox,
+    xs2a: &Xs2a,
+    token: &str,
+    step: impl FnOnce(&mut Session, &str, i64) -> Xs2aResult<()>,
+) -> Xs2aResult<Json<Value>> {
+    let now = sandbox.clock.now();
+    let mut state = xs2a.state(now);
+    let (session, flow_id) = state
+        .by_token(token)
+        .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
+    let running = session.flow(&flow_id).is_some_and(|f| f.state.is_running());
+    if !running {
+        return Err(Xs2aError::conflict("The flow has ended"));
+    }
+    step(session, &flow_id, now)?;
+    let flow = session
+        .flow(&flow_id)
+        .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
+    Ok(Json(view_json(session, flow)))
+}
+
+fn expect(flow: &Flow, step: Step) -> Xs2aResult<()> {
+    if flow.step == step {
+        Ok(())
+    } else {
+        Err(Xs2aError::conflict(format!(
+            "This step is not expected now: the dialog is at '{}'",
+            step_name(flow)
+        )))
+    }
+}
+
+fn flow_of<'a>(session: &'a mut Session, flow_id: &str) -> Xs2aResult<&'a mut Flow> {
+    session
+        .flow_mut(flow_id)
+        .ok_or_else(|| Xs2aError::not_found("Unknown client token"))
+}
+
+/// Counts a failed login or TAN; the third ends the flow.
+fn fail(flow: &mut Flow, message: &str) {
+    flow.failures += 1;
+    if flow.failures >= MAX_AUTH_FAILURES {
+        flow.state = FlowState::Exception;
+        flow.step = Step::Ended;
+        flow.error = Some("Too many failed attempts: the bank blocked this login.".into());
+    } else {
+        let left = MAX_AUTH_FAILURES - flow.failures;
+        flow.error = Some(format!("{message} {left} attempt(s) left."));
+    }
+}
+
+async fn view(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+) -> Xs2aResult<Json<Value>> {
+    let mut state = xs2a.state(sandbox.clock.now());
+    let (session, flow_id) = state
+        .by_token(&token)
+        .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
+    let flow = session
+        .flow(&flow_id)
+        .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
+    Ok(Json(view_json(session, flow)))
+}
+
+#[derive(Deserialize)]
+struct CountryInput {
+    country_code: Option<String>,
+}
+
+async fn country(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Xs2aResult<Json<Value>> {
+    let input: CountryInput = parse(&body)?;
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+        let flow = flow_of(session, flow_id)?;
+        expect(flow, Step::Country)?;
+        if input
+            .country_code
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(bank::COUNTRY_CODE))
+        {
+            flow.step = Step::Bank;
+            flow.error = None;
+        } else {
+            flow.error = Some("Choose Germany: the sandbox's test bank is in Germany.".into());
+        }
+        Ok(())
+    })
+}
+
+#[derive(Deserialize)]
+struct BankInput {
+    bank_code: Option<String>,
+}
+
+async fn choose_bank(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Xs2aResult<Json<Value>> {
+    let input: BankInput = parse(&body)?;
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+        expect(flow_of(session, flow_id)?, Step::Bank)?;
+        let known = input.bank_code.as_deref() == Some(bank::BANK_CODE);
+        if known {
+            session.bank_chosen = true;
+        }
+        let flow = flow_of(session, flow_id)?;
+        if known {
+            flow.step = Step::Login;
+            flow.error = None;
+        } else {
+            flow.error = Some("Unknown bank: choose Demo Bank (88888888).".into());
+        }
+        Ok(())
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginInput {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+async fn login(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Xs2aResult<Json<Value>> {
+    let input: LoginInput = parse(&body)?;
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+        let flow = flow_of(session, flow_id)?;
+        expect(flow, Step::Login)?;
+        let username = input.username.as_deref().unwrap_or_default().trim();
+        let password = input.password.as_deref().unwrap_or_default();
+        if username.is_empty() || password.is_empty() {
+            flow.error = Some("Enter your username and password.".into());
+            return Ok(());
+        }
+        match username {
+            "bank-maintenance" => {
+                flow.state = FlowState::Exception;
+                flow.step = Step::Ended;
+                flow.error = Some(
+                    "Demo Bank is currently unavailable due to maintenance. Please try again later."
+                        .into(),
+                );
+            }
+            "wrong" => fail(flow, "Login failed: username or password is wrong."),
+            "decoupled" => {
+                flow.state = FlowState::Processing;
+                flow.step = Step::Decoupled {
+                    approve_at: now + DECOUPLED_APPROVAL_SECS,
+                };
+                flow.error = None;
+            }
+            _ if password != TEST_PASSWORD => {
+                fail(flow, "Login failed: username or password is wrong.")
+            }
+            _ => {
+                flow.step = Step::Otp;
+                flow.error = None;
+            }
+        }
+        Ok(())
+    })
+}
+
+#[derive(Deserialize)]
+struct OtpInput {
+    otp: Option<String>,
+}
+
+async fn otp(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Xs2aResult<Json<Value>> {
+    let input: OtpInput = parse(&body)?;
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+        let flow = flow_of(session, flow_id)?;
+        expect(flow, Step::Otp)?;
+        match input.otp.as_deref().map(str::trim) {
+            None | Some("") => flow.error = Some("Enter the TAN.".into()),
+            Some(TEST_OTP) => finish_flow(session, flow_id, now),
+            Some(_) => fail(flow, "Wrong TAN."),
+        }
+        Ok(())
+    })
+}
+
+/// The consumer closed the overlay: the flow is `ABORTED`.
+async fn abort(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    Path(token): Path<String>,
+) -> Xs2aResult<Json<Value>> {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+        let flow = flow_of(session, flow_id)?;
+        flow.state = FlowState::Aborted;
+        flow.step = Step::Ended;
+        flow.error = None;
+        Ok(())
+    })
+}

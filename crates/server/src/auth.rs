@@ -1,0 +1,232 @@
+//! Bookkeeper sign-in for the banking endpoints: an Argon2-verified password, a random session
+//! id in an HttpOnly SameSite=Strict cookie, and a CSRF token that every state-changing call
+//! must repeat in `X-CSRF-Token`. Shopper endpoints stay public.
+
+use crate::error::{ApiJson, AppError};
+use crate::state::{now, AppState};
+use aes_gcm::aead::rand_core::RngCore;
+use aes_gcm::aead::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use klarna::api::{ErrorCode, SignIn, SignedIn};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const COOKIE: &str = "kc_bookkeeper";
+const SESSION_SECS: i64 = 8 * 3600;
+
+#[derive(Clone)]
+struct BookkeeperSession {
+    user: String,
+    csrf: String,
+    expires_at: i64,
+}
+
+/// Signed-in bookkeepers, by session id. In memory: a restart signs everyone out, which is
+/// the safe direction.
+#[derive(Clone, Default)]
+pub struct Sessions(Arc<Mutex<HashMap<String, BookkeeperSession>>>);
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Argon2id PHC string for `password` (used for the sandbox's default password, and by
+/// operators through `klarna-checkout-server hash-password`).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+fn password_ok(phc: &str, password: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/sign-in", post(sign_in))
+        .route("/api/auth/sign-out", post(sign_out))
+}
+
+async fn sign_in(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<SignIn>,
+) -> Result<Response, AppError> {
+    let user_ok = same(&req.user, &app.config.bookkeeper_user);
+    // Verify even for a wrong user name, so the answer takes as long either way.
+    let password_ok = password_ok(app.config.bookkeeper_password_hash.expose(), &req.password);
+    if !(user_ok && password_ok) {
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::SignInRequired,
+            "Wrong user name or password.",
+        ));
+    }
+    let id = random_token();
+    let csrf = random_token();
+    app.bookkeepers
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            id.clone(),
+            BookkeeperSession {
+                user: req.user.clone(),
+                csrf: csrf.clone(),
+                expires_at: now() + SESSION_SECS,
+            },
+        );
+    let secure = if app
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}{secure}");
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(SignedIn {
+            user: req.user,
+            csrf_token: csrf,
+        }),
+    )
+        .into_response())
+}
+
+async fn sign_out(State(app): State<AppState>, who: Bookkeeper) -> Response {
+    app.bookkeepers
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&who.session);
+    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    ([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response()
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A request from another site: its `Origin` (browsers send it on every POST) is not ours.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin.split("://").nth(1).unwrap_or_default();
+    origin_host != host
+}
+
+/// A signed-in bookkeeper; as an extractor it refuses everyone else, and refuses
+/// state-changing requests without the session's CSRF token or from another site.
+pub struct Bookkeeper {
+    pub user: String,
+    session: String,
+}
+
+impl FromRequestParts<AppState> for Bookkeeper {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let sign_in = || {
+            AppError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::SignInRequired,
+                "Please sign in.",
+            )
+        };
+        let id = cookie_value(&parts.headers, COOKIE).ok_or_else(sign_in)?;
+        let session = {
+            let mut all = app.bookkeepers.0.lock().unwrap_or_else(|e| e.into_inner());
+            all.retain(|_, s| s.expires_at > now());
+            all.get(&id).cloned().ok_or_else(sign_in)?
+        };
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !same(token, &session.csrf) || cross_site(&parts.headers) {
+                return Err(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::CsrfRejected,
+                    "This request did not come from your signed-in page. Reload it and try again.",
+                ));
+            }
+        }
+        Ok(Bookkeeper {
+            user: session.user,
+            session: id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse");
+        assert!(h.starts_with("$argon2"));
+        assert!(password_ok(&h, "correct horse"));
+        assert!(!password_ok(&h, "Correct horse"));
+        assert!(!password_ok("not a hash", "x"));
+    }
+
+    #[test]
+    fn reads_cookies_and_spots_other_sites() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; kc_bookkeeper=xyz".parse().unwrap());
+        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("xyz"));
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(!cross_site(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(cross_site(&h));
+    }
+}

@@ -1,0 +1,381 @@
+//! Bookkeeper endpoints for linking bank accounts through Klarna Open Banking (design §3):
+//! the server opens the XS2A session and flow, hands the browser only the flow's client token,
+//! reads the outcome itself when the launcher reports it finished (never trusting the
+//! browser), stores bank, accounts and the sealed consent, and closes the XS2A session on every
+//! path: finished, aborted, failed, and abandoned (the sweeper).
+
+use crate::auth::Bookkeeper;
+use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
+use crate::error::{ApiJson, AppError};
+use crate::state::{now, AppState};
+use crate::xs2a_client::Xs2aError;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use klarna::api::{
+    BankLinkStarted, ConsentState, ConsentStatus, ErrorCode, LinkedAccount, LinkedBank,
+    StartBankLink,
+};
+use klarna::date::Date;
+use klarna::xs2a::{
+    mask_iban, ConsentScope, Empty, FlowState, Psu, SessionRequest, TransactionsScope,
+};
+use klarna::FieldProblem;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Banks grant at most 90 days of access per consent.
+pub const CONSENT_DAYS: i64 = 90;
+/// From this many days left, the bookkeeper is asked to renew.
+const WARN_DAYS: i64 = 14;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/bank-links", post(start))
+        .route("/api/bank-links/{link}/complete", post(complete))
+        .route("/api/bank-links/{link}/abort", post(abort))
+        .route("/api/banks", get(banks))
+}
+
+fn today() -> Date {
+    Date::from_unix(now())
+}
+
+/// The start date: given (not in the future) or 1 January of this year.
+fn start_date(given: Option<&str>) -> Result<Date, AppError> {
+    let today = today();
+    let Some(text) = given.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(today.start_of_year());
+    };
+    let date = Date::parse(text).ok_or_else(|| {
+        AppError::field(
+            "start_date",
+            FieldProblem::RejectedByKlarna,
+            "start_date: use a date like 2026-01-01.",
+        )
+    })?;
+    if date > today {
+        return Err(AppError::field(
+            "start_date",
+            FieldProblem::RejectedByKlarna,
+            "start_date: the start date cannot be in the future; transactions are fetched from it onwards.",
+        ));
+    }
+    Ok(date)
+}
+
+fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
+    match e {
+        Xs2aError::Unreachable(detail) => {
+            tracing::warn!("{what}: {detail}");
+            AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::KlarnaUnavailable,
+                "Klarna Open Banking is not reachable right now. Please try again in a moment.",
+            )
+        }
+        other => AppError::internal(what, other),
+    }
+}
+
+fn psu(headers: &HeaderMap, peer: SocketAddr) -> Psu {
+    Psu {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown")
+            .to_string(),
+        ip_address: peer.ip().to_string(),
+    }
+}
+
+async fn start(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<StartBankLink>,
+) -> Result<Json<BankLinkStarted>, AppError> {
+    let company = req.company.trim().to_string();
+    if company.is_empty() || company.chars().count() > 140 {
+        return Err(AppError::field(
+            "company",
+            FieldProblem::Required,
+            "company: name the company (1 to 140 characters).",
+        ));
+    }
+    let from = start_date(req.start_date.as_deref())?;
+    let request = SessionRequest {
+        psu: psu(&headers, peer),
+        language: None,
+        consent_scope: ConsentScope {
+            accounts: Some(Empty {}),
+            balances: Some(Empty {}),
+            transactions: Some(TransactionsScope {
+                from_date: Some(from.to_string()),
+                to_date: None,
+            }),
+            lifetime: Some(CONSENT_DAYS),
+        },
+    };
+    let session = app
+        .xs2a
+        .create_session(&request)
+        .await
+        .map_err(|e| xs2a_failure("opening an XS2A session", e))?;
+    let flow = match app.xs2a.start_accounts_flow(&session).await {
+        Ok(flow) => flow,
+        Err(e) => {
+            close_session(&app, &session.session_id).await;
+            return Err(xs2a_failure("starting the accounts flow", e));
+        }
+    };
+    let link = StoredLink {
+        id: uuid::Uuid::new_v4().to_string(),
+        company,
+        start_date: from.to_string(),
+        xs2a_session_id: session.session_id.clone(),
+        flow_id: flow.flow_id,
+        state: "started".into(),
+        created_at: now(),
+    };
+    if let Err(e) = app.store.insert_link(&link).await {
+        close_session(&app, &session.session_id).await;
+        return Err(e.into());
+    }
+    Ok(Json(BankLinkStarted {
+        link: link.id,
+        client_token: flow.client_token,
+        launcher_url: app.config.xs2a_launcher_url().into(),
+        start_date: link.start_date,
+    }))
+}
+
+/// Closes an XS2A session; failures are logged, the sweeper does not retry finished links.
+async fn close_session(app: &AppState, session_id: &str) {
+    if let Err(e) = app.xs2a.delete_session(session_id).await {
+        tracing::warn!("closing XS2A session failed: {e}");
+    }
+}
+
+async fn find_link(app: &AppState, id: &str) -> Result<StoredLink, AppError> {
+    app.store.link(id).await?.ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownSession,
+            format!("link: no bank link {id:?}."),
+        )
+    })
+}
+
+fn link_error(code: ErrorCode, message: &str) -> AppError {
+    AppError::new(crate::checkout::status_of(code), code, message)
+}
+
+async fn complete(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+) -> Result<Json<LinkedBank>, AppError> {
+    let link = find_link(&app, &id).await?;
+    if link.state != "started" {
+        return Err(link_error(
+            ErrorCode::LinkFailed,
+            "This bank link is already closed. Start a new one.",
+        ));
+    }
+    let flow = app
+        .xs2a
+        .read_flow(&link.xs2a_session_id, &link.flow_id)
+        .await
+        .map_err(|e| xs2a_failure("reading the flow", e))?;
+    let outcome = match flow.state {
+        FlowState::Finished => {
+            finish(
+                &app,
+                &link,
+                flow.result.map(|r| r.accounts).unwrap_or_default(),
+            )
+            .await
+        }
+        FlowState::Aborted => Err(link_error(
+            ErrorCode::LinkAborted,
+            "You closed the bank's window. Nothing was linked.",
+        )),
+        FlowState::ConsumerInputNeeded | FlowState::Processing => {
+            // The launcher is still open: keep the session for the bookkeeper.
+            return Err(link_error(
+                ErrorCode::LinkNotFinished,
+                "The bank has not finished yet.",
+            ));
+        }
+        FlowState::Exception | FlowState::Unknown => {
+            let said = flow
+                .error
+                .map(|e| e.message)
+                .filter(|m| !m.trim().is_empty());
+            let message = match said {
+                Some(m) if m.to_lowercase().contains("try again") => {
+                    format!("The bank stopped the linking: {}", m.trim())
+                }
+                Some(m) => format!(
+                    "The bank stopped the linking: {}. Check your login details and start again.",
+                    m.trim().trim_end_matches('.')
+                ),
+                None => {
+                    "The bank reported a problem (for example maintenance). Please try again later."
+                        .into()
+                }
+            };
+            Err(link_error(ErrorCode::LinkFailed, &message))
+        }
+    };
+    close_session(&app, &link.xs2a_session_id).await;
+    let state = match &outcome {
+        Ok(_) => "linked",
+        Err(e) if e.body.code == ErrorCode::LinkAborted => "aborted",
+        Err(_) => "failed",
+    };
+    let connection = outcome.as_ref().ok().map(|b| b.connection.clone());
+    app.store
+        .set_link_state(&link.id, state, connection.as_deref())
+        .await?;
+    outcome.map(Json)
+}
+
+/// Reads bank and consent from Klarna (not from the browser) and stores them.
+async fn finish(
+    app: &AppState,
+    link: &StoredLink,
+    accounts: Vec<klarna::xs2a::Account>,
+) -> Result<LinkedBank, AppError> {
+    let session = app
+        .xs2a
+        .read_session(&link.xs2a_session_id)
+        .await
+        .map_err(|e| xs2a_failure("reading the XS2A session", e))?;
+    let consent = app
+        .xs2a
+        .get_consent(&link.xs2a_session_id)
+        .await
+        .map_err(|e| xs2a_failure("fetching the consent", e))?;
+    let bank = session.bank.unwrap_or_default();
+    let connection = StoredConnection {
+        id: uuid::Uuid::new_v4().to_string(),
+        company: link.company.clone(),
+        bank_name: if bank.bank_name.is_empty() {
+            "Bank".into()
+        } else {
+            bank.bank_name
+        },
+        bank_code: bank.bank_code,
+        consent_id: consent.consent_id,
+        consent_token_sealed: app.consent.seal(&consent.consent_token),
+        consent_start: link.start_date.clone(),
+        consent_expires_on: today().add_days(CONSENT_DAYS).to_string(),
+    };
+    let stored: Vec<StoredAccount> = accounts
+        .into_iter()
+        .map(|a| StoredAccount {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: a.alias.clone().unwrap_or_else(|| "Account".into()),
+            iban: a.iban.unwrap_or_default(),
+            holder_name: a.holder_name.unwrap_or_default(),
+            balance: a.balance.as_ref().map(|b| b.amount).unwrap_or_default(),
+            currency: a
+                .balance
+                .map(|b| b.currency)
+                .unwrap_or_else(|| "EUR".into()),
+            xs2a_account_id: a.id,
+        })
+        .collect();
+    let id = app.store.save_connection(&connection, &stored).await?;
+    tracing::info!(company = %link.company, bank = %connection.bank_name, accounts = stored.len(), "bank linked");
+    let accounts = app.store.accounts_of(&id).await?;
+    Ok(view(StoredConnection { id, ..connection }, accounts))
+}
+
+fn consent_status(expires_on: &str) -> ConsentStatus {
+    let days_left = Date::parse(expires_on)
+        .map(|d| d.days() - today().days())
+        .unwrap_or(0);
+    let state = if days_left <= 0 {
+        ConsentState::Expired
+    } else if days_left <= WARN_DAYS {
+        ConsentState::Expiring
+    } else {
+        ConsentState::Valid
+    };
+    ConsentStatus {
+        state,
+        expires_on: expires_on.to_string(),
+        days_left: days_left.max(0),
+    }
+}
+
+fn view(c: StoredConnection, accounts: Vec<StoredAccount>) -> LinkedBank {
+    LinkedBank {
+        consent: consent_status(&c.consent_expires_on),
+        connection: c.id,
+        company: c.company,
+        bank_name: c.bank_name,
+        start_date: c.consent_start,
+        accounts: accounts
+            .into_iter()
+            .map(|a| LinkedAccount {
+                masked_iban: mask_iban(&a.iban),
+                id: a.id,
+                name: a.name,
+                holder_name: a.holder_name,
+                balance: a.balance,
+                currency: a.currency,
+            })
+            .collect(),
+    }
+}
+
+async fn abort(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let link = find_link(&app, &id).await?;
+    if link.state == "started" {
+        close_session(&app, &link.xs2a_session_id).await;
+        app.store.set_link_state(&link.id, "aborted", None).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn banks(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+) -> Result<Json<Vec<LinkedBank>>, AppError> {
+    let mut out = Vec::new();
+    for c in app.store.connections().await? {
+        let accounts = app.store.accounts_of(&c.id).await?;
+        out.push(view(c, accounts));
+    }
+    Ok(Json(out))
+}
+
+/// Closes the XS2A sessions of links the browser abandoned (tab closed mid-flow): nothing
+/// stays open at Klarna longer than `timeout`.
+pub fn spawn_sweeper(app: AppState, timeout: Duration) {
+    let every = (timeout / 2).clamp(Duration::from_millis(500), Duration::from_secs(60));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let before = now() - timeout.as_secs() as i64;
+            let Ok(stale) = app.store.stale_links(before).await else {
+                continue;
+            };
+            for link in stale {
+                close_session(&app, &link.xs2a_session_id).await;
+                let _ = app.store.set_link_state(&link.id, "timed_out", None).await;
+                tracing::info!(link = %link.id, "abandoned bank link closed");
+            }
+        }
+    });
+}

@@ -1,0 +1,337 @@
+//! Storage of bank links, connections (bank + sealed consent) and accounts.
+
+use crate::store::Store;
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLink {
+    pub id: String,
+    pub company: String,
+    pub start_date: String,
+    pub xs2a_session_id: String,
+    pub flow_id: String,
+    pub state: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredConnection {
+    pub id: String,
+    pub company: String,
+    pub bank_name: String,
+    pub bank_code: String,
+    pub consent_id: String,
+    pub consent_token_sealed: String,
+    pub consent_start: String,
+    pub consent_expires_on: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAccount {
+    pub id: String,
+    pub xs2a_account_id: String,
+    pub iban: String,
+    pub name: String,
+    pub holder_name: String,
+    pub balance: i64,
+    pub currency: String,
+}
+
+impl Store {
+    pub async fn insert_link(&self, l: &StoredLink) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO bank_links (id, company, start_date, xs2a_session_id, flow_id, state, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&l.id)
+        .bind(&l.company)
+        .bind(&l.start_date)
+        .bind(&l.xs2a_session_id)
+        .bind(&l.flow_id)
+        .bind(&l.state)
+        .bind(l.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn link(&self, id: &str) -> Result<Option<StoredLink>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| link_of(&r)).transpose()
+    }
+
+    /// Links still waiting for the bookkeeper, started before `before`.
+    pub async fn stale_links(&self, before: i64) -> Result<Vec<StoredLink>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links
+             WHERE state = 'started' AND created_at < ?",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(link_of).collect()
+    }
+
+    pub async fn set_link_state(
+        &self,
+        id: &str,
+        state: &str,
+        connection_id: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE bank_links SET state = ?, connection_id = COALESCE(?, connection_id) WHERE id = ?")
+            .bind(state)
+            .bind(connection_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a bank connection with its accounts in one transaction. Relinking the same bank
+    /// for the same company replaces the consent and matches accounts by IBAN.
+    pub async fn save_connection(
+        &self,
+        c: &StoredConnection,
+        accounts: &[StoredAccount],
+    ) -> Result<String, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM bank_connections WHERE company = ? AND bank_code = ?",
+        )
+        .bind(&c.company)
+        .bind(&c.bank_code)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = existing.unwrap_or_else(|| c.id.clone());
+        sqlx::query(
+            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (company, bank_code) DO UPDATE SET bank_name = excluded.bank_name, consent_id = excluded.consent_id,
+               consent_token_sealed = excluded.consent_token_sealed, consent_start = excluded.consent_start,
+               consent_expires_on = excluded.consent_expires_on",
+        )
+        .bind(&id)
+        .bind(&c.company)
+        .bind(&c.bank_name)
+        .bind(&c.bank_code)
+        .bind(&c.consent_id)
+        .bind(&c.consent_token_sealed)
+        .bind(&c.consent_start)
+        .bind(&c.consent_expires_on)
+        .bind(crate::state::now())
+        .execute(&mut *tx)
+        .await?;
+        for a in accounts {
+            sqlx::query(
+                "INSERT INTO bank_accounts (id, connection_id, xs2a_account_id, iban, name, holder_name, balance, currency)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (connection_id, iban) DO UPDATE SET xs2a_account_id = excluded.xs2a_account_id,
+                   name = excluded.name, holder_name = excluded.holder_name, balance = excluded.balance, currency = excluded.currency",
+            )
+            .bind(&a.id)
+            .bind(&id)
+            .bind(&a.xs2a_account_id)
+            .bind(&a.iban)
+            .bind(&a.name)
+            .bind(&a.holder_name)
+            .bind(a.balance)
+            .bind(&a.currency)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn connections(&self) -> Result<Vec<StoredConnection>, sqlx::Error> {
+        let rows = sqlx::query(&format!("{CONNECTION_COLUMNS} ORDER BY company, bank_name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(connection_of).collect()
+    }
+
+    pub async fn connection(&self, id: &str) -> Result<Option<StoredConnection>, sqlx::Error> {
+        let row = sqlx::query(&format!("{CONNECTION_COLUMNS} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(connection_of).transpose()
+    }
+
+    pub async fn accounts_of(
+        &self,
+        connection_id: &str,
+    ) -> Result<Vec<StoredAccount>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, xs2a_account_id, iban, name, holder_name, balance, currency FROM bank_accounts
+             WHERE connection_id = ? ORDER BY name",
+        )
+        .bind(connection_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAccount {
+                    id: r.try_get("id")?,
+                    xs2a_account_id: r.try_get("xs2a_account_id")?,
+                    iban: r.try_get("iban")?,
+                    name: r.try_get("name")?,
+                    holder_name: r.try_get("holder_name")?,
+                    balance: r.try_get("balance")?,
+                    currency: r.try_get("currency")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the sealed consent token after a consent call rotated it.
+    pub async fn rotate_consent_token(
+        &self,
+        connection_id: &str,
+        sealed: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE bank_connections SET consent_token_sealed = ? WHERE id = ?")
+            .bind(sealed)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+const CONNECTION_COLUMNS: &str =
+    "SELECT id, company, bank_name, bank_code, consent_id, consent_token_sealed, \
+     consent_start, consent_expires_on FROM bank_connections";
+
+fn connection_of(r: &sqlx::sqlite::SqliteRow) -> Result<StoredConnection, sqlx::Error> {
+    Ok(StoredConnection {
+        id: r.try_get("id")?,
+        company: r.try_get("company")?,
+        bank_name: r.try_get("bank_name")?,
+        bank_code: r.try_get("bank_code")?,
+        consent_id: r.try_get("consent_id")?,
+        consent_token_sealed: r.try_get("consent_token_sealed")?,
+        consent_start: r.try_get("consent_start")?,
+        consent_expires_on: r.try_get("consent_expires_on")?,
+    })
+}
+
+fn link_of(r: &sqlx::sqlite::SqliteRow) -> Result<StoredLink, sqlx::Error> {
+    Ok(StoredLink {
+        id: r.try_get("id")?,
+        company: r.try_get("company")?,
+        start_date: r.try_get("start_date")?,
+        xs2a_session_id: r.try_get("xs2a_session_id")?,
+        flow_id: r.try_get("flow_id")?,
+        state: r.try_get("state")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// An account with what a sync needs of its connection.
+#[derive(Clone, Debug)]
+pub struct SyncTarget {
+    pub account: StoredAccount,
+    pub connection: StoredConnection,
+    pub last_synced_date: Option<String>,
+}
+
+impl Store {
+    pub async fn sync_target(&self, account_id: &str) -> Result<Option<SyncTarget>, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT connection_id, last_synced_date FROM bank_accounts WHERE id = ?")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        let connection_id: String = row.try_get("connection_id")?;
+        let last_synced_date: Option<String> = row.try_get("last_synced_date")?;
+        let connection = self.connection(&connection_id).await?;
+        let account = self
+            .accounts_of(&connection_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == account_id);
+        Ok(match (connection, account) {
+            (Some(connection), Some(account)) => Some(SyncTarget {
+                account,
+                connection,
+                last_synced_date,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Stores what is new; a transaction already stored for the account is skipped.
+    pub async fn insert_transactions(
+        &self,
+        account_id: &str,
+        list: &[klarna::xs2a::Transaction],
+    ) -> Result<u32, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut added = 0;
+        for t in list {
+            let counterparty = t
+                .counter_party
+                .as_ref()
+                .and_then(|c| c.holder_name.clone())
+                .unwrap_or_default();
+            let result = sqlx::query(
+                "INSERT OR IGNORE INTO bank_transactions (id, account_id, transaction_id, booking_date, amount, currency, counterparty, reference)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(account_id)
+            .bind(&t.transaction_id)
+            .bind(t.day())
+            .bind(t.signed_amount())
+            .bind(&t.amount.currency)
+            .bind(counterparty)
+            .bind(t.reference.clone().unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+            added += result.rows_affected() as u32;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    pub async fn set_last_synced(&self, account_id: &str, date: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE bank_accounts SET last_synced_date = ? WHERE id = ?")
+            .bind(date)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub async fn transactions(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<klarna::api::BookedTransaction>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT booking_date, amount, currency, counterparty, reference FROM bank_transactions
+             WHERE account_id = ? ORDER BY booking_date DESC, transaction_id DESC",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(klarna::api::BookedTransaction {
+                    booking_date: r.try_get("booking_date")?,
+                    amount: r.try_get("amount")?,
+                    currency: r.try_get("currency")?,
+                    counterparty: r.try_get("counterparty")?,
+                    reference: r.try_get("reference")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,269 @@
+//! Transaction sync for one linked account: from the last synced day (never before the
+//! consent's start, which Klarna refuses), page by page, every page's rotated consent token
+//! stored at once (also when a call fails), each transaction stored once.
+
+use crate::auth::Bookkeeper;
+use crate::bank_store::SyncTarget;
+use crate::error::{ApiJson, AppError};
+use crate::state::{now, AppState};
+use crate::xs2a_client::Xs2aError;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use klarna::api::{BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
+use klarna::date::Date;
+use klarna::xs2a::TransactionsPage;
+use klarna::FieldProblem;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/accounts/{id}/sync", post(sync).get(progress))
+        .route("/api/accounts/{id}/transactions", get(list))
+        .route("/api/accounts/{id}/transactions.csv", get(csv))
+}
+
+async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
+    app.store.sync_target(id).await?.ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownSession,
+            format!("account: no linked account {id:?}."),
+        )
+    })
+}
+
+/// The first day to fetch: asked for, or where the last sync ended, never before the consent.
+fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
+    let start = &t.connection.consent_start;
+    let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Ok(t.last_synced_date.clone().unwrap_or_else(|| start.clone()));
+    };
+    let date = Date::parse(asked).ok_or_else(|| {
+        AppError::field(
+            "from_date",
+            FieldProblem::RejectedByKlarna,
+            "from_date: use a date like 2026-01-01.",
+        )
+    })?;
+    if date.to_string() < *start {
+        return Err(AppError::field(
+            "from_date",
+            FieldProblem::RejectedByKlarna,
+            format!(
+                "from_date: the bank's consent starts on {start}, so transactions before it cannot be fetched. \
+                 Choose {start} or later, or link the bank again with an earlier start date."
+            ),
+        ));
+    }
+    Ok(date.to_string())
+}
+
+fn set_progress(app: &AppState, id: &str, p: &SyncProgress) {
+    app.sync_progress
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string(), p.clone());
+}
+
+async fn sync(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SyncRequest>,
+) -> Result<Json<SyncProgress>, AppError> {
+    let t = target(&app, &id).await?;
+    let expires = Date::parse(&t.connection.consent_expires_on)
+        .map(|d| d.days())
+        .unwrap_or(0);
+    if expires <= Date::from_unix(now()).days() {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::LinkFailed,
+            "The bank's consent has expired. Link the bank again to keep syncing.",
+        ));
+    }
+    let asked = body.from_date.as_deref();
+    let mut progress = SyncProgress {
+        running: true,
+        from_date: first_day(&t, asked)?,
+        to_date: Date::from_unix(now()).to_string(),
+        ..SyncProgress::default()
+    };
+    set_progress(&app, &id, &progress);
+    let result = fetch_all(&app, &t, &mut progress).await;
+    progress.running = false;
+    set_progress(&app, &id, &progress);
+    result?;
+    app.store.set_last_synced(&id, &progress.to_date).await?;
+    Ok(Json(progress))
+}
+
+/// Keeps the consent token current: Klarna rotates it on every answer, errors included.
+async fn remember_token(app: &AppState, t: &SyncTarget, token: &str) -> Result<(), AppError> {
+    let sealed = app.consent.seal(token);
+    app.store
+        .rotate_consent_token(&t.connection.id, &sealed)
+        .await?;
+    Ok(())
+}
+
+async fn fetch_all(
+    app: &AppState,
+    t: &SyncTarget,
+    progress: &mut SyncProgress,
+) -> Result<(), AppError> {
+    let c = &t.connection;
+    let mut page: Option<TransactionsPage> = None;
+    loop {
+        // Read the current token each time: it changed with the previous page.
+        let token = current_token(app, &c.id).await?;
+        let call = match page
+            .as_ref()
+            .and_then(|p| p.result.pagination.as_ref())
+            .and_then(|p| p.next.as_ref())
+        {
+            None if page.is_some() => return Ok(()),
+            None => {
+                app.xs2a
+                    .consent_transactions(
+                        &c.consent_id,
+                        &token,
+                        &t.account.xs2a_account_id,
+                        &progress.from_date,
+                        &progress.to_date,
+                    )
+                    .await
+            }
+            Some(next) => {
+                app.xs2a
+                    .consent_transactions_next(&c.consent_id, &token, &next.offset)
+                    .await
+            }
+        };
+        let fetched = match call {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(rotated) = e.rotated_token() {
+                    remember_token(app, t, rotated).await?;
+                }
+                return Err(sync_failure(e));
+            }
+        };
+        remember_token(app, t, &fetched.consent_token).await?;
+        progress.pages += 1;
+        progress.fetched += fetched.result.transactions.len() as u32;
+        progress.added += app
+            .store
+            .insert_transactions(&t.account.id, &fetched.result.transactions)
+            .await?;
+        set_progress(app, &t.account.id, progress);
+        page = Some(fetched);
+    }
+}
+
+async fn current_token(app: &AppState, connection_id: &str) -> Result<String, AppError> {
+    let sealed = app
+        .store
+        .connection(connection_id)
+        .await?
+        .map(|c| c.consent_token_sealed)
+        .unwrap_or_default();
+    app.consent
+        .open(&sealed)
+        .map_err(|e| AppError::internal("opening a consent token", e))
+}
+
+fn sync_failure(e: Xs2aError) -> AppError {
+    match &e {
+        Xs2aError::Unreachable(_) => AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::KlarnaUnavailable,
+            "Klarna Open Banking is not reachable right now. Please sync again in a moment.",
+        ),
+        Xs2aError::Api { body, .. } if body.error.code.starts_with("CONSENT") => AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::LinkFailed,
+            "The bank no longer accepts this consent. Link the bank again to keep syncing.",
+        ),
+        _ => AppError::internal("syncing transactions", e),
+    }
+}
+
+async fn progress(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+) -> Json<SyncProgress> {
+    let all = app.sync_progress.lock().unwrap_or_else(|e| e.into_inner());
+    Json(all.get(&id).cloned().unwrap_or_default())
+}
+
+async fn list(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<BookedTransaction>>, AppError> {
+    target(&app, &id).await?;
+    Ok(Json(app.store.transactions(&id).await?))
+}
+
+/// One CSV field: quoted when it holds a separator, quote or line break; a leading `=`, `+`,
+/// `-` or `@` in text is defused so spreadsheets do not run it as a formula.
+fn field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+async fn csv(
+    State(app): State<AppState>,
+    _who: Bookkeeper,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let t = target(&app, &id).await?;
+    let mut out = String::from("booking_date,amount,currency,counterparty,reference\n");
+    for tr in app.store.transactions(&id).await? {
+        let currency = klarna::Currency::from_code(&tr.currency).unwrap_or(klarna::Currency::EUR);
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            tr.booking_date,
+            klarna::money::to_decimal_string(tr.amount, currency),
+            tr.currency,
+            field(&tr.counterparty),
+            field(&tr.reference)
+        ));
+    }
+    let name = format!(
+        "attachment; filename=\"transactions-{}.csv\"",
+        t.account.iban.replace(' ', "")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        out,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(field("Rent"), "Rent");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+}

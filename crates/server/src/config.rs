@@ -1,0 +1,314 @@
+//! Server configuration, from environment variables only, so that credentials never sit in a
+//! file of the repository.
+
+use klarna::country::Region;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Where Klarna calls go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The embedded emulator; no credentials, no internet.
+    Sandbox,
+    Playground,
+    Live,
+}
+
+/// A value that must never be printed: `Debug` and `Display` show a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: Mode,
+    pub region: Region,
+    pub listen: SocketAddr,
+    /// SQLite file; created on first start.
+    pub database: PathBuf,
+    /// The built component (`trunk build` output), served at `/`.
+    pub dist: PathBuf,
+    pub username: String,
+    pub password: Secret,
+    /// US sales tax rate in basis points for the demo catalog.
+    pub us_sales_tax_rate: i64,
+    /// Overrides Klarna's base URL (`KLARNA_API_URL`), e.g. a sandbox running elsewhere.
+    pub klarna_api_url: Option<String>,
+    /// This server as Klarna reaches it (`KC_PUBLIC_URL`, HTTPS outside the sandbox); without it
+    /// Klarna's authorization callback is not requested.
+    pub public_url: Option<String>,
+    /// The secret path segment of the callback URL (`KC_HOOK_SECRET`); random when not set.
+    pub hook_secret: Secret,
+    /// How long a callback waits before creating the order itself (`KC_CALLBACK_DELAY_SECS`),
+    /// so that the browser, which has the addresses, normally wins.
+    pub callback_delay_secs: u64,
+    /// The bookkeeper who may link banks (`KC_BOOKKEEPER_USER`).
+    pub bookkeeper_user: String,
+    /// Argon2 PHC string of the bookkeeper's password (`KC_BOOKKEEPER_PASSWORD_HASH`); empty in
+    /// the sandbox, which accepts [`SANDBOX_BOOKKEEPER_PASSWORD`].
+    pub bookkeeper_password_hash: Secret,
+    /// AES-256-GCM key for consent tokens at rest (`KC_CONSENT_KEY`, 32 bytes in base64).
+    pub consent_key: Secret,
+    /// Klarna Open Banking API token (`KLARNA_XS2A_TOKEN`).
+    pub xs2a_token: Secret,
+    /// Overrides the Open Banking base URL (`KLARNA_XS2A_URL`).
+    pub xs2a_api_url: Option<String>,
+    /// A bank link not completed within this time is closed (`KC_LINK_TIMEOUT_SECS`).
+    pub link_timeout_secs: u64,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("KC_MODE must be sandbox, playground or live, not {0:?}")]
+    Mode(String),
+    #[error("KC_REGION must be eu, na or oc, not {0:?}")]
+    Region(String),
+    #[error("{0} is not a valid port or address")]
+    Listen(String),
+    #[error("{0} must be set in {1} mode")]
+    Missing(&'static str, &'static str),
+}
+
+/// The sandbox's bookkeeper and password (the demo prints them; never valid outside the sandbox).
+pub const SANDBOX_BOOKKEEPER: &str = "bookkeeper";
+pub const SANDBOX_BOOKKEEPER_PASSWORD: &str = "sandbox-password";
+
+impl Config {
+    /// Sandbox defaults: a demo that runs on a fresh machine.
+    pub fn sandbox(dist: PathBuf, database: PathBuf) -> Config {
+        let creds = sandbox::SandboxCredentials::default();
+        Config {
+            mode: Mode::Sandbox,
+            region: Region::Eu,
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            database,
+            dist,
+            username: creds.username,
+            password: Secret::new(creds.password),
+            us_sales_tax_rate: 825,
+            klarna_api_url: None,
+            public_url: None,
+            hook_secret: Secret::new(uuid::Uuid::new_v4().simple().to_string()),
+            callback_delay_secs: 120,
+            bookkeeper_user: SANDBOX_BOOKKEEPER.into(),
+            bookkeeper_password_hash: Secret::new(String::new()),
+            // Sandbox only: a fixed key so a restarted demo still reads its consents.
+            consent_key: Secret::new("c2FuZGJveC1vbmx5LWNvbnNlbnQta2V5LTMyLWJ5dGU="),
+            xs2a_token: Secret::new(sandbox::xs2a::XS2A_API_TOKEN),
+            xs2a_api_url: None,
+            link_timeout_secs: 15 * 60,
+        }
+    }
+
+    /// Reads `KC_MODE`, `KC_REGION`, `KC_HOST`, `KC_PORT`, `KC_DATABASE`, `KC_DIST`,
+    /// `KLARNA_API_USERNAME`, `KLARNA_API_PASSWORD`, `KLARNA_API_URL`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config::sandbox(
+            get("KC_DIST").unwrap_or_else(|| "dist".into()).into(),
+            get("KC_DATABASE")
+                .unwrap_or_else(|| "data/klarna-checkout.sqlite".into())
+                .into(),
+        );
+        config.mode = match get("KC_MODE").as_deref().unwrap_or("sandbox") {
+            "sandbox" => Mode::Sandbox,
+            "playground" => Mode::Playground,
+            "live" => Mode::Live,
+            other => return Err(ConfigError::Mode(other.into())),
+        };
+        config.region = match get("KC_REGION").as_deref().unwrap_or("eu") {
+            "eu" => Region::Eu,
+            "na" => Region::Na,
+            "oc" => Region::Oc,
+            other => return Err(ConfigError::Region(other.into())),
+        };
+        let host = get("KC_HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port = get("KC_PORT").unwrap_or_else(|| "8080".into());
+        config.listen = format!("{host}:{port}")
+            .parse()
+            .map_err(|_| ConfigError::Listen(format!("{host}:{port}")))?;
+        config.klarna_api_url = get("KLARNA_API_URL");
+        config.public_url = get("KC_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(secret) = get("KC_HOOK_SECRET") {
+            config.hook_secret = Secret::new(secret);
+        }
+        if let Some(delay) = get("KC_CALLBACK_DELAY_SECS") {
+            config.callback_delay_secs = delay
+                .parse()
+                .map_err(|_| ConfigError::Listen(format!("KC_CALLBACK_DELAY_SECS={delay}")))?;
+        }
+        config.xs2a_api_url = get("KLARNA_XS2A_URL");
+        if let Some(secs) = get("KC_LINK_TIMEOUT_SECS") {
+            config.link_timeout_secs = secs
+                .parse()
+                .map_err(|_| ConfigError::Listen(format!("KC_LINK_TIMEOUT_SECS={secs}")))?;
+        }
+        if let Some(user) = get("KC_BOOKKEEPER_USER") {
+            config.bookkeeper_user = user;
+        }
+        if let Some(hash) = get("KC_BOOKKEEPER_PASSWORD_HASH") {
+            config.bookkeeper_password_hash = Secret::new(hash);
+        }
+        if let Some(key) = get("KC_CONSENT_KEY") {
+            config.consent_key = Secret::new(key);
+        }
+        if config.mode != Mode::Sandbox {
+            let mode = if config.mode == Mode::Live {
+                "live"
+            } else {
+                "playground"
+            };
+            config.username = get("KLARNA_API_USERNAME")
+                .ok_or(ConfigError::Missing("KLARNA_API_USERNAME", mode))?;
+            config.password = Secret::new(
+                get("KLARNA_API_PASSWORD")
+                    .ok_or(ConfigError::Missing("KLARNA_API_PASSWORD", mode))?,
+            );
+            // Outside the sandbox there is no default key or password: consents would be
+            // readable, and banks linkable, by anyone who read this file.
+            config.consent_key = Secret::new(
+                get("KC_CONSENT_KEY").ok_or(ConfigError::Missing("KC_CONSENT_KEY", mode))?,
+            );
+            if config.bookkeeper_password_hash.expose().is_empty() {
+                return Err(ConfigError::Missing("KC_BOOKKEEPER_PASSWORD_HASH", mode));
+            }
+            config.xs2a_token = Secret::new(get("KLARNA_XS2A_TOKEN").unwrap_or_default());
+        }
+        Ok(config)
+    }
+
+    /// Klarna's API base for this mode and region (contract §1.1).
+    pub fn klarna_base_url(&self, sandbox_origin: &str) -> String {
+        if let Some(url) = &self.klarna_api_url {
+            return url.clone();
+        }
+        let infix = self.region.host_infix();
+        match self.mode {
+            Mode::Sandbox => format!("{sandbox_origin}{}", sandbox::MOUNT_PATH),
+            Mode::Playground => format!("https://api{infix}.playground.klarna.com"),
+            Mode::Live => format!("https://api{infix}.klarna.com"),
+        }
+    }
+
+    /// `merchant_urls.authorization`: where Klarna posts `{authorization_token, session_id}`.
+    /// Klarna calls only HTTPS URLs; the sandbox also calls plain HTTP on this machine.
+    pub fn authorization_callback_url(&self) -> Option<String> {
+        let base = self.public_url.as_ref()?;
+        if self.mode != Mode::Sandbox && !base.starts_with("https://") {
+            return None;
+        }
+        Some(format!(
+            "{base}/hooks/klarna/authorization/{}",
+            self.hook_secret.expose()
+        ))
+    }
+
+    /// Open Banking's API base (contract §3.1).
+    pub fn xs2a_base_url(&self, sandbox_origin: &str) -> String {
+        if let Some(url) = &self.xs2a_api_url {
+            return url.clone();
+        }
+        match self.mode {
+            Mode::Sandbox => format!("{sandbox_origin}{}", sandbox::MOUNT_PATH),
+            Mode::Playground => "https://api.openbanking.playground.klarna.com".into(),
+            Mode::Live => "https://api.openbanking.klarna.com".into(),
+        }
+    }
+
+    /// Where browsers load the XS2A app launcher from.
+    pub fn xs2a_launcher_url(&self) -> &'static str {
+        match self.mode {
+            Mode::Sandbox => sandbox::xs2a::XS2A_LAUNCHER_PATH,
+            Mode::Playground | Mode::Live => {
+                "https://x.klarnacdn.net/xs2a/app-launcher/v0/xs2a-app-launcher.js"
+            }
+        }
+    }
+
+    /// Where browsers load Klarna's `api.js` from; relative URLs are resolved against the endpoint.
+    pub fn payments_sdk_url(&self) -> &'static str {
+        match self.mode {
+            Mode::Sandbox => sandbox::PAYMENTS_SDK_PATH,
+            Mode::Playground | Mode::Live => "https://x.klarnacdn.net/kp/lib/v1/api.js",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn playground_needs_credentials_and_picks_region_host() {
+        assert_eq!(
+            Config::from_env(env(&[("KC_MODE", "playground")])).unwrap_err(),
+            ConfigError::Missing("KLARNA_API_USERNAME", "playground")
+        );
+        let c = Config::from_env(env(&[
+            ("KC_MODE", "playground"),
+            ("KC_REGION", "na"),
+            ("KLARNA_API_USERNAME", "u"),
+            ("KLARNA_API_PASSWORD", "p"),
+            ("KC_CONSENT_KEY", "k"),
+            ("KC_BOOKKEEPER_PASSWORD_HASH", "h"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.klarna_base_url(""),
+            "https://api-na.playground.klarna.com"
+        );
+        assert!(!format!("{c:?}").contains("\"p\""));
+    }
+
+    #[test]
+    fn outside_the_sandbox_there_is_no_default_consent_key_or_password() {
+        let base = [
+            ("KC_MODE", "live"),
+            ("KLARNA_API_USERNAME", "u"),
+            ("KLARNA_API_PASSWORD", "p"),
+        ];
+        assert_eq!(
+            Config::from_env(env(&base)).unwrap_err(),
+            ConfigError::Missing("KC_CONSENT_KEY", "live")
+        );
+        let with_key: Vec<_> = base
+            .iter()
+            .copied()
+            .chain([("KC_CONSENT_KEY", "k")])
+            .collect();
+        assert_eq!(
+            Config::from_env(env(&with_key)).unwrap_err(),
+            ConfigError::Missing("KC_BOOKKEEPER_PASSWORD_HASH", "live")
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(****)");
+    }
+}

@@ -1,0 +1,113 @@
+//! One mapping from everything that can go wrong to our API's error body and status code.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use klarna::api::{ApiError, ErrorCode};
+use klarna::{FieldError, FieldProblem};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub body: ApiError,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError {
+            status,
+            body: ApiError::new(code, message),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+
+    pub fn invalid_fields(fields: Vec<FieldError>) -> AppError {
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        let mut e = AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidFields,
+            format!("Please check: {}", names.join(", ")),
+        );
+        e.body.fields = fields;
+        e
+    }
+
+    pub fn field(field: &str, problem: FieldProblem, message: impl Into<String>) -> AppError {
+        let mut e = AppError::invalid_fields(vec![FieldError::new(field, problem)]);
+        e.body.message = message.into();
+        e
+    }
+
+    /// A failure of ours: logged with a support id the shopper can quote; details stay in the log.
+    pub fn internal(what: &str, detail: impl std::fmt::Display) -> AppError {
+        let support_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        tracing::error!(support_id, "{what}: {detail}");
+        let mut e = AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "Something went wrong on our side. Please try again; if it persists, contact the shop with the support id.",
+        );
+        e.body.support_id = Some(support_id);
+        e
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        AppError::internal("storage", e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// JSON body extractor whose rejections are our error body, naming the offending field.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::new(
+                        status,
+                        ErrorCode::BadRequest,
+                        "The request body is too large.",
+                    )
+                } else {
+                    AppError::bad_request("The request body could not be read.")
+                }
+            })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let message = if inner.is_syntax() || inner.is_eof() {
+                    format!("The body is not valid JSON: {inner}")
+                } else if path == "." || path.is_empty() {
+                    format!("Invalid JSON body: {inner}")
+                } else {
+                    format!("Invalid field `{path}`: {inner}")
+                };
+                AppError::bad_request(message)
+            })
+    }
+}

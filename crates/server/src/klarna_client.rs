@@ -1,0 +1,180 @@
+//! The one place that talks to Klarna's REST API (or the sandbox, which answers alike).
+
+use crate::config::Secret;
+use klarna::payments::SessionRead;
+use klarna::payments::{
+    CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, MerchantSession, SessionRequest,
+};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum KlarnaCallError {
+    /// No answer: connection refused or dropped, timeout. Safe to retry.
+    #[error("Klarna did not answer: {0}")]
+    Unreachable(String),
+    /// Klarna answered with an error body.
+    #[error("Klarna answered {status}: {}", body.messages().join("; "))]
+    Api { status: u16, body: KlarnaErrorBody },
+    #[error("Klarna's answer could not be read: {0}")]
+    Decode(String),
+}
+
+impl KlarnaCallError {
+    /// Worth trying again later with the same input.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            KlarnaCallError::Unreachable(_) => true,
+            KlarnaCallError::Api { status, .. } => *status >= 500 || *status == 429,
+            KlarnaCallError::Decode(_) => false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct KlarnaClient {
+    http: reqwest::Client,
+    base_url: String,
+    username: String,
+    password: Secret,
+}
+
+impl KlarnaClient {
+    pub fn new(base_url: String, username: String, password: Secret) -> KlarnaClient {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("klarna-checkout/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        KlarnaClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            username,
+            password,
+        }
+    }
+
+    pub async fn create_session(
+        &self,
+        request: &SessionRequest,
+    ) -> Result<MerchantSession, KlarnaCallError> {
+        self.send_json(
+            reqwest::Method::POST,
+            "/payments/v1/sessions",
+            Some(request),
+        )
+        .await
+    }
+
+    /// Klarna answers 204 without a body.
+    pub async fn update_session(
+        &self,
+        session_id: &str,
+        request: &SessionRequest,
+    ) -> Result<(), KlarnaCallError> {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/payments/v1/sessions/{session_id}"),
+            Some(request),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn read_session(&self, session_id: &str) -> Result<SessionRead, KlarnaCallError> {
+        self.send_json::<(), _>(
+            reqwest::Method::GET,
+            &format!("/payments/v1/sessions/{session_id}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn create_order(
+        &self,
+        authorization_token: &str,
+        request: &CreateOrderRequest,
+    ) -> Result<KlarnaOrder, KlarnaCallError> {
+        self.send_json(
+            reqwest::Method::POST,
+            &format!("/payments/v1/authorizations/{authorization_token}/order"),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Releases an authorization that will not become an order.
+    pub async fn cancel_authorization(
+        &self,
+        authorization_token: &str,
+    ) -> Result<(), KlarnaCallError> {
+        self.send::<()>(
+            reqwest::Method::DELETE,
+            &format!("/payments/v1/authorizations/{authorization_token}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, KlarnaCallError> {
+        let bytes = self.send(method, path, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| KlarnaCallError::Decode(e.to_string()))
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, KlarnaCallError> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .basic_auth(&self.username, Some(self.password.expose()));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| KlarnaCallError::Unreachable(without_url(e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| KlarnaCallError::Unreachable(without_url(e)))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(KlarnaCallError::Api {
+            status: status.as_u16(),
+            body: serde_json::from_slice(&bytes).unwrap_or_else(|_| fallback_error(status)),
+        })
+    }
+}
+
+/// URLs carry authorization tokens; keep them out of messages that may be logged.
+fn without_url(e: reqwest::Error) -> String {
+    e.without_url().to_string()
+}
+
+fn fallback_error(status: StatusCode) -> KlarnaErrorBody {
+    KlarnaErrorBody {
+        error_code: status
+            .canonical_reason()
+            .unwrap_or("ERROR")
+            .to_uppercase()
+            .replace(' ', "_"),
+        ..KlarnaErrorBody::default()
+    }
+}

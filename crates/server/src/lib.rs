@@ -1,0 +1,169 @@
+//! The thin server: every secret stays here. It prices carts, creates Klarna sessions and
+//! orders, stores them durably, serves the built component, and in sandbox mode hosts the
+//! Klarna emulator under `/sandbox`.
+
+pub mod auth;
+pub mod bank_links;
+pub mod bank_store;
+pub mod bank_sync;
+pub mod catalog;
+pub mod checkout;
+pub mod config;
+pub mod consent_crypto;
+pub mod error;
+pub mod hooks;
+pub mod klarna_client;
+pub mod security;
+pub mod state;
+pub mod store;
+pub mod xs2a_client;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use config::{Config, Mode};
+use std::future::Future;
+use std::net::SocketAddr;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("could not open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error("{0}")]
+    Consent(#[from] consent_crypto::CryptoError),
+}
+
+/// Our API accepts small JSON bodies only.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Builds the whole application for a server listening at `addr`.
+pub async fn app(
+    mut config: Config,
+    addr: SocketAddr,
+) -> Result<(Router, Option<sandbox::Sandbox>), StartError> {
+    if config.mode == Mode::Sandbox && config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let store = store::Store::open(&config.database).await?;
+    let origin = format!("http://{addr}");
+    let klarna = klarna_client::KlarnaClient::new(
+        config.klarna_base_url(&origin),
+        config.username.clone(),
+        config.password.clone(),
+    );
+    let sandbox = (config.mode == Mode::Sandbox).then(|| {
+        sandbox::Sandbox::new(sandbox::SandboxCredentials {
+            username: config.username.clone(),
+            password: config.password.expose().to_string(),
+        })
+    });
+    let dist = config.dist.clone();
+    if config.mode == Mode::Sandbox && config.bookkeeper_password_hash.expose().is_empty() {
+        config.bookkeeper_password_hash =
+            config::Secret::new(auth::hash_password(config::SANDBOX_BOOKKEEPER_PASSWORD));
+    }
+    let xs2a =
+        xs2a_client::Xs2aClient::new(config.xs2a_base_url(&origin), config.xs2a_token.clone());
+    let consent = consent_crypto::ConsentCipher::from_base64(config.consent_key.expose())?;
+    let link_timeout = std::time::Duration::from_secs(config.link_timeout_secs);
+    let state = state::AppState::new(config, klarna, xs2a, consent, store);
+    bank_links::spawn_sweeper(state.clone(), link_timeout);
+    let api = Router::new()
+        .merge(checkout::routes())
+        .merge(hooks::routes())
+        .merge(auth::routes())
+        .merge(bank_links::routes())
+        .merge(bank_sync::routes())
+        .route("/api/health", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state);
+    let mut router = api;
+    if let Some(sb) = &sandbox {
+        router = router.nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
+    }
+    let csp = security::content_security_policy(&dist);
+    let files = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    let router = router
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        // Klarna's purchase flow may open a pop-up; `same-origin` would cut it off.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin-allow-popups"),
+        ));
+    Ok((router, sandbox))
+}
+
+/// A server running in the background, for tests and the demo.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub sandbox: Option<sandbox::Sandbox>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+pub async fn spawn(config: Config) -> Result<Running, StartError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (router, sandbox) = app(config, addr).await?;
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!("server stopped: {e}");
+        }
+    });
+    Ok(Running {
+        addr,
+        sandbox,
+        task,
+    })
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let mode = config.mode;
+    let (router, _) = app(config, addr).await?;
+    tracing::info!(?mode, "listening on http://{addr}");
+    println!(
+        "klarna-checkout: shop checkout at http://{addr}/ , bank linking at http://{addr}/bank/"
+    );
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+use server::config::Config;
+
+/// `klarna-checkout-server` serves; `klarna-checkout-server hash-password` reads a password on
+/// standard input and prints the Argon2 hash for `KC_BOOKKEEPER_PASSWORD_HASH`.
+#[tokio::main]
+async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("hash-password") {
+        let mut password = String::new();
+        if std::io::stdin().read_line(&mut password).is_err() || password.trim().is_empty() {
+            eprintln!("type the password on standard input");
+            std::process::exit(2);
+        }
+        println!(
+            "{}",
+            server::auth::hash_password(password.trim_end_matches(['\r', '\n']))
+        );
+        return;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = match Config::from_env(|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = server::serve(config, shutdown).await {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,314 @@
+//! SQLite storage for checkout sessions and orders. Writes are synchronous (`synchronous=FULL`)
+//! so that an order Klarna created is on disk before the shopper is told about it.
+
+use klarna::api::{ApiError, OrderState, PlacedOrder};
+use klarna::PricedCart;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::time::Duration;
+
+/// Schema steps, applied in order; `PRAGMA user_version` remembers how many ran.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE checkout_sessions (
+        id TEXT PRIMARY KEY,
+        klarna_session_id TEXT NOT NULL,
+        client_token TEXT NOT NULL,
+        cart_ref TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        priced_cart TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE orders (
+        authorization_token TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
+        klarna_order_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        order_amount INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE failed_authorizations (
+        authorization_token TEXT PRIMARY KEY,
+        error TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
+    // Bank linking (XS2A). Consent tokens are stored sealed with AES-256-GCM, never in plain text.
+    "CREATE TABLE bank_links (
+        id TEXT PRIMARY KEY,
+        company TEXT NOT NULL,
+        start_date TEXT NOT NULL,
+        xs2a_session_id TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        connection_id TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE bank_connections (
+        id TEXT PRIMARY KEY,
+        company TEXT NOT NULL,
+        bank_name TEXT NOT NULL,
+        bank_code TEXT NOT NULL,
+        consent_id TEXT NOT NULL,
+        consent_token_sealed TEXT NOT NULL,
+        consent_start TEXT NOT NULL,
+        consent_expires_on TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (company, bank_code)
+    );
+    CREATE TABLE bank_accounts (
+        id TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL REFERENCES bank_connections(id),
+        xs2a_account_id TEXT NOT NULL,
+        iban TEXT NOT NULL,
+        name TEXT NOT NULL,
+        holder_name TEXT NOT NULL,
+        balance INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        UNIQUE (connection_id, iban)
+    );",
+    // Transaction sync: each account remembers how far it was synced; a transaction is stored
+    // once per account, however often a sync is repeated.
+    "ALTER TABLE bank_accounts ADD COLUMN last_synced_date TEXT;
+    CREATE TABLE bank_transactions (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES bank_accounts(id),
+        transaction_id TEXT NOT NULL,
+        booking_date TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        counterparty TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        UNIQUE (account_id, transaction_id)
+    );",
+];
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: SqlitePool,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoredSession {
+    pub id: String,
+    pub klarna_session_id: String,
+    pub client_token: String,
+    pub cart_ref: String,
+    pub locale: String,
+    pub cart: PricedCart,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn open(path: &Path) -> Result<Store, sqlx::Error> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            }
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let done: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&self.pool)
+            .await?;
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(step).execute(&mut *tx).await?;
+            sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_session(&self, s: &StoredSession) -> Result<(), sqlx::Error> {
+        let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, priced_cart, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(&s.klarna_session_id)
+        .bind(&s.client_token)
+        .bind(&s.cart_ref)
+        .bind(&s.locale)
+        .bind(cart)
+        .bind(s.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a session's Klarna side and priced cart after a country change.
+    pub async fn update_session(&self, s: &StoredSession) -> Result<(), sqlx::Error> {
+        let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "UPDATE checkout_sessions SET klarna_session_id = ?, client_token = ?, locale = ?, priced_cart = ?, created_at = ?
+             WHERE id = ?",
+        )
+        .bind(&s.klarna_session_id)
+        .bind(&s.client_token)
+        .bind(&s.locale)
+        .bind(cart)
+        .bind(s.created_at)
+        .bind(&s.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Our session for Klarna's session id (Klarna's callbacks name its own id).
+    pub async fn session_by_klarna_id(
+        &self,
+        klarna_session_id: &str,
+    ) -> Result<Option<StoredSession>, sqlx::Error> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM checkout_sessions WHERE klarna_session_id = ?")
+                .bind(klarna_session_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match id {
+            Some(id) => self.session(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, klarna_session_id, client_token, cart_ref, locale, priced_cart, created_at
+             FROM checkout_sessions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let cart: String = row.try_get("priced_cart")?;
+        Ok(Some(StoredSession {
+            id: row.try_get("id")?,
+            klarna_session_id: row.try_get("klarna_session_id")?,
+            client_token: row.try_get("client_token")?,
+            cart_ref: row.try_get("cart_ref")?,
+            locale: row.try_get("locale")?,
+            cart: serde_json::from_str(&cart).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+
+    pub async fn order_for_token(&self, token: &str) -> Result<Option<PlacedOrder>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT klarna_order_id, state, order_amount FROM orders WHERE authorization_token = ?",
+        )
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state: String = row.try_get("state")?;
+        Ok(Some(PlacedOrder {
+            order_id: row.try_get("klarna_order_id")?,
+            state: parse_state(&state),
+            order_amount: row.try_get("order_amount")?,
+            redirect_url: None,
+        }))
+    }
+
+    /// Records an order Klarna created; `request` is the exact body sent, kept for support.
+    pub async fn insert_order(
+        &self,
+        token: &str,
+        session_id: &str,
+        order: &PlacedOrder,
+        request: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO orders (authorization_token, session_id, klarna_order_id, state, order_amount, request, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token)
+        .bind(session_id)
+        .bind(&order.order_id)
+        .bind(state_name(order.state))
+        .bind(order.order_amount)
+        .bind(request)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The authorization token of the order already placed in a session, if any.
+    pub async fn order_token_of_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT authorization_token FROM orders WHERE session_id = ? LIMIT 1")
+            .bind(session_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn order_count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Klarna repeats a create-order error for the same token forever; remembering it spares a call.
+    pub async fn failed_authorization(&self, token: &str) -> Result<Option<ApiError>, sqlx::Error> {
+        let raw: Option<String> = sqlx::query_scalar(
+            "SELECT error FROM failed_authorizations WHERE authorization_token = ?",
+        )
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    pub async fn insert_failed_authorization(
+        &self,
+        token: &str,
+        error: &ApiError,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let raw = serde_json::to_string(error).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query("INSERT OR REPLACE INTO failed_authorizations (authorization_token, error, created_at) VALUES (?, ?, ?)")
+            .bind(token)
+            .bind(raw)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn state_name(state: OrderState) -> &'static str {
+    match state {
+        OrderState::Accepted => "accepted",
+        OrderState::Pending => "pending",
+        OrderState::Rejected => "rejected",
+    }
+}
+
+fn parse_state(raw: &str) -> OrderState {
+    match raw {
+        "accepted" => OrderState::Accepted,
+        "rejected" => OrderState::Rejected,
+        _ => OrderState::Pending,
+    }
+}

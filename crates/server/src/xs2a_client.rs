@@ -1,0 +1,225 @@
+//! The one place that talks to Klarna Open Banking (XS2A), or the sandbox, which answers alike.
+
+use crate::config::Secret;
+use klarna::xs2a::{
+    Account, Consent, Envelope, ErrorBody, Flow, FlowRead, Psu, Session, SessionRead,
+    SessionRequest,
+};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Xs2aError {
+    #[error("Open Banking did not answer: {0}")]
+    Unreachable(String),
+    #[error("Open Banking answered {status}: {} {}", body.error.code, body.error.message)]
+    Api { status: u16, body: ErrorBody },
+    #[error("Open Banking's answer could not be read: {0}")]
+    Decode(String),
+}
+
+impl Xs2aError {
+    /// The rotated consent token an error answer may carry; it must replace the stored one.
+    pub fn rotated_token(&self) -> Option<&str> {
+        match self {
+            Xs2aError::Api { body, .. } => body.consent_token.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Xs2aClient {
+    http: reqwest::Client,
+    base_url: String,
+    token: Secret,
+}
+
+/// What a consent call returned, with the token that replaces the stored one.
+pub struct Rotated<T> {
+    pub value: T,
+    pub consent_token: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AccountsResult {
+    #[serde(default)]
+    accounts: Vec<Account>,
+}
+
+impl Xs2aClient {
+    pub fn new(base_url: String, token: Secret) -> Xs2aClient {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Xs2aClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    /// Flow URLs arrive absolute from Klarna and as paths from the sandbox.
+    fn url(&self, path_or_url: &str) -> String {
+        if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.base_url)
+        }
+    }
+
+    pub async fn create_session(&self, request: &SessionRequest) -> Result<Session, Xs2aError> {
+        self.call(Method::PUT, "/xs2a/v1/sessions", Some(request))
+            .await
+    }
+
+    pub async fn read_session(&self, id: &str) -> Result<SessionRead, Xs2aError> {
+        self.call::<(), _>(Method::GET, &format!("/xs2a/v1/sessions/{id}"), None)
+            .await
+    }
+
+    /// Closes the session; an already closed one counts as closed.
+    pub async fn delete_session(&self, id: &str) -> Result<(), Xs2aError> {
+        match self
+            .send::<()>(Method::DELETE, &format!("/xs2a/v1/sessions/{id}"), None)
+            .await
+        {
+            Ok(_) | Err(Xs2aError::Api { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn start_accounts_flow(&self, session: &Session) -> Result<Flow, Xs2aError> {
+        let path =
+            session.flows.accounts.clone().unwrap_or_else(|| {
+                format!("/xs2a/v1/sessions/{}/flows/accounts", session.session_id)
+            });
+        self.call(Method::PUT, &path, Some(&serde_json::json!({})))
+            .await
+    }
+
+    pub async fn read_flow(&self, session_id: &str, flow_id: &str) -> Result<FlowRead, Xs2aError> {
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/xs2a/v1/sessions/{session_id}/flows/{flow_id}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn get_consent(&self, session_id: &str) -> Result<Consent, Xs2aError> {
+        self.call(
+            Method::POST,
+            &format!("/xs2a/v1/sessions/{session_id}/consent/get"),
+            Some(&serde_json::json!({})),
+        )
+        .await
+    }
+
+    pub async fn consent_accounts(
+        &self,
+        consent_id: &str,
+        consent_token: &str,
+        psu: Option<&Psu>,
+    ) -> Result<Rotated<Vec<Account>>, Xs2aError> {
+        let body = serde_json::json!({"consent_token": consent_token, "psu": psu});
+        let data: klarna::xs2a::ConsentAnswer<AccountsResult> = self
+            .call(
+                Method::POST,
+                &format!("/xs2a/v1/consents/{consent_id}/accounts/get"),
+                Some(&body),
+            )
+            .await?;
+        Ok(Rotated {
+            value: data.result.accounts,
+            consent_token: data.consent_token,
+        })
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Xs2aError> {
+        let bytes = self.send(method, path, body).await?;
+        serde_json::from_slice::<Envelope<T>>(&bytes)
+            .map(|e| e.data)
+            .map_err(|e| Xs2aError::Decode(e.to_string()))
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, Xs2aError> {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header("Authorization", format!("Token {}", self.token.expose()));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Xs2aError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Xs2aError::Unreachable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(Xs2aError::Api {
+            status: status.as_u16(),
+            body: serde_json::from_slice(&bytes).unwrap_or_default(),
+        })
+    }
+}
+
+impl Xs2aClient {
+    /// First page of an account's transactions through the consent.
+    pub async fn consent_transactions(
+        &self,
+        consent_id: &str,
+        consent_token: &str,
+        account_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
+        let body = serde_json::json!({
+            "consent_token": consent_token, "account_id": account_id,
+            "from_date": from, "to_date": to, "preferred_pagination_size": 100,
+        });
+        self.call(
+            Method::POST,
+            &format!("/xs2a/v1/consents/{consent_id}/transactions/get"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// The next page, by the opaque offset of the previous one.
+    pub async fn consent_transactions_next(
+        &self,
+        consent_id: &str,
+        consent_token: &str,
+        offset: &str,
+    ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
+        let body = serde_json::json!({"consent_token": consent_token, "offset": offset});
+        self.call(
+            Method::POST,
+            &format!("/xs2a/v1/consents/{consent_id}/transactions/list"),
+            Some(&body),
+        )
+        .await
+    }
+}

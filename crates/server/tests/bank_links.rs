@@ -1,0 +1,495 @@
+//! Bookkeeper endpoints: sign-in, CSRF, and bank linking against the sandbox's XS2A emulator.
+
+use klarna::api::{ApiError, ErrorCode, SignedIn};
+use serde_json::{json, Value};
+use server::config::{Config, SANDBOX_BOOKKEEPER, SANDBOX_BOOKKEEPER_PASSWORD};
+use std::path::PathBuf;
+
+struct Env {
+    url: String,
+    http: reqwest::Client,
+    dir: PathBuf,
+    cookie: String,
+    csrf: String,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let dir = std::env::temp_dir().join(format!("kc-bank-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cfg = Config::sandbox(dir.join("dist"), dir.join("db.sqlite"));
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    adjust(&mut cfg);
+    let running = server::spawn(cfg).await.unwrap();
+    Env {
+        url: running.url(),
+        http: reqwest::Client::new(),
+        dir,
+        cookie: String::new(),
+        csrf: String::new(),
+    }
+}
+
+impl Env {
+    async fn sign_in(&mut self, password: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/sign-in", self.url))
+            .json(&json!({"user": SANDBOX_BOOKKEEPER, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        if let Some(c) = r.headers().get("set-cookie") {
+            let c = c.to_str().unwrap().to_string();
+            assert!(
+                c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                "{c}"
+            );
+            self.cookie = c.split(';').next().unwrap().to_string();
+        }
+        r
+    }
+
+    async fn signed_in(mut self) -> Env {
+        let r = self.sign_in(SANDBOX_BOOKKEEPER_PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        let s: SignedIn = r.json().await.unwrap();
+        self.csrf = s.csrf_token;
+        self
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+    }
+}
+
+async fn code_of(r: reqwest::Response) -> (u16, ErrorCode) {
+    let status = r.status().as_u16();
+    let e: ApiError = r.json().await.unwrap();
+    (status, e.code)
+}
+
+#[tokio::test]
+async fn banking_refuses_strangers_wrong_passwords_and_cross_site_requests() {
+    let mut env = start_with(|_| {}).await;
+    assert_eq!(
+        code_of(env.get("/api/banks").send().await.unwrap()).await,
+        (401, ErrorCode::SignInRequired)
+    );
+    assert_eq!(
+        code_of(
+            env.post("/api/bank-links")
+                .json(&json!({"company": "ACME"}))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        (401, ErrorCode::SignInRequired)
+    );
+    assert_eq!(env.sign_in("wrong").await.status(), 401);
+    let env = env.signed_in().await;
+    let banks: Value = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks, json!([]));
+    // Signed in, but without the CSRF token, or from another site: refused.
+    let no_token = env
+        .http
+        .post(format!("{}/api/bank-links", env.url))
+        .header("cookie", &env.cookie)
+        .json(&json!({"company": "ACME"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(no_token).await, (403, ErrorCode::CsrfRejected));
+    let cross = env
+        .post("/api/bank-links")
+        .header("origin", "https://evil.example")
+        .json(&json!({"company": "ACME"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(cross).await, (403, ErrorCode::CsrfRejected));
+    // Shopper endpoints stay public.
+    let shop = env
+        .http
+        .post(format!("{}/api/checkout/sessions", env.url))
+        .json(&json!({"cart": "demo", "locale": "de-DE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shop.status(), 200);
+}
+
+#[tokio::test]
+async fn a_start_date_in_the_future_is_refused_with_the_reason() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let r = env
+        .post("/api/bank-links")
+        .json(&json!({"company": "ACME GmbH", "start_date": "2999-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.fields[0].field, "start_date");
+    assert!(e.message.contains("future"), "{}", e.message);
+    let r = env
+        .post("/api/bank-links")
+        .json(&json!({"company": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
+
+impl Env {
+    /// What the XS2A app launcher does in the browser: country, bank, login, OTP.
+    async fn run_test_bank(&self, client_token: &str, username: &str) -> Value {
+        let app = format!("{}/sandbox/xs2a/app/{client_token}", self.url);
+        let step = |path: &str, body: Value| {
+            let url = format!("{app}/{path}");
+            let http = self.http.clone();
+            async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        step("country", json!({"country_code": "DE"})).await;
+        step("bank", json!({"bank_code": "88888888"})).await;
+        let login = step("login", json!({"username": username, "password": "12345"})).await;
+        if username == "embedded" {
+            return step("otp", json!({"otp": "12345"})).await;
+        }
+        login
+    }
+
+    async fn open_xs2a_sessions(&self) -> i64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/sandbox/_control/xs2a/open-sessions", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["open"].as_i64().unwrap()
+    }
+
+    async fn start_link(&self) -> klarna::api::BankLinkStarted {
+        let r = self
+            .post("/api/bank-links")
+            .json(&json!({"company": "Nordlicht Outdoor GmbH"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_the_session() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    assert!(
+        started.start_date.ends_with("-01-01"),
+        "defaults to the fiscal year's start"
+    );
+    assert_eq!(env.open_xs2a_sessions().await, 1);
+    // Completing before the bank finished is refused, and keeps the session open.
+    let early = env
+        .post(&format!("/api/bank-links/{}/complete", started.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(early).await, (409, ErrorCode::LinkNotFinished));
+    env.run_test_bank(&started.client_token, "embedded").await;
+    let r = env
+        .post(&format!("/api/bank-links/{}/complete", started.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bank: klarna::api::LinkedBank = r.json().await.unwrap();
+    assert_eq!(bank.bank_name, "Demo Bank");
+    assert_eq!(bank.accounts.len(), 2);
+    assert!(bank.accounts.iter().all(|a| a.masked_iban.contains("••••")));
+    assert_eq!(bank.consent.days_left, 90);
+    assert_eq!(bank.consent.state, klarna::api::ConsentState::Valid);
+    assert_eq!(
+        env.open_xs2a_sessions().await,
+        0,
+        "the XS2A session is closed after linking"
+    );
+
+    // The database file holds no consent token in plain text, only the sealed one.
+    let raw = std::fs::read(env.dir.join("db.sqlite")).unwrap();
+    let wal = std::fs::read(env.dir.join("db.sqlite-wal")).unwrap_or_default();
+    let text = String::from_utf8_lossy(&raw).to_string() + &String::from_utf8_lossy(&wal);
+    assert!(text.contains("Demo Bank"), "the bank is stored");
+    // The sandbox's consent tokens look like `ct.<64 hex digits>`.
+    let plain = text.match_indices("ct.").any(|(i, _)| {
+        text[i + 3..]
+            .chars()
+            .take(64)
+            .filter(|c| c.is_ascii_hexdigit())
+            .count()
+            == 64
+    });
+    assert!(!plain, "a consent token is stored in plain text");
+
+    let banks: Vec<klarna::api::LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks, vec![bank]);
+}
+
+#[tokio::test]
+async fn bank_failures_and_aborts_close_the_session_with_a_reason() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let failing = env.start_link().await;
+    env.run_test_bank(&failing.client_token, "bank-maintenance")
+        .await;
+    let r = env
+        .post(&format!("/api/bank-links/{}/complete", failing.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::LinkFailed);
+    assert!(
+        e.message.contains("maintenance"),
+        "the bank's reason reaches the bookkeeper: {}",
+        e.message
+    );
+
+    let aborted = env.start_link().await;
+    let r = env
+        .post(&format!("/api/bank-links/{}/abort", aborted.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+#[tokio::test]
+async fn a_link_the_browser_abandons_is_closed_by_the_server() {
+    let env = start_with(|cfg| cfg.link_timeout_secs = 1)
+        .await
+        .signed_in()
+        .await;
+    env.start_link().await;
+    assert_eq!(env.open_xs2a_sessions().await, 1);
+    for _ in 0..60 {
+        if env.open_xs2a_sessions().await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+impl Env {
+    async fn linked_bank(&self) -> klarna::api::LinkedBank {
+        let started = self.start_link().await;
+        self.run_test_bank(&started.client_token, "embedded").await;
+        self.post(&format!("/api/bank-links/{}/complete", started.link))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn sync(&self, account: &str, body: Value) -> reqwest::Response {
+        self.post(&format!("/api/accounts/{account}/sync"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn sealed_token(&self) -> String {
+        let raw = std::fs::read(self.dir.join("db.sqlite")).unwrap_or_default();
+        let wal = std::fs::read(self.dir.join("db.sqlite-wal")).unwrap_or_default();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&raw),
+            String::from_utf8_lossy(&wal)
+        )
+    }
+}
+
+#[tokio::test]
+async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_token() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    let before = env.sealed_token();
+    let r = env.sync(account, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let first: klarna::api::SyncProgress = r.json().await.unwrap();
+    assert!(first.added > 0 && first.added == first.fetched, "{first:?}");
+    assert!(
+        first.pages > 1,
+        "the year of demo data spans several pages: {first:?}"
+    );
+    assert_eq!(first.from_date, bank.start_date);
+    assert!(!first.running);
+    assert_ne!(
+        env.sealed_token(),
+        before,
+        "every consent call stored the rotated token"
+    );
+    // Again from the start: Klarna answers the same transactions, none is stored twice. The
+    // second run works only because the rotated token was kept (the old one is refused).
+    let again: klarna::api::SyncProgress = env
+        .sync(account, json!({"from_date": bank.start_date}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.added, 0);
+    assert_eq!(again.fetched, first.fetched);
+    let list: Vec<klarna::api::BookedTransaction> = env
+        .get(&format!("/api/accounts/{account}/transactions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len() as u32, first.added);
+    assert!(
+        list.windows(2)
+            .all(|w| w[0].booking_date >= w[1].booking_date),
+        "newest first"
+    );
+    assert!(
+        list.iter().any(|t| t.amount < 0) && list.iter().any(|t| t.amount > 0),
+        "debits and credits"
+    );
+
+    let csv = env
+        .get(&format!("/api/accounts/{account}/transactions.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("booking_date,amount,currency,counterparty,reference\n"));
+    assert_eq!(text.lines().count(), list.len() + 1);
+}
+
+#[tokio::test]
+async fn a_sync_before_the_consent_start_is_refused_with_the_explanation() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let r = env
+        .sync(&bank.accounts[0].id, json!({"from_date": "2000-01-01"}))
+        .await;
+    assert_eq!(r.status(), 422);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.fields[0].field, "from_date");
+    assert!(
+        e.message
+            .contains(&format!("consent starts on {}", bank.start_date)),
+        "{}",
+        e.message
+    );
+    // Signed-out callers get nothing.
+    let anon = env
+        .http
+        .post(format!(
+            "{}/api/accounts/{}/sync",
+            env.url, bank.accounts[0].id
+        ))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+}
+
+#[tokio::test]
+async fn relinking_the_same_bank_replaces_the_consent_and_keeps_the_accounts() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let first = env.linked_bank().await;
+    let second = env.linked_bank().await;
+    assert_eq!(second.connection, first.connection);
+    let ids =
+        |b: &klarna::api::LinkedBank| b.accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&second),
+        ids(&first),
+        "accounts matched by IBAN, not duplicated"
+    );
+    let banks: Vec<klarna::api::LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks.len(), 1);
+}
+
+#[tokio::test]
+async fn three_wrong_logins_end_the_link_with_the_banks_reason() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    for _ in 0..3 {
+        env.run_test_bank(&started.client_token, "wrong").await;
+    }
+    let r = env
+        .post(&format!("/api/bank-links/{}/complete", started.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::LinkFailed);
+    assert!(
+        e.message.starts_with("The bank stopped the linking"),
+        "{}",
+        e.message
+    );
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}

@@ -1,0 +1,125 @@
+//! Calls to our own server. Bodies are built with serde-wasm-bindgen and `JSON.stringify`
+//! instead of serde_json, which would add tens of kilobytes to the bundle.
+
+use js_sys::{Promise, JSON};
+use klarna::api::{
+    ApiError, ChangeCountry, CheckoutSession, PlaceOrder, PlacedOrder, StartCheckout,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// Why a call to our server produced no answer we can use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiFailure {
+    /// No answer at all: offline, server down, connection dropped.
+    Network,
+    /// The server answered with our error body.
+    Api(ApiError),
+}
+
+/// Server base URL, without a trailing slash; empty means the page's own origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint(pub String);
+
+impl Endpoint {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0.trim_end_matches('/'))
+    }
+
+    /// Resolves a URL the server sent (possibly relative, like the sandbox's `api.js`).
+    pub fn resolve(&self, url: &str) -> String {
+        if url.starts_with("http://") || url.starts_with("https://") || self.0.is_empty() {
+            url.to_string()
+        } else {
+            self.url(url)
+        }
+    }
+
+    pub async fn start_checkout(
+        &self,
+        body: &StartCheckout,
+    ) -> Result<CheckoutSession, ApiFailure> {
+        send_json("POST", &self.url("/api/checkout/sessions"), body).await
+    }
+
+    pub async fn change_country(
+        &self,
+        session: &str,
+        body: &ChangeCountry,
+    ) -> Result<CheckoutSession, ApiFailure> {
+        send_json(
+            "PATCH",
+            &self.url(&format!("/api/checkout/sessions/{session}")),
+            body,
+        )
+        .await
+    }
+
+    pub async fn place_order(&self, body: &PlaceOrder) -> Result<PlacedOrder, ApiFailure> {
+        send_json("POST", &self.url("/api/checkout/orders"), body).await
+    }
+}
+
+pub fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+async fn send_json<B: Serialize, R: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: &B,
+) -> Result<R, ApiFailure> {
+    send(method, url, Some(body), None).await
+}
+
+/// Sends an optional JSON body; `csrf` goes into `X-CSRF-Token` (bookkeeper endpoints).
+pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<&B>,
+    csrf: Option<&str>,
+) -> Result<R, ApiFailure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        let text = JSON::stringify(&to_js(body)).map_err(|_| ApiFailure::Network)?;
+        init.set_body(&text);
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
+    let _ = request.headers().set("Content-Type", "application/json");
+    if let Some(token) = csrf {
+        let _ = request.headers().set("X-CSRF-Token", token);
+    }
+    let window = web_sys::window().ok_or(ApiFailure::Network)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiFailure::Network)?
+        .unchecked_into();
+    let json = response.json().map_err(|_| ApiFailure::Network)?;
+    let value = JsFuture::from(json).await;
+    let ok = response.ok();
+    match value {
+        Ok(v) if ok => serde_wasm_bindgen::from_value(v).map_err(|_| ApiFailure::Network),
+        Ok(v) => serde_wasm_bindgen::from_value::<ApiError>(v)
+            .map(ApiFailure::Api)
+            .map_err(|_| ApiFailure::Network)
+            .and_then(Err),
+        // A proxy's HTML error page or a cut connection: nothing we can show but "try again".
+        Err(_) => Err(ApiFailure::Network),
+    }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

@@ -1,0 +1,466 @@
+//! The bookkeeper's bank linking (issue 3, first slice): sign in, company and start date, the
+//! XS2A app launcher, then the linked bank with its accounts and how long the consent lasts.
+//! A separate bundle (`bank-link.html`): shoppers never download it.
+
+use crate::api::{send, ApiFailure, Endpoint};
+use crate::format::money;
+use crate::sdk::loader::XS2A_LAUNCHER;
+use crate::sdk::xs2a::{self, FlowEnd};
+use klarna::api::{
+    BankLinkStarted, BookedTransaction, ConsentState, LinkedBank, SignIn, SignedIn, StartBankLink,
+    SyncProgress, SyncRequest,
+};
+use klarna::Currency;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    SignIn,
+    Ready,
+    /// The bank's window (the launcher) is open.
+    InBank,
+    Completing,
+}
+
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub endpoint: StoredValue<Endpoint>,
+    pub csrf: StoredValue<Option<String>>,
+    pub phase: RwSignal<Phase>,
+    pub banks: RwSignal<Vec<LinkedBank>>,
+    pub just_linked: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<String>>,
+    /// The account being synced and how far it got.
+    pub sync: RwSignal<Option<(String, SyncProgress)>>,
+    /// The account whose transactions are shown, with them.
+    pub shown: RwSignal<Option<(String, Vec<BookedTransaction>)>>,
+}
+
+impl Ctx {
+    pub fn new(endpoint: Endpoint) -> Ctx {
+        Ctx {
+            endpoint: StoredValue::new(endpoint),
+            csrf: StoredValue::new(None),
+            phase: RwSignal::new(Phase::SignIn),
+            banks: RwSignal::new(Vec::new()),
+            just_linked: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            sync: RwSignal::new(None),
+            shown: RwSignal::new(None),
+        }
+    }
+}
+
+/// A failure in plain words with the next step (never a console-only error).
+fn say(f: ApiFailure) -> String {
+    match f {
+        ApiFailure::Network => {
+            "We couldn't reach the server. Check your connection and try again.".into()
+        }
+        ApiFailure::Api(e) => e.message,
+    }
+}
+
+async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
+    ctx: Ctx,
+    method: &str,
+    path: &str,
+    body: Option<&B>,
+) -> Result<R, ApiFailure> {
+    let url = ctx.endpoint.with_value(|e| e.url(path));
+    let csrf = ctx.csrf.get_value();
+    send(method, &url, body, csrf.as_deref()).await
+}
+
+fn refresh_banks(ctx: Ctx) {
+    spawn_local(async move {
+        match call::<(), Vec<LinkedBank>>(ctx, "GET", "/api/banks", None).await {
+            Ok(banks) => ctx.banks.set(banks),
+            Err(f) => ctx.notice.set(Some(say(f))),
+        }
+    });
+}
+
+fn sign_in(ctx: Ctx, user: String, password: String) {
+    ctx.notice.set(None);
+    spawn_local(async move {
+        match call::<_, SignedIn>(
+            ctx,
+            "POST",
+            "/api/auth/sign-in",
+            Some(&SignIn { user, password }),
+        )
+        .await
+        {
+            Ok(s) => {
+                ctx.csrf.set_value(Some(s.csrf_token));
+                ctx.phase.set(Phase::Ready);
+                refresh_banks(ctx);
+            }
+            Err(f) => ctx.notice.set(Some(say(f))),
+        }
+    });
+}
+
+fn start_link(ctx: Ctx, company: String, start_date: String) {
+    ctx.notice.set(None);
+    ctx.just_linked.set(None);
+    ctx.phase.set(Phase::InBank);
+    spawn_local(async move {
+        let body = StartBankLink {
+            company,
+            start_date: Some(start_date).filter(|d| !d.is_empty()),
+        };
+        let started =
+            match call::<_, BankLinkStarted>(ctx, "POST", "/api/bank-links", Some(&body)).await {
+                Ok(s) => s,
+                Err(f) => {
+                    ctx.notice.set(Some(say(f)));
+                    ctx.phase.set(Phase::Ready);
+                    return;
+                }
+            };
+        let url = ctx
+            .endpoint
+            .with_value(|e| e.resolve(&started.launcher_url));
+        if XS2A_LAUNCHER.load(&url).await.is_err() {
+            ctx.notice.set(Some(
+                "The bank's window could not be loaded. Please try again.".into(),
+            ));
+            abort_link(ctx, started.link);
+            return;
+        }
+        let link = started.link.clone();
+        let result = xs2a::start_flow(&started.client_token, move |end| {
+            on_flow_end(ctx, link, end)
+        });
+        if let Err(message) = result {
+            ctx.notice.set(Some(format!(
+                "The bank's window could not be opened ({message}). Please try again."
+            )));
+            abort_link(ctx, started.link);
+        }
+    });
+}
+
+fn abort_link(ctx: Ctx, link: String) {
+    ctx.phase.set(Phase::Ready);
+    spawn_local(async move {
+        // 204 without a body: the outcome does not matter to the bookkeeper, the sweeper
+        // closes the session anyway if this call is lost.
+        let _ = call::<(), serde::de::IgnoredAny>(
+            ctx,
+            "POST",
+            &format!("/api/bank-links/{link}/abort"),
+            None,
+        )
+        .await;
+    });
+}
+
+/// The launcher ended. Whatever it says, the server reads the outcome from Klarna itself.
+fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
+    xs2a::close();
+    if end == FlowEnd::Aborted {
+        ctx.notice.set(Some(
+            "You closed the bank's window. Nothing was linked; you can start again.".into(),
+        ));
+        abort_link(ctx, link);
+        return;
+    }
+    ctx.phase.set(Phase::Completing);
+    spawn_local(async move {
+        match call::<(), LinkedBank>(
+            ctx,
+            "POST",
+            &format!("/api/bank-links/{link}/complete"),
+            None,
+        )
+        .await
+        {
+            Ok(bank) => {
+                ctx.just_linked.set(Some(bank.connection.clone()));
+                refresh_banks(ctx);
+            }
+            Err(f) => ctx.notice.set(Some(say(f))),
+        }
+        ctx.phase.set(Phase::Ready);
+    });
+}
+
+/// Syncs one account, showing progress while the server pages through the bank's answers.
+fn sync_account(ctx: Ctx, account: String) {
+    ctx.notice.set(None);
+    ctx.sync.set(Some((
+        account.clone(),
+        SyncProgress {
+            running: true,
+            ..SyncProgress::default()
+        },
+    )));
+    let poll_account = account.clone();
+    spawn_local(async move {
+        while ctx.sync.with_untracked(|s| {
+            s.as_ref()
+                .is_some_and(|(a, p)| *a == poll_account && p.running)
+        }) {
+            crate::api::sleep(300).await;
+            let path = format!("/api/accounts/{poll_account}/sync");
+            if let Ok(p) = call::<(), SyncProgress>(ctx, "GET", &path, None).await {
+                if p.running {
+                    ctx.sync.set(Some((poll_account.clone(), p)));
+                }
+            }
+        }
+    });
+    spawn_local(async move {
+        let path = format!("/api/accounts/{account}/sync");
+        match call::<_, SyncProgress>(ctx, "POST", &path, Some(&SyncRequest::default())).await {
+            Ok(done) => {
+                ctx.sync.set(Some((account.clone(), done)));
+                show_transactions(ctx, account);
+            }
+            Err(f) => {
+                ctx.sync.set(None);
+                ctx.notice.set(Some(say(f)));
+            }
+        }
+    });
+}
+
+fn show_transactions(ctx: Ctx, account: String) {
+    spawn_local(async move {
+        let path = format!("/api/accounts/{account}/transactions");
+        match call::<(), Vec<BookedTransaction>>(ctx, "GET", &path, None).await {
+            Ok(list) => ctx.shown.set(Some((account, list))),
+            Err(f) => ctx.notice.set(Some(say(f))),
+        }
+    });
+}
+
+fn today() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
+}
+
+#[component]
+pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
+    // Only signing in swaps the screen; the link form keeps what was typed across attempts.
+    let signed_in = Memo::new(move |_| ctx.phase.get() != Phase::SignIn);
+    view! {
+        <div class="kc kc-bank">
+            <div class="kc-notice-area" role="status" aria-live="polite" id="kc-notice">
+                {move || ctx.notice.get().map(|m| view! { <div class="kc-notice kc-notice-error"><p>{m}</p></div> })}
+            </div>
+            {move || if signed_in.get() {
+                view! { <LinkForm ctx=ctx /> <Banks ctx=ctx /> }.into_any()
+            } else {
+                view! { <SignInForm ctx=ctx /> }.into_any()
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn SignInForm(ctx: Ctx) -> impl IntoView {
+    let user = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    view! {
+        <form class="kc-fieldset" on:submit=move |ev| {
+            ev.prevent_default();
+            sign_in(ctx, user.get_untracked(), password.get_untracked());
+        }>
+            <h2>"Sign in to link bank accounts"</h2>
+            <div class="kc-field">
+                <label for="kc-user">"User name"</label>
+                <input id="kc-user" autocomplete="username" prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
+            </div>
+            <div class="kc-field">
+                <label for="kc-password">"Password"</label>
+                <input id="kc-password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" id="kc-sign-in" class="kc-button kc-primary">"Sign in"</button>
+        </form>
+    }
+}
+
+#[component]
+fn LinkForm(ctx: Ctx) -> impl IntoView {
+    let company = RwSignal::new(String::new());
+    let year_start = format!("{}-01-01", &today()[..4]);
+    let start_date = RwSignal::new(year_start);
+    let busy = move || matches!(ctx.phase.get(), Phase::InBank | Phase::Completing);
+    view! {
+        <form class="kc-fieldset" on:submit=move |ev| {
+            ev.prevent_default();
+            start_link(ctx, company.get_untracked(), start_date.get_untracked());
+        }>
+            <h2>"Link a bank account"</h2>
+            <div class="kc-field">
+                <label for="kc-company">"Company"</label>
+                <input id="kc-company" required prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
+            </div>
+            <div class="kc-field">
+                <label for="kc-start-date">"Fetch transactions from"</label>
+                <input id="kc-start-date" type="date" max=today() aria-describedby="kc-start-date-help"
+                    prop:value=move || start_date.get() on:input=move |ev| start_date.set(event_target_value(&ev)) />
+                <p id="kc-start-date-help" class="kc-help">
+                    "Transactions can only ever be fetched from this date on: the bank's consent starts here. "
+                    "Pick the start of the fiscal year you are booking; it cannot be in the future."
+                </p>
+            </div>
+            <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=busy>
+                {move || match ctx.phase.get() {
+                    Phase::InBank => "Waiting for your bank…",
+                    Phase::Completing => "Saving your accounts…",
+                    _ => "Continue to your bank",
+                }}
+            </button>
+        </form>
+    }
+}
+
+fn consent_text(bank: &LinkedBank) -> String {
+    match bank.consent.state {
+        ConsentState::Expired => format!(
+            "Consent expired on {}: link the bank again.",
+            bank.consent.expires_on
+        ),
+        ConsentState::Expiring => format!(
+            "Consent expires in {} days: renew it soon.",
+            bank.consent.days_left
+        ),
+        ConsentState::Valid => format!(
+            "Consent valid, expires in {} days ({}).",
+            bank.consent.days_left, bank.consent.expires_on
+        ),
+    }
+}
+
+#[component]
+fn Banks(ctx: Ctx) -> impl IntoView {
+    view! {
+        <section class="kc-banks" aria-labelledby="kc-banks-title">
+            <h2 id="kc-banks-title">"Linked banks"</h2>
+            {move || {
+                let banks = ctx.banks.get();
+                if banks.is_empty() {
+                    return view! { <p class="kc-help">"No bank linked yet."</p> }.into_any();
+                }
+                banks.into_iter().map(|bank| {
+                    let consent = consent_text(&bank);
+                    let state = format!("kc-consent kc-consent-{:?}", bank.consent.state).to_lowercase();
+                    let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
+                    let rows = bank.accounts.iter().map(|a| {
+                        let currency = Currency::from_code(&a.currency).unwrap_or(Currency::EUR);
+                        let id = a.id.clone();
+                        let sync_id = id.clone();
+                        let csv = ctx.endpoint.with_value(|e| e.url(&format!("/api/accounts/{id}/transactions.csv")));
+                        view! {
+                            <tr>
+                                <td>{a.name.clone()}</td>
+                                <td class="kc-iban">{a.masked_iban.clone()}</td>
+                                <td>{a.holder_name.clone()}</td>
+                                <td class="kc-amount">{money(a.balance, currency, "de-DE")}</td>
+                                <td class="kc-actions">
+                                    <button type="button" class="kc-button kc-secondary kc-sync" on:click=move |_| sync_account(ctx, sync_id.clone())>
+                                        "Sync"
+                                    </button>
+                                    <a class="kc-csv" href=csv download="">"CSV"</a>
+                                </td>
+                            </tr>
+                            <SyncRow ctx=ctx account=id />
+                        }
+                    }).collect_view();
+                    view! {
+                        <article class="kc-bank-card" class:kc-just-linked=fresh>
+                            <h3>{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
+                            <p class=state>{consent}</p>
+                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || matches!(ctx.phase.get(), Phase::InBank | Phase::Completing)
+                                on:click={
+                                    let company = bank.company.clone();
+                                    let start = bank.start_date.clone();
+                                    move |_| start_link(ctx, company.clone(), start.clone())
+                                }>
+                                "Renew consent"
+                            </button>
+                            <table class="kc-accounts">
+                                <thead><tr><th scope="col">"Account"</th><th scope="col">"IBAN"</th><th scope="col">"Holder"</th><th scope="col">"Balance"</th><th scope="col"><span class="kc-visually-hidden">"Actions"</span></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </article>
+                    }
+                }).collect_view().into_any()
+            }}
+        </section>
+    }
+}
+
+/// Mounts the bank-linking app into every `<klarna-bank-link>` element.
+pub fn mount_all() {
+    crate::embed::mount_each("klarna-bank-link", |element| {
+        let endpoint = Endpoint(element.get_attribute("endpoint").unwrap_or_default());
+        leptos::mount::mount_to(
+            element,
+            move || view! { <BankLinkApp ctx=Ctx::new(endpoint.clone()) /> },
+        )
+        .forget();
+    });
+}
+
+/// Under an account: the sync's progress while it runs, then its result and the transactions.
+#[component]
+fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
+    let a1 = account.clone();
+    let progress = move || ctx.sync.get().filter(|(a, _)| *a == a1).map(|(_, p)| p);
+    let a2 = account;
+    let shown = move || {
+        ctx.shown
+            .get()
+            .filter(|(a, _)| *a == a2)
+            .map(|(_, list)| list)
+    };
+    view! {
+        {move || progress().map(|p| {
+            let text = if p.running {
+                format!("Syncing… {} pages, {} transactions so far", p.pages, p.fetched)
+            } else {
+                format!("Synced {} to {}: {} new of {} transactions.", p.from_date, p.to_date, p.added, p.fetched)
+            };
+            view! {
+                <tr class="kc-sync-row"><td colspan="5">
+                    <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label="Sync progress"></progress>
+                    <p class="kc-sync-status" role="status">{text}</p>
+                </td></tr>
+            }
+        })}
+        {move || shown().map(|list| {
+            let rows = list.into_iter().take(50).map(|t| {
+                let currency = Currency::from_code(&t.currency).unwrap_or(Currency::EUR);
+                view! {
+                    <tr>
+                        <td>{t.booking_date}</td>
+                        <td>{t.counterparty}</td>
+                        <td>{t.reference}</td>
+                        <td class="kc-amount">{money(t.amount, currency, "de-DE")}</td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <tr class="kc-transactions-row"><td colspan="5">
+                    <table class="kc-transactions">
+                        <caption>"Latest transactions"</caption>
+                        <thead><tr><th scope="col">"Date"</th><th scope="col">"Counterparty"</th><th scope="col">"Reference"</th><th scope="col">"Amount"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </td></tr>
+            }
+        })}
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    klarna_checkout::bank_link::mount_all();
+}

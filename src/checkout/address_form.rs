@@ -1,0 +1,222 @@
+//! Billing and shipping address, checked as the shopper types by the same rules the server and
+//! Klarna apply. Each field has a visible label, and its error is tied to it for screen readers.
+
+use crate::i18n::{field_label, field_message, t, Lang, Text};
+use klarna::address::validate_address;
+use klarna::{Address, AddressField, Country, Currency, FieldError};
+use leptos::prelude::*;
+
+/// `billing_address.postal_code` → `kc-billing_address-postal_code`.
+pub fn field_id(path: &str) -> String {
+    format!("kc-{}", path.replace('.', "-"))
+}
+
+/// Moves focus to the first refused field, so keyboard and screen-reader users land on it.
+/// Deferred to the next frame: the form may still be disabled until this update is rendered.
+pub fn focus_first(errors: &[FieldError]) {
+    let Some(first) = errors.first() else { return };
+    let id = field_id(&first.field);
+    request_animation_frame(move || {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Some(el) = document.get_element_by_id(&id) {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+struct FieldSpec {
+    field: AddressField,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    optional: bool,
+}
+
+const FIELDS: [FieldSpec; 9] = [
+    FieldSpec {
+        field: AddressField::GivenName,
+        input_type: "text",
+        autocomplete: "given-name",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::FamilyName,
+        input_type: "text",
+        autocomplete: "family-name",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::Email,
+        input_type: "email",
+        autocomplete: "email",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::Phone,
+        input_type: "tel",
+        autocomplete: "tel",
+        optional: true,
+    },
+    FieldSpec {
+        field: AddressField::StreetAddress,
+        input_type: "text",
+        autocomplete: "address-line1",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::StreetAddress2,
+        input_type: "text",
+        autocomplete: "address-line2",
+        optional: true,
+    },
+    FieldSpec {
+        field: AddressField::PostalCode,
+        input_type: "text",
+        autocomplete: "postal-code",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::City,
+        input_type: "text",
+        autocomplete: "address-level2",
+        optional: false,
+    },
+    FieldSpec {
+        field: AddressField::Region,
+        input_type: "text",
+        autocomplete: "address-level1",
+        optional: false,
+    },
+];
+
+/// The fields of one address. `prefix` is the wire prefix (`billing_address`).
+#[component]
+pub fn AddressFields(
+    prefix: &'static str,
+    address: RwSignal<Address>,
+    errors: RwSignal<Vec<FieldError>>,
+    currency: Currency,
+    lang: Lang,
+    #[prop(optional)] section: &'static str,
+) -> impl IntoView {
+    let error_for = move |path: String| {
+        move || errors.with(|all| all.iter().find(|e| e.field == path).cloned())
+    };
+    // Re-check one field when the shopper leaves it: quiet while typing, honest once done.
+    let check = move |field: AddressField| {
+        let path = format!("{prefix}.{}", field.wire_name());
+        let found = validate_address(prefix, &address.get_untracked())
+            .into_iter()
+            .find(|e| e.field == path);
+        errors.update(|all| {
+            all.retain(|e| e.field != path);
+            all.extend(found);
+        });
+    };
+    let country = move || Country::from_code(&address.with(|a| a.country.clone()));
+    let inputs = FIELDS
+        .iter()
+        .map(|spec| {
+            let field = spec.field;
+            let path = format!("{prefix}.{}", field.wire_name());
+            let id = field_id(&path);
+            let error_id = format!("{id}-error");
+            let error = error_for(path.clone());
+            let error2 = error_for(path.clone());
+            let error3 = error_for(path);
+            let shown = move || field != AddressField::Region || country().is_some_and(Country::requires_region);
+            let label = field_label(lang, field.wire_name());
+            let optional = spec.optional.then(|| view! { <span class="kc-optional">{format!(" ({})", t(lang, Text::Optional))}</span> });
+            let autocomplete = format!("{section}{}", spec.autocomplete);
+            view! {
+                <div class="kc-field" class:kc-invalid=move || error().is_some() hidden=move || !shown()>
+                    <label for=id.clone()>{label}{optional}</label>
+                    <input
+                        id=id
+                        name=field.wire_name()
+                        type=spec.input_type
+                        autocomplete=autocomplete
+                        maxlength=field.max_len()
+                        aria-required=if spec.optional { "false" } else { "true" }
+                        aria-invalid=move || if error2().is_some() { "true" } else { "false" }
+                        aria-describedby=error_id.clone()
+                        prop:value=move || address.with(|a| a.get(field).to_string())
+                        on:input=move |ev| address.update(|a| *a.get_mut(field) = event_target_value(&ev))
+                        on:blur=move |_| check(field)
+                    />
+                    <p class="kc-field-error" id=error_id>
+                        {move || error3().map(|e| field_message(lang, &e))}
+                    </p>
+                </div>
+            }
+        })
+        .collect_view();
+    let country_id = field_id(&format!("{prefix}.country"));
+    let options = Country::ALL
+        .iter()
+        .filter(|c| c.currency() == currency)
+        .map(|c| {
+            let code = c.code();
+            view! {
+                <option value=code selected=move || address.with(|a| a.country == code)>{c.name()}</option>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="kc-address">
+            {inputs}
+            <div class="kc-field">
+                <label for=country_id.clone()>{field_label(lang, "country")}</label>
+                <select
+                    id=country_id
+                    name="country"
+                    autocomplete=format!("{section}country")
+                    on:change=move |ev| {
+                        address.update(|a| a.country = event_target_value(&ev));
+                        check(AddressField::PostalCode);
+                    }
+                >
+                    {options}
+                </select>
+            </div>
+        </div>
+    }
+}
+
+/// Billing address, the "same as billing" switch and, when unticked, the shipping address.
+#[component]
+pub fn AddressForm(
+    billing: RwSignal<Address>,
+    shipping: RwSignal<Address>,
+    same_as_billing: RwSignal<bool>,
+    errors: RwSignal<Vec<FieldError>>,
+    currency: Currency,
+    lang: Lang,
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="kc-fieldset" disabled=move || disabled.get()>
+            <legend>{t(lang, Text::BillingAddress)}</legend>
+            <AddressFields prefix="billing_address" address=billing errors=errors currency=currency lang=lang section="billing " />
+            <label class="kc-check">
+                <input
+                    type="checkbox"
+                    id="kc-same-as-billing"
+                    prop:checked=move || same_as_billing.get()
+                    on:change=move |ev| same_as_billing.set(event_target_checked(&ev))
+                />
+                {t(lang, Text::SameAsBilling)}
+            </label>
+        </fieldset>
+        <Show when=move || !same_as_billing.get()>
+            <fieldset class="kc-fieldset" disabled=move || disabled.get()>
+                <legend>{t(lang, Text::ShippingAddress)}</legend>
+                <AddressFields prefix="shipping_address" address=shipping errors=errors currency=currency lang=lang section="shipping " />
+            </fieldset>
+        </Show>
+    }
+}

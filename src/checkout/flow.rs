@@ -1,0 +1,336 @@
+//! What happens between the Buy button, Klarna and our server, for every documented outcome.
+
+use super::address_form::focus_first;
+use super::state::{Ctx, Phase, SdkState};
+use crate::api::to_js;
+use crate::error::CheckoutError;
+use crate::sdk::loader;
+use crate::sdk::payments::{self, AuthorizeOutcome, AuthorizeResult};
+use klarna::address::validate_addresses;
+use klarna::api::{ChangeCountry, OrderState, PlaceOrder, StartCheckout};
+use klarna::{Address, FieldError, FieldProblem};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+
+/// The `data` argument of `authorize()`: exactly what the order will repeat.
+#[derive(Serialize)]
+struct AuthorizeData<'a> {
+    billing_address: &'a Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_address: Option<&'a Address>,
+}
+
+/// Starts (or, when `renewed`, restarts keeping the form) a checkout session, then loads Klarna.
+pub fn start_session(ctx: Ctx, renewed: bool) {
+    let endpoint = ctx.endpoint.get_value();
+    let body = StartCheckout {
+        cart: ctx.cart_ref.get_value(),
+        locale: ctx.locale.get_value(),
+    };
+    spawn_local(async move {
+        match endpoint.start_checkout(&body).await {
+            Ok(session) => {
+                ctx.refused.set(Vec::new());
+                ctx.loaded.set(Vec::new());
+                ctx.finalize_pending.set(false);
+                ctx.selected
+                    .set(session.categories.first().map(|c| c.identifier.clone()));
+                watch_expiry(ctx, &session);
+                ctx.session.set(Some(session));
+                if renewed {
+                    ctx.notice.set(Some(CheckoutError::SessionExpired));
+                }
+                ctx.phase.set(Phase::Shopping);
+                ctx.emit("ready", wasm_bindgen::JsValue::UNDEFINED);
+                load_sdk(ctx);
+            }
+            Err(e) => ctx.phase.set(Phase::StartFailed(e.into())),
+        }
+    });
+}
+
+/// The billing country changed: the server re-prices and updates (or replaces) Klarna's
+/// session, then the widget is loaded again, as Klarna asks after a session update.
+pub fn change_country(ctx: Ctx, country: String) {
+    let Some(session) = ctx.session.get_untracked() else {
+        return;
+    };
+    if session.cart.country.code() == country || klarna::Country::from_code(&country).is_none() {
+        return;
+    }
+    ctx.busy.set(true);
+    let endpoint = ctx.endpoint.get_value();
+    spawn_local(async move {
+        let result = endpoint
+            .change_country(&session.session, &ChangeCountry { country })
+            .await;
+        ctx.busy.set(false);
+        match result {
+            Ok(updated) => {
+                watch_expiry(ctx, &updated);
+                ctx.loaded.set(Vec::new());
+                ctx.finalize_pending.set(false);
+                ctx.session.set(Some(updated));
+                load_sdk(ctx);
+            }
+            Err(e) => ctx.notice.set(Some(e.into())),
+        }
+    });
+}
+
+/// Marks the session stale when Klarna's 48 hours are over, unless it was replaced meanwhile.
+pub fn watch_expiry(ctx: Ctx, session: &klarna::api::CheckoutSession) {
+    ctx.session_stale.set(false);
+    let token = session.client_token.clone();
+    let ms = session.expires_in_secs.clamp(0, i64::from(i32::MAX) / 1000) as u64 * 1000;
+    set_timeout(
+        move || {
+            let current = ctx
+                .session
+                .with_untracked(|s| s.as_ref().map(|s| s.client_token.clone()));
+            if current.as_deref() == Some(token.as_str()) {
+                ctx.session_stale.set(true);
+            }
+        },
+        std::time::Duration::from_millis(ms),
+    );
+}
+
+/// Loads the script once, `init`s it with this session's client token, loads the chosen widget.
+pub fn load_sdk(ctx: Ctx) {
+    let Some(session) = ctx.session.get_untracked() else {
+        return;
+    };
+    let url = ctx.endpoint.with_value(|e| e.resolve(&session.sdk_url));
+    ctx.sdk.set(SdkState::Loading);
+    spawn_local(async move {
+        if loader::PAYMENTS.load(&url).await.is_err()
+            || payments::init(&session.client_token).is_err()
+        {
+            ctx.sdk.set(SdkState::Failed);
+            ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+            ctx.emit("error", to_js(&CheckoutError::ScriptLoadFailed.code()));
+            return;
+        }
+        ctx.sdk.set(SdkState::Ready);
+        if ctx.notice.get_untracked() == Some(CheckoutError::ScriptLoadFailed) {
+            ctx.notice.set(None);
+        }
+        if let Some(category) = ctx.selected.get_untracked() {
+            load_widget(ctx, category);
+        }
+    });
+}
+
+/// Loads a category's widget once per session (loading twice is a known source of trouble).
+pub fn load_widget(ctx: Ctx, category: String) {
+    if ctx.sdk.get_untracked() != SdkState::Ready
+        || ctx.loaded.with_untracked(|l| l.contains(&category))
+    {
+        return;
+    }
+    let Some(container) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(&widget_id(&category)))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    ctx.loaded.update(|l| l.push(category.clone()));
+    let c = category.clone();
+    let result = payments::load(&container, &category, move |res| {
+        if !res.show_form {
+            refuse(ctx, &c);
+        }
+    });
+    if result.is_err() {
+        ctx.loaded.update(|l| l.retain(|x| x != &category));
+        ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+    }
+}
+
+pub fn widget_id(category: &str) -> String {
+    format!("kc-widget-{category}")
+}
+
+/// Klarna will not offer `category`: hide it and move to the next one still offered.
+fn refuse(ctx: Ctx, category: &str) {
+    ctx.refused.update(|r| r.push(category.to_string()));
+    let next = ctx.offered().into_iter().next().map(|c| c.identifier);
+    let none_left = next.is_none();
+    ctx.selected.set(next.clone());
+    ctx.notice.set(Some(if none_left {
+        CheckoutError::Unavailable
+    } else {
+        CheckoutError::Rejected
+    }));
+    if let Some(next) = next {
+        load_widget(ctx, next);
+    }
+}
+
+/// The addresses to submit, trimmed once and written back so that what the shopper sees is
+/// exactly what Klarna authorizes and the order repeats.
+fn submitted_addresses(ctx: Ctx) -> (Address, Option<Address>) {
+    let billing = ctx.billing.get_untracked().trimmed();
+    ctx.billing.set(billing.clone());
+    let shipping = (!ctx.same_as_billing.get_untracked()).then(|| {
+        let s = ctx.shipping.get_untracked().trimmed();
+        ctx.shipping.set(s.clone());
+        s
+    });
+    (billing, shipping)
+}
+
+fn show_field_errors(ctx: Ctx, errors: Vec<FieldError>) {
+    focus_first(&errors);
+    ctx.field_errors.set(errors.clone());
+    ctx.notice.set(Some(CheckoutError::InvalidFields(errors)));
+}
+
+/// The Buy click. Everything up to `authorize()` is synchronous, on purpose: an `await` before
+/// it would spend the click's user activation and Klarna's pop-up would be blocked.
+pub fn buy(ctx: Ctx) {
+    if ctx.busy.get_untracked() {
+        return;
+    }
+    let Some(category) = ctx.selected.get_untracked() else {
+        return;
+    };
+    if ctx.session_stale.get_untracked() {
+        ctx.notice.set(None);
+        start_session(ctx, true);
+        return;
+    }
+    let (billing, shipping) = submitted_addresses(ctx);
+    let errors = validate_addresses(&billing, shipping.as_ref());
+    if !errors.is_empty() {
+        show_field_errors(ctx, errors);
+        return;
+    }
+    ctx.field_errors.set(Vec::new());
+    ctx.notice.set(None);
+    ctx.retry_order.set(None);
+    ctx.busy.set(true);
+    let data = to_js(&AuthorizeData {
+        billing_address: &billing,
+        shipping_address: shipping.as_ref(),
+    });
+    let finalize = ctx.finalize_pending.get_untracked();
+    let c = category.clone();
+    let done = move |res: AuthorizeResult| on_authorized(ctx, c, billing, shipping, res);
+    let started = if finalize {
+        payments::finalize(&category, &data, done)
+    } else {
+        payments::authorize(&category, &data, done)
+    };
+    if started.is_err() {
+        ctx.busy.set(false);
+        ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+    }
+}
+
+fn on_authorized(
+    ctx: Ctx,
+    category: String,
+    billing: Address,
+    shipping: Option<Address>,
+    res: AuthorizeResult,
+) {
+    match res.outcome() {
+        AuthorizeOutcome::Approved {
+            authorization_token,
+        } => {
+            ctx.finalize_pending.set(false);
+            let Some(session) = ctx.session.get_untracked() else {
+                return;
+            };
+            place_order(
+                ctx,
+                PlaceOrder {
+                    session: session.session,
+                    authorization_token,
+                    billing_address: billing,
+                    shipping_address: shipping,
+                },
+            );
+        }
+        AuthorizeOutcome::FinalizeRequired => {
+            ctx.finalize_pending.set(true);
+            ctx.busy.set(false);
+        }
+        AuthorizeOutcome::InvalidFields(fields) => {
+            ctx.busy.set(false);
+            let errors = fields
+                .into_iter()
+                .map(|f| FieldError::new(f, FieldProblem::RejectedByKlarna))
+                .collect();
+            show_field_errors(ctx, errors);
+        }
+        AuthorizeOutcome::Aborted => {
+            ctx.busy.set(false);
+            ctx.notice.set(Some(CheckoutError::Cancelled));
+            ctx.emit("cancel", to_js(&category));
+        }
+        AuthorizeOutcome::Rejected => {
+            ctx.busy.set(false);
+            refuse(ctx, &category);
+            ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
+        }
+    }
+}
+
+/// Sends the authorization to our server. Safe to repeat: the server answers the same order
+/// for the same token.
+pub fn place_order(ctx: Ctx, request: PlaceOrder) {
+    ctx.busy.set(true);
+    let endpoint = ctx.endpoint.get_value();
+    spawn_local(async move {
+        let result = endpoint.place_order(&request).await;
+        ctx.busy.set(false);
+        match result {
+            Ok(order) => {
+                ctx.retry_order.set(None);
+                let event = if order.state == OrderState::Pending {
+                    "order-pending"
+                } else {
+                    "order-created"
+                };
+                ctx.emit(event, to_js(&order));
+                ctx.phase.set(Phase::Done(order));
+            }
+            Err(failure) => {
+                let error = CheckoutError::from(failure);
+                ctx.emit("error", to_js(&error.code()));
+                match &error {
+                    CheckoutError::Network | CheckoutError::Internal(_) => {
+                        ctx.retry_order.set(Some(request))
+                    }
+                    CheckoutError::InvalidFields(errors) => focus_first(errors),
+                    CheckoutError::SessionExpired => start_session(ctx, true),
+                    _ => {}
+                }
+                if let CheckoutError::InvalidFields(errors) = &error {
+                    ctx.field_errors.set(errors.clone());
+                }
+                ctx.notice.set(Some(error));
+            }
+        }
+    });
+}
+
+/// "Try again": repeats whatever failed last.
+pub fn retry(ctx: Ctx) {
+    if let Some(request) = ctx.retry_order.get_untracked() {
+        ctx.notice.set(None);
+        place_order(ctx, request);
+    } else if ctx.sdk.get_untracked() == SdkState::Failed {
+        ctx.notice.set(None);
+        load_sdk(ctx);
+    } else if matches!(ctx.phase.get_untracked(), Phase::StartFailed(_)) {
+        ctx.phase.set(Phase::Starting);
+        start_session(ctx, false);
+    }
+}

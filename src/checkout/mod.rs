@@ -1,0 +1,222 @@
+//! The shopper's checkout: cart summary, address, Klarna, confirmation.
+
+pub mod address_form;
+pub mod cart_summary;
+pub mod flow;
+pub mod state;
+
+use crate::format::money;
+use crate::i18n::{t, Lang, Text};
+use address_form::AddressForm;
+use cart_summary::CartSummary;
+use klarna::api::{CheckoutSession, OrderState, PlacedOrder};
+use leptos::prelude::*;
+use state::{Ctx, Options, Phase, SdkState};
+
+/// The whole component. Starts a session for the cart as soon as it is mounted.
+#[component]
+pub fn Checkout(options: Options) -> impl IntoView {
+    let ctx = Ctx::new(options);
+    flow::start_session(ctx, false);
+    view! { <CheckoutView ctx=ctx /> }
+}
+
+/// Renders whatever state `ctx` is in; tests drive it directly.
+#[component]
+pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
+    let lang = ctx.lang;
+    view! {
+        <div class="kc" lang=ctx.locale.get_value()>
+            {move || match ctx.phase.get() {
+                Phase::Starting => view! {
+                    <div class="kc-skeleton" role="status" aria-live="polite">
+                        <span class="kc-spinner" aria-hidden="true"></span>
+                        {t(lang, Text::StartingCheckout)}
+                    </div>
+                }.into_any(),
+                Phase::StartFailed(error) => view! {
+                    <div class="kc-notice kc-notice-error" role="alert">
+                        <p>{error.message(lang)}</p>
+                        <button type="button" class="kc-button kc-secondary" on:click=move |_| flow::retry(ctx)>
+                            {t(lang, Text::TryAgain)}
+                        </button>
+                    </div>
+                }.into_any(),
+                Phase::Shopping => match ctx.session.get_untracked() {
+                    Some(session) => view! { <Shopping ctx=ctx session=session /> }.into_any(),
+                    None => ().into_any(),
+                },
+                Phase::Done(order) => match ctx.session.get_untracked() {
+                    Some(session) => view! {
+                        <Confirmation order=order lang=lang session=session locale=ctx.locale.get_value() />
+                    }.into_any(),
+                    None => ().into_any(),
+                },
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Shopping(ctx: Ctx, session: CheckoutSession) -> impl IntoView {
+    let lang = ctx.lang;
+    let currency = session.cart.currency;
+    // Klarna's purchase country follows the billing country.
+    let billing_country = Memo::new(move |_| ctx.billing.with(|a| a.country.clone()));
+    Effect::new(move |_| flow::change_country(ctx, billing_country.get()));
+    // A renewed session re-renders the cart; the form keeps its signals.
+    let cart = move || {
+        ctx.session
+            .get()
+            .map(|s| view! { <CartSummary cart=s.cart lang=lang locale=ctx.locale.get_value() /> })
+    };
+    view! {
+        <div class="kc-layout">
+            <div class="kc-main">
+                <AddressForm
+                    billing=ctx.billing
+                    shipping=ctx.shipping
+                    same_as_billing=ctx.same_as_billing
+                    errors=ctx.field_errors
+                    currency=currency
+                    lang=lang
+                    disabled=Signal::derive(move || ctx.busy.get())
+                />
+                <PaymentSection ctx=ctx />
+            </div>
+            <aside class="kc-side">{cart}</aside>
+        </div>
+    }
+}
+
+#[component]
+fn PaymentSection(ctx: Ctx) -> impl IntoView {
+    let lang = ctx.lang;
+    let categories = move || ctx.session.get().map(|s| s.categories).unwrap_or_default();
+    let category_views = move || {
+        categories()
+            .into_iter()
+            .map(|c| {
+                let id = c.identifier.clone();
+                let id_select = id.clone();
+                let id_checked = id.clone();
+                let id_shown = id.clone();
+                let id_refused = id.clone();
+                let id_loaded = id.clone();
+                let radio_id = format!("kc-category-{id}");
+                let radio_for = radio_id.clone();
+                let badge = c.badge_url.clone().map(|src| view! { <img class="kc-badge" src=src alt="" width="48" height="20" /> });
+                view! {
+                    <li class="kc-category" hidden=move || ctx.refused.with(|r| r.contains(&id_refused))>
+                        <label class="kc-category-label" for=radio_for>
+                            <input
+                                type="radio"
+                                name="kc-category"
+                                id=radio_id
+                                value=id.clone()
+                                prop:checked=move || ctx.selected.get().as_deref() == Some(id_checked.as_str())
+                                on:change=move |_| {
+                                    ctx.selected.set(Some(id_select.clone()));
+                                    ctx.notice.set(None);
+                                    flow::load_widget(ctx, id_select.clone());
+                                }
+                            />
+                            {badge}
+                            <span>{c.name.clone()}</span>
+                        </label>
+                        <div
+                            class="kc-widget"
+                            class:kc-widget-loading=move || !ctx.loaded.with(|l| l.contains(&id_loaded)) || ctx.sdk.get() != SdkState::Ready
+                            id=flow::widget_id(&id)
+                            hidden=move || ctx.selected.get().as_deref() != Some(id_shown.as_str())
+                        ></div>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let buy_label = move || {
+        if ctx.busy.get() {
+            t(lang, Text::Working)
+        } else if ctx.finalize_pending.get()
+            || ctx.notice.get() == Some(crate::error::CheckoutError::AuthorizationExpired)
+        {
+            t(lang, Text::ConfirmAgain)
+        } else {
+            t(lang, Text::Buy)
+        }
+    };
+    let can_buy =
+        move || ctx.sdk.get() == SdkState::Ready && ctx.selected.get().is_some() && !ctx.busy.get();
+    view! {
+        <section class="kc-payment" aria-labelledby="kc-payment-title" aria-busy=move || if ctx.busy.get() { "true" } else { "false" }>
+            <h2 id="kc-payment-title">{t(lang, Text::Payment)}</h2>
+            <p class="kc-sdk-status" hidden=move || ctx.sdk.get() != SdkState::Loading>{t(lang, Text::LoadingKlarna)}</p>
+            <ul class="kc-categories">{category_views}</ul>
+            <Notice ctx=ctx />
+            <button
+                type="button"
+                id="kc-buy"
+                class="kc-button kc-primary"
+                disabled=move || !can_buy()
+                on:click=move |_| flow::buy(ctx)
+            >
+                {buy_label}
+            </button>
+        </section>
+    }
+}
+
+/// The live region: every outcome is said in words, and announced to screen readers.
+#[component]
+fn Notice(ctx: Ctx) -> impl IntoView {
+    let lang = ctx.lang;
+    view! {
+        <div class="kc-notice-area" role="status" aria-live="polite" id="kc-notice">
+            {move || ctx.notice.get().map(|error| {
+                let retry = error.retryable().then(|| view! {
+                    <button type="button" id="kc-retry" class="kc-button kc-secondary" on:click=move |_| flow::retry(ctx)>
+                        {t(lang, Text::TryAgain)}
+                    </button>
+                });
+                view! {
+                    <div class=format!("kc-notice kc-notice-{}", error.code())>
+                        <p>{error.message(lang)}</p>
+                        {retry}
+                    </div>
+                }
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Confirmation(
+    order: PlacedOrder,
+    lang: Lang,
+    session: CheckoutSession,
+    locale: String,
+) -> impl IntoView {
+    let pending = order.state == OrderState::Pending;
+    let currency = session.cart.currency;
+    // The page changed under the shopper's feet: move focus to the news.
+    let heading = NodeRef::<leptos::html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    let summary = view! { <CartSummary cart=session.cart lang=lang locale=locale.clone() /> };
+    view! {
+        <section class="kc-confirmation" role="status" aria-live="polite">
+            <h2 node_ref=heading tabindex="-1">{t(lang, Text::OrderThanks)}</h2>
+            <p>
+                {t(lang, Text::OrderNumber)}": "
+                <strong id="kc-order-id">{order.order_id.clone()}</strong>
+            </p>
+            <p class="kc-confirmation-total">{t(lang, Text::Total)}": "{money(order.order_amount, currency, &locale)}</p>
+            {pending.then(|| view! { <p class="kc-notice kc-notice-pending" id="kc-pending">{t(lang, Text::PendingReview)}</p> })}
+            <div class="kc-confirmation-cart">{summary}</div>
+        </section>
+    }
+}

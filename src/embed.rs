@@ -1,0 +1,61 @@
+//! Mounting into a storefront's page: every `<klarna-checkout>` element becomes a checkout.
+//! Attributes: `endpoint` (server base URL, default: this page's origin), `cart` (cart
+//! reference), `locale` (default: the page's `lang`, else `en-GB`).
+
+use crate::api::Endpoint;
+use crate::checkout::state::Options;
+use crate::checkout::Checkout;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub const TAG: &str = "klarna-checkout";
+
+/// Reads an element's options.
+pub fn options_of(element: &web_sys::HtmlElement) -> Options {
+    let attr = |name: &str| element.get_attribute(name).filter(|v| !v.trim().is_empty());
+    let page_lang = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .filter(|l| l.contains('-'));
+    Options {
+        endpoint: Endpoint(attr("endpoint").unwrap_or_default()),
+        cart: attr("cart").unwrap_or_else(|| "demo".into()),
+        locale: attr("locale")
+            .or(page_lang)
+            .unwrap_or_else(|| "en-GB".into()),
+        host: Some(element.clone()),
+    }
+}
+
+/// Calls `mount` once for every `<tag>` element of the page not mounted yet.
+pub fn mount_each(tag: &str, mount: impl Fn(web_sys::HtmlElement)) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(nodes) = document.query_selector_all(&format!("{tag}:not([data-kc-mounted])")) else {
+        return;
+    };
+    for i in 0..nodes.length() {
+        let Some(element) = nodes
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            continue;
+        };
+        let _ = element.set_attribute("data-kc-mounted", "");
+        mount(element);
+    }
+}
+
+/// Mounts a checkout into every `<klarna-checkout>` element of the page.
+pub fn mount_all() {
+    mount_each(TAG, |element| {
+        let options = options_of(&element);
+        leptos::mount::mount_to(
+            element,
+            move || view! { <Checkout options=options.clone() /> },
+        )
+        .forget();
+    });
+}

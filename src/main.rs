@@ -1,0 +1,3 @@
+fn main() {
+    klarna_checkout::embed::mount_all();
+}

@@ -1,0 +1,63 @@
+//! Typed bindings for Klarna's XS2A app launcher (contract §3.5): `XS2A.startFlow(client_token,
+//! options)` with its callbacks, and `XS2A.close()`.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = XS2A, js_name = startFlow, catch)]
+    fn js_start_flow(client_token: &str, options: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = XS2A, js_name = close, catch)]
+    fn js_close() -> Result<(), JsValue>;
+}
+
+/// How the launcher ended, from its callbacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowEnd {
+    /// `onFinished`: the server must now read the outcome itself.
+    Finished,
+    /// `onAbort`: the bookkeeper closed it.
+    Aborted,
+    /// `onError`: the launcher's message, when it gave one.
+    Failed(Option<String>),
+}
+
+fn message_of(error: &JsValue) -> Option<String> {
+    Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+}
+
+/// Starts the launcher; `done` runs once, with the first ending callback.
+pub fn start_flow(client_token: &str, done: impl FnOnce(FlowEnd) + 'static) -> Result<(), String> {
+    let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
+    let finish = move |end: FlowEnd| {
+        if let Some(f) = done.borrow_mut().take() {
+            f(end);
+        }
+    };
+    let options = Object::new();
+    let f1 = finish.clone();
+    let on_finished = Closure::<dyn FnMut()>::new(move || f1(FlowEnd::Finished));
+    let f2 = finish.clone();
+    let on_abort = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| f2(FlowEnd::Aborted));
+    let f3 = finish;
+    // `onError` may come without an argument (contract §3.5).
+    let on_error =
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| f3(FlowEnd::Failed(message_of(&e))));
+    let _ = Reflect::set(&options, &"onFinished".into(), on_finished.as_ref());
+    let _ = Reflect::set(&options, &"onAbort".into(), on_abort.as_ref());
+    let _ = Reflect::set(&options, &"onError".into(), on_error.as_ref());
+    let _ = Reflect::set(&options, &"unfoldConsentDetails".into(), &true.into());
+    // The launcher keeps these for the flow's lifetime; one flow per click, so leaking is bounded.
+    on_finished.forget();
+    on_abort.forget();
+    on_error.forget();
+    js_start_flow(client_token, &options)
+        .map_err(|e| message_of(&e).unwrap_or_else(|| "startFlow failed".into()))
+}
+
+pub fn close() {
+    let _ = js_close();
+}

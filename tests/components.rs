@@ -1,0 +1,403 @@
+//! Components in headless Chromium (wasm-bindgen-test): the checkout renders the right state
+//! for each outcome of Klarna's SDK and of our server. Klarna's script and `fetch` are replaced
+//! by scripted fakes, so every branch is reached deterministically.
+#![cfg(target_arch = "wasm32")]
+
+use klarna::api::{CheckoutSession, PaymentCategory};
+use klarna::{price_cart, Address, CartItem, Country, OrderLineType, TaxMode};
+use klarna_checkout::api::{sleep, Endpoint};
+use klarna_checkout::checkout::flow;
+use klarna_checkout::checkout::state::{Ctx, Options, Phase};
+use klarna_checkout::checkout::CheckoutView;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
+/// answering `status` with `body`. Calls are recorded in `window.__kc_calls`.
+fn fake_klarna(result: &str, status: u16, body: &str) {
+    let script = format!(
+        r#"
+        window.__kc_calls = [];
+        window.Klarna = {{ Payments: {{
+          init: function (o) {{ window.__kc_calls.push('init'); }},
+          load: function (o, d, cb) {{ window.__kc_calls.push('load:' + o.payment_method_category); setTimeout(function () {{ cb({{ show_form: true }}); }}, 0); }},
+          authorize: function (o, d, cb) {{ window.__kc_calls.push('authorize:' + o.payment_method_category + ':' + d.billing_address.email); setTimeout(function () {{ cb({result}); }}, 0); }},
+          finalize: function (o, d, cb) {{ window.__kc_calls.push('finalize'); setTimeout(function () {{ cb({{ approved: true, show_form: true, authorization_token: 'tok-final' }}); }}, 0); }}
+        }} }};
+        window.fetch = function (url) {{
+          var u = typeof url === 'string' ? url : url.url;
+          window.__kc_calls.push('fetch:' + new URL(u, location.href).pathname);
+          if ({status} === 0) return Promise.reject(new TypeError('Failed to fetch'));
+          return Promise.resolve(new Response({body:?}, {{ status: {status}, headers: {{ 'Content-Type': 'application/json' }} }}));
+        }};
+        "#
+    );
+    js_sys::eval(&script).unwrap();
+}
+
+fn calls() -> Vec<String> {
+    let v = js_sys::eval("window.__kc_calls").unwrap();
+    js_sys::Array::from(&v)
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect()
+}
+
+fn session() -> CheckoutSession {
+    let items = vec![CartItem {
+        kind: OrderLineType::Physical,
+        reference: "SKU".into(),
+        name: "Organic cotton T-shirt".into(),
+        quantity: 2,
+        unit_price: 2490,
+        tax_rate: 1900,
+        discount: 0,
+    }];
+    CheckoutSession {
+        session: "s-1".into(),
+        client_token: "a.b.c".into(),
+        categories: ["pay_now", "pay_later"]
+            .into_iter()
+            .map(|id| PaymentCategory {
+                identifier: id.into(),
+                name: id.into(),
+                badge_url: None,
+            })
+            .collect(),
+        cart: price_cart(&items, Country::DE, TaxMode::Included).unwrap(),
+        locale: "en-DE".into(),
+        sdk_url: "/never-loaded.js".into(),
+        expires_in_secs: 48 * 3600,
+    }
+}
+
+fn valid_billing() -> Address {
+    Address {
+        given_name: "Testperson-de".into(),
+        family_name: "Approved".into(),
+        email: "customer+de@klarna.com".into(),
+        street_address: "Hellersbergstraße 14".into(),
+        postal_code: "41460".into(),
+        city: "Neuss".into(),
+        country: "DE".into(),
+        ..Address::default()
+    }
+}
+
+struct Mounted {
+    ctx: Ctx,
+    root: web_sys::HtmlElement,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A checkout in the shopping phase with Klarna loaded.
+async fn mount(session: CheckoutSession) -> Mounted {
+    mount_in(session, "en-DE").await
+}
+
+async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
+    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let ctx = Ctx::new(Options {
+        endpoint: Endpoint(String::new()),
+        cart: "demo".into(),
+        locale: locale.into(),
+        host: Some(root.clone()),
+    });
+    ctx.selected
+        .set(Some(session.categories[0].identifier.clone()));
+    ctx.session.set(Some(session));
+    ctx.phase.set(Phase::Shopping);
+    leptos::mount::mount_to(root.clone(), move || view! { <CheckoutView ctx=ctx /> }).forget();
+    sleep(20).await;
+    flow::load_sdk(ctx);
+    sleep(50).await;
+    Mounted { ctx, root }
+}
+
+/// Lets every pending timer, promise, reactive update and animation frame run: the checkout
+/// moves focus on the next frame, which a fixed sleep would race on a loaded machine.
+async fn settle() {
+    sleep(30).await;
+    for _ in 0..2 {
+        let frame = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    }
+    sleep(30).await;
+}
+
+/// Polls `done` for up to five seconds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn text(css: &str) -> String {
+    document()
+        .query_selector(css)
+        .unwrap()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn exists(css: &str) -> bool {
+    document().query_selector(css).unwrap().is_some()
+}
+
+fn attr(css: &str, name: &str) -> Option<String> {
+    document()
+        .query_selector(css)
+        .unwrap()
+        .and_then(|e| e.get_attribute(name))
+}
+
+fn click(css: &str) {
+    let el: web_sys::HtmlElement = document()
+        .query_selector(css)
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    el.click();
+}
+
+fn buy_disabled() -> bool {
+    attr("#kc-buy", "disabled").is_some()
+}
+
+const ORDER: &str = r#"{"order_id":"order-123","state":"accepted","order_amount":4980}"#;
+
+#[wasm_bindgen_test]
+async fn approved_authorization_places_the_order_and_confirms() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-1' }",
+        200,
+        ORDER,
+    );
+    let m = mount(session()).await;
+    assert!(calls().contains(&"load:pay_now".to_string()));
+    assert!(!buy_disabled());
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    // Klarna was called synchronously inside the click, before anything async happened.
+    assert_eq!(
+        calls().last().unwrap(),
+        "authorize:pay_now:customer+de@klarna.com"
+    );
+    settle().await;
+    assert!(calls().contains(&"fetch:/api/checkout/orders".to_string()));
+    assert_eq!(text("#kc-order-id"), "order-123");
+    assert!(text(".kc-confirmation").contains("Thank you"));
+    assert!(!exists("#kc-pending"));
+    // Focus follows the shopper to the news, and the confirmation repeats what was bought.
+    let focused = document()
+        .active_element()
+        .map(|e| e.tag_name())
+        .unwrap_or_default();
+    assert_eq!(focused, "H2");
+    assert!(text(".kc-confirmation-cart").contains("Organic cotton T-shirt"));
+}
+
+#[wasm_bindgen_test]
+async fn pending_fraud_review_is_announced() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-2' }",
+        200,
+        r#"{"order_id":"order-p","state":"pending","order_amount":4980}"#,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert_eq!(text("#kc-order-id"), "order-p");
+    assert!(text("#kc-pending").contains("reviewing"));
+}
+
+#[wasm_bindgen_test]
+async fn rejection_hides_the_category_and_offers_the_next() {
+    fake_klarna("{ approved: false, show_form: false }", 200, ORDER);
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(exists(".kc-notice-rejected"));
+    let li = document()
+        .get_element_by_id("kc-category-pay_now")
+        .unwrap()
+        .closest("li")
+        .unwrap()
+        .unwrap();
+    assert!(li.has_attribute("hidden"));
+    assert_eq!(m.ctx.selected.get_untracked().as_deref(), Some("pay_later"));
+    assert!(calls().contains(&"load:pay_later".to_string()));
+    assert!(!calls().iter().any(|c| c.starts_with("fetch:")));
+}
+
+#[wasm_bindgen_test]
+async fn abort_keeps_klarna_available() {
+    fake_klarna("{ approved: false, show_form: true }", 200, ORDER);
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(text(".kc-notice-cancelled").contains("You closed Klarna"));
+    assert!(!buy_disabled());
+    assert_eq!(m.ctx.selected.get_untracked().as_deref(), Some("pay_now"));
+}
+
+#[wasm_bindgen_test]
+async fn invalid_fields_from_klarna_mark_and_focus_the_field() {
+    fake_klarna("{ approved: false, show_form: true, error: { invalid_fields: ['billing_address.email'] } }", 200, ORDER);
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(text("#kc-billing_address-email-error").contains("Klarna could not accept"));
+    assert_eq!(
+        attr("#kc-billing_address-email", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    let focused = document()
+        .active_element()
+        .map(|e| e.id())
+        .unwrap_or_default();
+    assert_eq!(focused, "kc-billing_address-email");
+    assert!(text("#kc-notice").contains("check the marked fields"));
+}
+
+#[wasm_bindgen_test]
+async fn local_rules_stop_a_bad_form_before_klarna() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'x' }",
+        200,
+        ORDER,
+    );
+    let m = mount(session()).await;
+    let mut billing = valid_billing();
+    billing.postal_code = " 4146 ".into();
+    billing.given_name = String::new();
+    m.ctx.billing.set(billing);
+    click("#kc-buy");
+    settle().await;
+    assert!(!calls().iter().any(|c| c.starts_with("authorize")));
+    assert!(text("#kc-billing_address-given_name-error").contains("required"));
+    assert!(text("#kc-billing_address-postal_code-error").contains("postal code"));
+    // Trimmed once on submit, so what Klarna would see is what the shopper sees.
+    assert_eq!(m.ctx.billing.get_untracked().postal_code, "4146");
+}
+
+#[wasm_bindgen_test]
+async fn network_failure_on_order_offers_a_retry_that_resends() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-n' }",
+        0,
+        ORDER,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(text(".kc-notice-network").contains("couldn't reach"));
+    assert!(exists("#kc-retry"));
+    fake_klarna("{}", 200, ORDER);
+    click("#kc-retry");
+    settle().await;
+    // The retry re-sent the order without asking Klarna again.
+    assert_eq!(calls(), vec!["fetch:/api/checkout/orders".to_string()]);
+    assert_eq!(text("#kc-order-id"), "order-123");
+}
+
+#[wasm_bindgen_test]
+async fn expired_authorization_asks_to_confirm_again() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'old' }",
+        410,
+        r#"{"code":"authorization_expired","message":"expired"}"#,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(text("#kc-notice").contains("approval has expired"));
+    assert!(text("#kc-buy").contains("Confirm payment again"));
+    assert!(!buy_disabled());
+}
+
+#[wasm_bindgen_test]
+async fn script_load_failure_offers_a_retry() {
+    js_sys::eval("delete window.Klarna;").unwrap();
+    let m = mount(session()).await;
+    until("the script failure notice", || {
+        exists(".kc-notice-script_load_failed")
+    })
+    .await;
+    assert!(text(".kc-notice-script_load_failed").contains("could not be loaded"));
+    assert!(exists("#kc-retry"));
+    assert!(buy_disabled());
+    drop(m);
+}
+
+#[wasm_bindgen_test]
+async fn german_locale_speaks_german_and_formats_euros_the_german_way() {
+    fake_klarna("{ approved: false, show_form: true }", 200, ORDER);
+    let m = mount_in(session(), "de-DE").await;
+    assert_eq!(text("#kc-buy"), "Kaufen");
+    assert!(text("legend").contains("Rechnungsadresse"));
+    assert!(
+        text(".kc-total").contains("49,80\u{a0}€"),
+        "{}",
+        text(".kc-total")
+    );
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(text("#kc-notice").contains("Sie haben Klarna geschlossen"));
+}
+
+#[wasm_bindgen_test]
+async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
+    let fresh = js_sys::JSON::stringify(&klarna_checkout::api::to_js(&session()))
+        .unwrap()
+        .as_string()
+        .unwrap();
+    fake_klarna("{ approved: false, show_form: true }", 200, &fresh);
+    let mut old = session();
+    old.expires_in_secs = 0;
+    let m = mount(old.clone()).await;
+    flow::watch_expiry(m.ctx, &old);
+    sleep(20).await;
+    assert!(m.ctx.session_stale.get_untracked());
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    // Klarna was not asked with the dead session; a new one was started and the form kept.
+    assert!(!calls().iter().any(|c| c.starts_with("authorize")));
+    assert!(calls().contains(&"fetch:/api/checkout/sessions".to_string()));
+    assert!(text("#kc-notice").contains("started a new one"));
+    assert_eq!(
+        m.ctx.billing.get_untracked().email,
+        "customer+de@klarna.com"
+    );
+    assert!(!m.ctx.session_stale.get_untracked());
+    click("#kc-buy");
+    settle().await;
+    assert!(calls().iter().any(|c| c.starts_with("authorize:pay_now")));
+}
