@@ -74,15 +74,16 @@ async fn send_json<B: Serialize, R: DeserializeOwned>(
     url: &str,
     body: &B,
 ) -> Result<R, ApiFailure> {
-    send(method, url, Some(body), None).await
+    send(method, url, Some(body), &[]).await
 }
 
-/// Sends an optional JSON body; `csrf` goes into `X-CSRF-Token` (bookkeeper endpoints).
+/// Sends an optional JSON body with extra `headers` (the bookkeeper's `X-CSRF-Token` and
+/// `Accept-Language`; the checkout sends none).
 pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
     method: &str,
     url: &str,
     body: Option<&B>,
-    csrf: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<R, ApiFailure> {
     let init = RequestInit::new();
     init.set_method(method);
@@ -92,8 +93,8 @@ pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
     let _ = request.headers().set("Content-Type", "application/json");
-    if let Some(token) = csrf {
-        let _ = request.headers().set("X-CSRF-Token", token);
+    for (name, value) in headers {
+        let _ = request.headers().set(name, value);
     }
     let window = web_sys::window().ok_or(ApiFailure::Network)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))

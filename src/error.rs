@@ -80,14 +80,13 @@ impl From<ApiFailure> for CheckoutError {
                 }
                 ErrorCode::Rejected => CheckoutError::Rejected,
                 ErrorCode::KlarnaUnavailable => CheckoutError::Network,
-                ErrorCode::BadRequest
-                | ErrorCode::UnknownCart
-                | ErrorCode::Internal
-                | ErrorCode::SignInRequired
-                | ErrorCode::CsrfRejected
-                | ErrorCode::LinkNotFinished
-                | ErrorCode::LinkFailed
-                | ErrorCode::LinkAborted => CheckoutError::Internal(e.support_id),
+                ErrorCode::BadRequest | ErrorCode::UnknownCart | ErrorCode::Internal => {
+                    CheckoutError::Internal(e.support_id)
+                }
+                // Bank-linking codes (compiled in only with `klarna/banking`); checkout
+                // endpoints never send them.
+                #[allow(unreachable_patterns)]
+                _ => CheckoutError::Internal(e.support_id),
             },
         }
     }

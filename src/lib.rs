@@ -1,6 +1,7 @@
 //! klarna-checkout: the Klarna checkout component, compiled to WebAssembly.
 
 pub mod api;
+#[cfg(feature = "bank-link")]
 pub mod bank_link;
 pub mod checkout;
 pub mod embed;

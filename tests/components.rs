@@ -401,3 +401,123 @@ async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
     settle().await;
     assert!(calls().iter().any(|c| c.starts_with("authorize:pay_now")));
 }
+
+// The bookkeeper's bank-linking page (its own bundle; here through the same crate).
+
+/// Replaces `fetch` with a router answering `routes` (`"METHOD /path"` → `[status, body]`)
+/// and recording each request's method, path and headers in `window.__kc_requests`.
+#[cfg(feature = "bank-link")]
+fn fake_bank_server(routes: &str) {
+    let script = format!(
+        r#"
+        window.__kc_routes = {routes};
+        window.__kc_requests = [];
+        window.fetch = function (req) {{
+          var path = new URL(req.url, location.href).pathname;
+          window.__kc_requests.push(req.method + ' ' + path + ' lang=' + req.headers.get('Accept-Language') + ' csrf=' + req.headers.get('X-CSRF-Token'));
+          var r = window.__kc_routes[req.method + ' ' + path] || [500, '{{"code":"internal","message":"no route"}}'];
+          return Promise.resolve(new Response(r[1], {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }}));
+        }};
+        "#
+    );
+    js_sys::eval(&script).unwrap();
+}
+
+#[cfg(feature = "bank-link")]
+fn requests() -> Vec<String> {
+    let v = js_sys::eval("window.__kc_requests").unwrap();
+    js_sys::Array::from(&v)
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect()
+}
+
+#[cfg(feature = "bank-link")]
+fn type_in(css: &str, value: &str) {
+    let el: web_sys::HtmlInputElement = document()
+        .query_selector(css)
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    el.set_value(value);
+    let event = web_sys::Event::new("input").unwrap();
+    el.dispatch_event(&event).unwrap();
+}
+
+#[cfg(feature = "bank-link")]
+const LINKED_BANK: &str = r#"[{"connection":"c-1","company":"Nordlicht Outdoor GmbH","bank_name":"Demo Bank","start_date":"2026-01-01","consent":{"state":"valid","expires_on":"2027-02-21","days_left":90},"accounts":[{"id":"a-1","name":"Girokonto","masked_iban":"DE•••• 3000","holder_name":"Nordlicht Outdoor GmbH","balance":123456,"currency":"EUR"}]}]"#;
+
+#[cfg(feature = "bank-link")]
+async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
+    use klarna_checkout::bank_link::{BankLinkApp, Ctx as BankCtx};
+    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let ctx = BankCtx::new(Endpoint(String::new()), locale.into());
+    leptos::mount::mount_to(root.clone(), move || view! { <BankLinkApp ctx=ctx /> }).forget();
+    settle().await;
+    root
+}
+
+#[cfg(feature = "bank-link")]
+async fn sign_in_as_bookkeeper() {
+    type_in("#kc-user", "bookkeeper");
+    type_in("#kc-password", "sandbox-password");
+    click("#kc-sign-in");
+    until("the link form", || exists("#kc-company")).await;
+    until("the linked banks", || exists(".kc-bank-card")).await;
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
+    fake_bank_server(&format!(
+        r#"{{"POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
+            "GET /api/banks": [200, '{LINKED_BANK}'],
+            "POST /api/accounts/a-1/sync": [409, '{{"code":"link_failed","message":"Die Einwilligung bei der Bank ist abgelaufen."}}']}}"#
+    ));
+    let root = mount_bank_page("de-DE").await;
+    assert!(text("h2").contains("Anmelden"), "{}", text("h2"));
+    sign_in_as_bookkeeper().await;
+    let card = text(".kc-bank-card");
+    assert!(card.contains("läuft in 90 Tagen ab"), "{card}");
+    assert!(card.contains("1.234,56"), "German money: {card}");
+    assert!(text("#kc-continue").contains("Weiter zu Ihrer Bank"));
+    click(".kc-sync");
+    until("the server's reason", || {
+        text("#kc-notice").contains("abgelaufen")
+    })
+    .await;
+    // Every call carried the page's language; state-changing ones after sign-in the CSRF token.
+    let sent = requests();
+    assert!(sent.iter().all(|r| r.contains("lang=de-DE")), "{sent:?}");
+    assert!(
+        sent.contains(&"POST /api/accounts/a-1/sync lang=de-DE csrf=csrf-1".to_string()),
+        "{sent:?}"
+    );
+    root.remove();
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
+    fake_bank_server(&format!(
+        r#"{{"POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
+            "GET /api/banks": [200, '{LINKED_BANK}'],
+            "POST /api/accounts/a-1/sync": [401, '{{"code":"sign_in_required","message":"Please sign in (again)."}}']}}"#
+    ));
+    let root = mount_bank_page("en-DE").await;
+    sign_in_as_bookkeeper().await;
+    type_in("#kc-company", "Nordlicht Outdoor GmbH");
+    click(".kc-sync");
+    until("the sign-in form", || exists("#kc-sign-in")).await;
+    assert!(text("#kc-notice").contains("sign-in has expired"));
+    assert!(!exists("#kc-company"));
+    sign_in_as_bookkeeper().await;
+    let company: web_sys::HtmlInputElement = document()
+        .query_selector("#kc-company")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(company.value(), "Nordlicht Outdoor GmbH");
+    root.remove();
+}

@@ -610,6 +610,23 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
 }
 
 #[tokio::test]
+async fn a_decoupled_login_waits_for_the_banking_app_then_links() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("decoupled", "any").await;
+    // The bank's window asks for approval in the app and carries on by itself.
+    shop.wait_step("decoupled").await;
+    let waiting = shop.text("#xs2a-sandbox-dialog").await;
+    assert!(waiting.contains("banking app"), "{waiting}");
+    let card = shop.text(".kc-bank-card").await;
+    assert!(card.contains("Demo Bank"), "{card}");
+    assert!(card.contains("expires in 90 days"), "{card}");
+    shop.wait_no_open_sessions().await;
+    shop.close().await;
+}
+
+#[tokio::test]
 async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;

@@ -1,18 +1,23 @@
 //! The bookkeeper's bank linking (issue 3, first slice): sign in, company and start date, the
 //! XS2A app launcher, then the linked bank with its accounts and how long the consent lasts.
-//! A separate bundle (`bank-link.html`): shoppers never download it.
+//! A separate bundle (`bank-link.html`, cargo feature `bank-link`): shoppers never download it.
+
+mod texts;
 
 use crate::api::{send, ApiFailure, Endpoint};
 use crate::format::money;
+use crate::i18n::Lang;
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
+use klarna::api::ErrorCode;
 use klarna::api::{
-    BankLinkStarted, BookedTransaction, ConsentState, LinkedBank, SignIn, SignedIn, StartBankLink,
-    SyncProgress, SyncRequest,
+    BankLinkStarted, BookedTransaction, LinkedBank, SignIn, SignedIn, StartBankLink, SyncProgress,
+    SyncRequest,
 };
 use klarna::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use texts::{t, T};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
@@ -26,8 +31,15 @@ pub enum Phase {
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub endpoint: StoredValue<Endpoint>,
+    /// BCP 47 locale from the element's `locale` attribute: texts, money, and the server's
+    /// sentences (sent as `Accept-Language`).
+    pub locale: StoredValue<String>,
+    pub lang: Lang,
     pub csrf: StoredValue<Option<String>>,
     pub phase: RwSignal<Phase>,
+    /// The link form's fields live here, so they survive a detour through the sign-in form.
+    pub company: RwSignal<String>,
+    pub start_date: RwSignal<String>,
     pub banks: RwSignal<Vec<LinkedBank>>,
     pub just_linked: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
@@ -38,11 +50,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(endpoint: Endpoint) -> Ctx {
+    pub fn new(endpoint: Endpoint, locale: String) -> Ctx {
         Ctx {
             endpoint: StoredValue::new(endpoint),
+            lang: Lang::of(&locale),
+            locale: StoredValue::new(locale),
             csrf: StoredValue::new(None),
             phase: RwSignal::new(Phase::SignIn),
+            company: RwSignal::new(String::new()),
+            start_date: RwSignal::new(format!("{}-01-01", &today()[..4])),
             banks: RwSignal::new(Vec::new()),
             just_linked: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -52,14 +68,21 @@ impl Ctx {
     }
 }
 
-/// A failure in plain words with the next step (never a console-only error).
-fn say(f: ApiFailure) -> String {
-    match f {
-        ApiFailure::Network => {
-            "We couldn't reach the server. Check your connection and try again.".into()
+/// Shows a failure in plain words with the next step (never a console-only error). A sign-in
+/// that expired on the server leads back to the sign-in form; the link form keeps its input.
+fn fail(ctx: Ctx, f: ApiFailure) {
+    let message = match f {
+        ApiFailure::Network => t(ctx.lang, T::Network).to_string(),
+        ApiFailure::Api(e)
+            if e.code == ErrorCode::SignInRequired
+                && ctx.phase.get_untracked() != Phase::SignIn =>
+        {
+            ctx.phase.set(Phase::SignIn);
+            t(ctx.lang, T::SignInAgain).to_string()
         }
         ApiFailure::Api(e) => e.message,
-    }
+    };
+    ctx.notice.set(Some(message));
 }
 
 async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
@@ -69,15 +92,20 @@ async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
     body: Option<&B>,
 ) -> Result<R, ApiFailure> {
     let url = ctx.endpoint.with_value(|e| e.url(path));
+    let locale = ctx.locale.get_value();
     let csrf = ctx.csrf.get_value();
-    send(method, &url, body, csrf.as_deref()).await
+    let mut headers = vec![("Accept-Language", locale.as_str())];
+    if let Some(token) = csrf.as_deref() {
+        headers.push(("X-CSRF-Token", token));
+    }
+    send(method, &url, body, &headers).await
 }
 
 fn refresh_banks(ctx: Ctx) {
     spawn_local(async move {
         match call::<(), Vec<LinkedBank>>(ctx, "GET", "/api/banks", None).await {
             Ok(banks) => ctx.banks.set(banks),
-            Err(f) => ctx.notice.set(Some(say(f))),
+            Err(f) => fail(ctx, f),
         }
     });
 }
@@ -98,7 +126,7 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
                 ctx.phase.set(Phase::Ready);
                 refresh_banks(ctx);
             }
-            Err(f) => ctx.notice.set(Some(say(f))),
+            Err(f) => fail(ctx, f),
         }
     });
 }
@@ -116,8 +144,8 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
             match call::<_, BankLinkStarted>(ctx, "POST", "/api/bank-links", Some(&body)).await {
                 Ok(s) => s,
                 Err(f) => {
-                    ctx.notice.set(Some(say(f)));
                     ctx.phase.set(Phase::Ready);
+                    fail(ctx, f);
                     return;
                 }
             };
@@ -125,9 +153,8 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
             .endpoint
             .with_value(|e| e.resolve(&started.launcher_url));
         if XS2A_LAUNCHER.load(&url).await.is_err() {
-            ctx.notice.set(Some(
-                "The bank's window could not be loaded. Please try again.".into(),
-            ));
+            ctx.notice
+                .set(Some(t(ctx.lang, T::LauncherNotLoaded).to_string()));
             abort_link(ctx, started.link);
             return;
         }
@@ -136,9 +163,8 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
             on_flow_end(ctx, link, end)
         });
         if let Err(message) = result {
-            ctx.notice.set(Some(format!(
-                "The bank's window could not be opened ({message}). Please try again."
-            )));
+            let text = t(ctx.lang, T::LauncherNotOpened);
+            ctx.notice.set(Some(format!("{text} ({message})")));
             abort_link(ctx, started.link);
         }
     });
@@ -163,29 +189,27 @@ fn abort_link(ctx: Ctx, link: String) {
 fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
     xs2a::close();
     if end == FlowEnd::Aborted {
-        ctx.notice.set(Some(
-            "You closed the bank's window. Nothing was linked; you can start again.".into(),
-        ));
+        ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
         abort_link(ctx, link);
         return;
     }
     ctx.phase.set(Phase::Completing);
     spawn_local(async move {
-        match call::<(), LinkedBank>(
+        let outcome = call::<(), LinkedBank>(
             ctx,
             "POST",
             &format!("/api/bank-links/{link}/complete"),
             None,
         )
-        .await
-        {
+        .await;
+        ctx.phase.set(Phase::Ready);
+        match outcome {
             Ok(bank) => {
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
-            Err(f) => ctx.notice.set(Some(say(f))),
+            Err(f) => fail(ctx, f),
         }
-        ctx.phase.set(Phase::Ready);
     });
 }
 
@@ -223,7 +247,7 @@ fn sync_account(ctx: Ctx, account: String) {
             }
             Err(f) => {
                 ctx.sync.set(None);
-                ctx.notice.set(Some(say(f)));
+                fail(ctx, f);
             }
         }
     });
@@ -234,7 +258,7 @@ fn show_transactions(ctx: Ctx, account: String) {
         let path = format!("/api/accounts/{account}/transactions");
         match call::<(), Vec<BookedTransaction>>(ctx, "GET", &path, None).await {
             Ok(list) => ctx.shown.set(Some((account, list))),
-            Err(f) => ctx.notice.set(Some(say(f))),
+            Err(f) => fail(ctx, f),
         }
     });
 }
@@ -251,7 +275,7 @@ fn today() -> String {
 
 #[component]
 pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
-    // Only signing in swaps the screen; the link form keeps what was typed across attempts.
+    // Only signing in swaps the screen; the link form's fields live in `ctx` and survive it.
     let signed_in = Memo::new(move |_| ctx.phase.get() != Phase::SignIn);
     view! {
         <div class="kc kc-bank">
@@ -276,70 +300,48 @@ fn SignInForm(ctx: Ctx) -> impl IntoView {
             ev.prevent_default();
             sign_in(ctx, user.get_untracked(), password.get_untracked());
         }>
-            <h2>"Sign in to link bank accounts"</h2>
+            <h2>{t(ctx.lang, T::SignInTitle)}</h2>
             <div class="kc-field">
-                <label for="kc-user">"User name"</label>
+                <label for="kc-user">{t(ctx.lang, T::UserName)}</label>
                 <input id="kc-user" autocomplete="username" prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
-                <label for="kc-password">"Password"</label>
+                <label for="kc-password">{t(ctx.lang, T::Password)}</label>
                 <input id="kc-password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             </div>
-            <button type="submit" id="kc-sign-in" class="kc-button kc-primary">"Sign in"</button>
+            <button type="submit" id="kc-sign-in" class="kc-button kc-primary">{t(ctx.lang, T::SignIn)}</button>
         </form>
     }
 }
 
 #[component]
 fn LinkForm(ctx: Ctx) -> impl IntoView {
-    let company = RwSignal::new(String::new());
-    let year_start = format!("{}-01-01", &today()[..4]);
-    let start_date = RwSignal::new(year_start);
+    let (company, start_date, lang) = (ctx.company, ctx.start_date, ctx.lang);
     let busy = move || matches!(ctx.phase.get(), Phase::InBank | Phase::Completing);
     view! {
         <form class="kc-fieldset" on:submit=move |ev| {
             ev.prevent_default();
             start_link(ctx, company.get_untracked(), start_date.get_untracked());
         }>
-            <h2>"Link a bank account"</h2>
+            <h2>{t(lang, T::LinkTitle)}</h2>
             <div class="kc-field">
-                <label for="kc-company">"Company"</label>
+                <label for="kc-company">{t(lang, T::Company)}</label>
                 <input id="kc-company" required prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
-                <label for="kc-start-date">"Fetch transactions from"</label>
+                <label for="kc-start-date">{t(lang, T::StartDate)}</label>
                 <input id="kc-start-date" type="date" max=today() aria-describedby="kc-start-date-help"
                     prop:value=move || start_date.get() on:input=move |ev| start_date.set(event_target_value(&ev)) />
-                <p id="kc-start-date-help" class="kc-help">
-                    "Transactions can only ever be fetched from this date on: the bank's consent starts here. "
-                    "Pick the start of the fiscal year you are booking; it cannot be in the future."
-                </p>
+                <p id="kc-start-date-help" class="kc-help">{t(lang, T::StartDateHelp)}</p>
             </div>
             <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=busy>
-                {move || match ctx.phase.get() {
-                    Phase::InBank => "Waiting for your bank…",
-                    Phase::Completing => "Saving your accounts…",
-                    _ => "Continue to your bank",
-                }}
+                {move || t(lang, match ctx.phase.get() {
+                    Phase::InBank => T::WaitingForBank,
+                    Phase::Completing => T::SavingAccounts,
+                    _ => T::Continue,
+                })}
             </button>
         </form>
-    }
-}
-
-fn consent_text(bank: &LinkedBank) -> String {
-    match bank.consent.state {
-        ConsentState::Expired => format!(
-            "Consent expired on {}: link the bank again.",
-            bank.consent.expires_on
-        ),
-        ConsentState::Expiring => format!(
-            "Consent expires in {} days: renew it soon.",
-            bank.consent.days_left
-        ),
-        ConsentState::Valid => format!(
-            "Consent valid, expires in {} days ({}).",
-            bank.consent.days_left, bank.consent.expires_on
-        ),
     }
 }
 
@@ -347,14 +349,15 @@ fn consent_text(bank: &LinkedBank) -> String {
 fn Banks(ctx: Ctx) -> impl IntoView {
     view! {
         <section class="kc-banks" aria-labelledby="kc-banks-title">
-            <h2 id="kc-banks-title">"Linked banks"</h2>
+            <h2 id="kc-banks-title">{t(ctx.lang, T::LinkedBanks)}</h2>
             {move || {
                 let banks = ctx.banks.get();
                 if banks.is_empty() {
-                    return view! { <p class="kc-help">"No bank linked yet."</p> }.into_any();
+                    return view! { <p class="kc-help">{t(ctx.lang, T::NoBankYet)}</p> }.into_any();
                 }
                 banks.into_iter().map(|bank| {
-                    let consent = consent_text(&bank);
+                    let consent = texts::consent(ctx.lang, &bank.consent);
+                    let locale = ctx.locale.get_value();
                     let state = format!("kc-consent kc-consent-{:?}", bank.consent.state).to_lowercase();
                     let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
                     let rows = bank.accounts.iter().map(|a| {
@@ -367,10 +370,10 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                                 <td>{a.name.clone()}</td>
                                 <td class="kc-iban">{a.masked_iban.clone()}</td>
                                 <td>{a.holder_name.clone()}</td>
-                                <td class="kc-amount">{money(a.balance, currency, "de-DE")}</td>
+                                <td class="kc-amount">{money(a.balance, currency, &locale)}</td>
                                 <td class="kc-actions">
                                     <button type="button" class="kc-button kc-secondary kc-sync" on:click=move |_| sync_account(ctx, sync_id.clone())>
-                                        "Sync"
+                                        {t(ctx.lang, T::Sync)}
                                     </button>
                                     <a class="kc-csv" href=csv download="">"CSV"</a>
                                 </td>
@@ -388,10 +391,16 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                                     let start = bank.start_date.clone();
                                     move |_| start_link(ctx, company.clone(), start.clone())
                                 }>
-                                "Renew consent"
+                                {t(ctx.lang, T::Renew)}
                             </button>
                             <table class="kc-accounts">
-                                <thead><tr><th scope="col">"Account"</th><th scope="col">"IBAN"</th><th scope="col">"Holder"</th><th scope="col">"Balance"</th><th scope="col"><span class="kc-visually-hidden">"Actions"</span></th></tr></thead>
+                                <thead><tr>
+                                    <th scope="col">{t(ctx.lang, T::Account)}</th>
+                                    <th scope="col">{t(ctx.lang, T::Iban)}</th>
+                                    <th scope="col">{t(ctx.lang, T::Holder)}</th>
+                                    <th scope="col">{t(ctx.lang, T::Balance)}</th>
+                                    <th scope="col"><span class="kc-visually-hidden">{t(ctx.lang, T::Actions)}</span></th>
+                                </tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                         </article>
@@ -406,9 +415,13 @@ fn Banks(ctx: Ctx) -> impl IntoView {
 pub fn mount_all() {
     crate::embed::mount_each("klarna-bank-link", |element| {
         let endpoint = Endpoint(element.get_attribute("endpoint").unwrap_or_default());
+        let locale = element
+            .get_attribute("locale")
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| "en-DE".into());
         leptos::mount::mount_to(
             element,
-            move || view! { <BankLinkApp ctx=Ctx::new(endpoint.clone()) /> },
+            move || view! { <BankLinkApp ctx=Ctx::new(endpoint.clone(), locale.clone()) /> },
         )
         .forget();
     });
@@ -428,35 +441,37 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
     };
     view! {
         {move || progress().map(|p| {
-            let text = if p.running {
-                format!("Syncing… {} pages, {} transactions so far", p.pages, p.fetched)
-            } else {
-                format!("Synced {} to {}: {} new of {} transactions.", p.from_date, p.to_date, p.added, p.fetched)
-            };
+            let text = texts::sync(ctx.lang, &p);
             view! {
                 <tr class="kc-sync-row"><td colspan="5">
-                    <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label="Sync progress"></progress>
+                    <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label=t(ctx.lang, T::SyncProgress)></progress>
                     <p class="kc-sync-status" role="status">{text}</p>
                 </td></tr>
             }
         })}
         {move || shown().map(|list| {
-            let rows = list.into_iter().take(50).map(|t| {
-                let currency = Currency::from_code(&t.currency).unwrap_or(Currency::EUR);
+            let locale = ctx.locale.get_value();
+            let rows = list.into_iter().take(50).map(|tx| {
+                let currency = Currency::from_code(&tx.currency).unwrap_or(Currency::EUR);
                 view! {
                     <tr>
-                        <td>{t.booking_date}</td>
-                        <td>{t.counterparty}</td>
-                        <td>{t.reference}</td>
-                        <td class="kc-amount">{money(t.amount, currency, "de-DE")}</td>
+                        <td>{tx.booking_date}</td>
+                        <td>{tx.counterparty}</td>
+                        <td>{tx.reference}</td>
+                        <td class="kc-amount">{money(tx.amount, currency, &locale)}</td>
                     </tr>
                 }
             }).collect_view();
             view! {
                 <tr class="kc-transactions-row"><td colspan="5">
                     <table class="kc-transactions">
-                        <caption>"Latest transactions"</caption>
-                        <thead><tr><th scope="col">"Date"</th><th scope="col">"Counterparty"</th><th scope="col">"Reference"</th><th scope="col">"Amount"</th></tr></thead>
+                        <caption>{t(ctx.lang, T::LatestTransactions)}</caption>
+                        <thead><tr>
+                            <th scope="col">{t(ctx.lang, T::Date)}</th>
+                            <th scope="col">{t(ctx.lang, T::Counterparty)}</th>
+                            <th scope="col">{t(ctx.lang, T::Reference)}</th>
+                            <th scope="col">{t(ctx.lang, T::Amount)}</th>
+                        </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </td></tr>

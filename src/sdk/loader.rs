@@ -31,6 +31,7 @@ pub const PAYMENTS: Script = Script {
     ready_callback: "klarnaAsyncCallback",
 };
 
+#[cfg(feature = "bank-link")]
 pub const XS2A_LAUNCHER: Script = Script {
     tag_id: "klarna-xs2a-launcher",
     global: &["XS2A"],

@@ -2,4 +2,5 @@
 
 pub mod loader;
 pub mod payments;
+#[cfg(feature = "bank-link")]
 pub mod xs2a;

@@ -97,14 +97,19 @@ pub enum ErrorCode {
     /// Klarna did not answer or answered 5xx: try again.
     KlarnaUnavailable,
     /// Banking endpoints: nobody is signed in.
+    #[cfg(feature = "banking")]
     SignInRequired,
     /// Banking endpoints: missing or wrong CSRF token, or a cross-site request.
+    #[cfg(feature = "banking")]
     CsrfRejected,
     /// The bank link's flow has not finished yet (the launcher is still open).
+    #[cfg(feature = "banking")]
     LinkNotFinished,
     /// The bank refused or failed (wrong login, maintenance); `message` says which.
+    #[cfg(feature = "banking")]
     LinkFailed,
     /// The bookkeeper closed the bank's dialog.
+    #[cfg(feature = "banking")]
     LinkAborted,
     Internal,
 }

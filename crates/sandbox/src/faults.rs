@@ -14,7 +14,7 @@ use std::time::Duration;
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     pub latency_ms: u64,
-    /// The next N matching requests answer 503 with Klarna's error body.
+    /// The next N matching requests answer 503 with Klarna's error body (XS2A's shape on XS2A paths).
     pub fail_next: u32,
     /// The next N matching requests lose their connection before any answer.
     pub drop_next: u32,
@@ -36,6 +36,13 @@ pub(crate) async fn apply(
     }
     match action {
         FaultAction::None => next.run(request).await,
+        // Each API fails in its own error shape, as Klarna's do.
+        FaultAction::Fail if path.contains("/xs2a/") => crate::xs2a::Xs2aError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TEMPORARILY_UNAVAILABLE",
+            "Service temporarily unavailable (sandbox fault)",
+        )
+        .into_response(),
         FaultAction::Fail => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(klarna::payments::KlarnaErrorBody {

@@ -357,6 +357,28 @@ async fn happy_path_links_accounts_and_rotates_the_consent_token() {
 }
 
 #[tokio::test]
+async fn injected_failures_answer_in_xs2a_error_shape_then_recover() {
+    let sandbox = Sandbox::default();
+    sandbox.set_faults(sandbox::Faults {
+        fail_next: 1,
+        path_contains: "/xs2a/v1/".into(),
+        ..Default::default()
+    });
+    let env = serve(axum::Router::new().nest("/sandbox", sandbox::router(sandbox))).await;
+    let body = json!({"psu": psu()});
+    let (s, v) = env
+        .api("PUT", "/xs2a/v1/sessions", Some(body.clone()))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (503, Some("TEMPORARILY_UNAVAILABLE")),
+        "{v}"
+    );
+    let (s, v) = env.api("PUT", "/xs2a/v1/sessions", Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+}
+
+#[tokio::test]
 async fn refuses_missing_or_wrong_api_token_and_missing_psu() {
     let env = spawn().await;
     let body = json!({"psu": psu()});

@@ -3,6 +3,7 @@
 //! must repeat in `X-CSRF-Token`. Shopper endpoints stay public.
 
 use crate::error::{ApiJson, AppError};
+use crate::lang::say;
 use crate::state::{now, AppState};
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
@@ -84,7 +85,10 @@ async fn sign_in(
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::SignInRequired,
-            "Wrong user name or password.",
+            say(
+                "Wrong user name or password.",
+                "Benutzername oder Passwort ist falsch.",
+            ),
         ));
     }
     let id = random_token();
@@ -175,7 +179,10 @@ impl FromRequestParts<AppState> for Bookkeeper {
             AppError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::SignInRequired,
-                "Please sign in.",
+                say(
+                    "Please sign in (again).",
+                    "Bitte melden Sie sich (erneut) an.",
+                ),
             )
         };
         let id = cookie_value(&parts.headers, COOKIE).ok_or_else(sign_in)?;
@@ -194,7 +201,10 @@ impl FromRequestParts<AppState> for Bookkeeper {
                 return Err(AppError::new(
                     StatusCode::FORBIDDEN,
                     ErrorCode::CsrfRejected,
-                    "This request did not come from your signed-in page. Reload it and try again.",
+                    say(
+                        "This request did not come from your signed-in page. Reload it and try again.",
+                        "Diese Anfrage kam nicht von Ihrer angemeldeten Seite. Laden Sie die Seite neu und versuchen Sie es erneut.",
+                    ),
                 ));
             }
         }

@@ -7,6 +7,7 @@
 use crate::auth::Bookkeeper;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
+use crate::lang::say;
 use crate::state::{now, AppState};
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{ConnectInfo, Path, State};
@@ -52,14 +53,20 @@ fn start_date(given: Option<&str>) -> Result<Date, AppError> {
         AppError::field(
             "start_date",
             FieldProblem::RejectedByKlarna,
-            "start_date: use a date like 2026-01-01.",
+            say(
+                "start_date: use a date like 2026-01-01.",
+                "start_date: Bitte ein Datum wie 2026-01-01 angeben.",
+            ),
         )
     })?;
     if date > today {
         return Err(AppError::field(
             "start_date",
             FieldProblem::RejectedByKlarna,
-            "start_date: the start date cannot be in the future; transactions are fetched from it onwards.",
+            say(
+                "start_date: the start date cannot be in the future; transactions are fetched from it onwards.",
+                "start_date: Das Startdatum darf nicht in der Zukunft liegen; ab ihm werden die Umsätze abgerufen.",
+            ),
         ));
     }
     Ok(date)
@@ -72,7 +79,10 @@ fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
             AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::KlarnaUnavailable,
-                "Klarna Open Banking is not reachable right now. Please try again in a moment.",
+                say(
+                    "Klarna Open Banking is not reachable right now. Please try again in a moment.",
+                    "Klarna Open Banking ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
+                ),
             )
         }
         other => AppError::internal(what, other),
@@ -182,7 +192,10 @@ async fn complete(
     if link.state != "started" {
         return Err(link_error(
             ErrorCode::LinkFailed,
-            "This bank link is already closed. Start a new one.",
+            &say(
+                "This bank link is already closed. Start a new one.",
+                "Diese Bankverknüpfung ist bereits beendet. Bitte starten Sie eine neue.",
+            ),
         ));
     }
     let flow = app
@@ -201,13 +214,19 @@ async fn complete(
         }
         FlowState::Aborted => Err(link_error(
             ErrorCode::LinkAborted,
-            "You closed the bank's window. Nothing was linked.",
+            &say(
+                "You closed the bank's window. Nothing was linked.",
+                "Sie haben das Fenster der Bank geschlossen. Es wurde nichts verknüpft.",
+            ),
         )),
         FlowState::ConsumerInputNeeded | FlowState::Processing => {
             // The launcher is still open: keep the session for the bookkeeper.
             return Err(link_error(
                 ErrorCode::LinkNotFinished,
-                "The bank has not finished yet.",
+                &say(
+                    "The bank has not finished yet.",
+                    "Die Bank ist noch nicht fertig.",
+                ),
             ));
         }
         FlowState::Exception | FlowState::Unknown => {
@@ -216,17 +235,22 @@ async fn complete(
                 .map(|e| e.message)
                 .filter(|m| !m.trim().is_empty());
             let message = match said {
-                Some(m) if m.to_lowercase().contains("try again") => {
-                    format!("The bank stopped the linking: {}", m.trim())
-                }
-                Some(m) => format!(
-                    "The bank stopped the linking: {}. Check your login details and start again.",
-                    m.trim().trim_end_matches('.')
+                // The bank's own words stay as the bank wrote them.
+                Some(m) if m.to_lowercase().contains("try again") => say(
+                    &format!("The bank stopped the linking: {}", m.trim()),
+                    &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
                 ),
-                None => {
-                    "The bank reported a problem (for example maintenance). Please try again later."
-                        .into()
+                Some(m) => {
+                    let m = m.trim().trim_end_matches('.');
+                    say(
+                        &format!("The bank stopped the linking: {m}. Check your login details and start again."),
+                        &format!("Die Bank hat die Verknüpfung abgebrochen: {m}. Prüfen Sie Ihre Zugangsdaten und beginnen Sie neu."),
+                    )
                 }
+                None => say(
+                    "The bank reported a problem (for example maintenance). Please try again later.",
+                    "Die Bank meldet ein Problem (zum Beispiel Wartungsarbeiten). Bitte versuchen Sie es später erneut.",
+                ),
             };
             Err(link_error(ErrorCode::LinkFailed, &message))
         }

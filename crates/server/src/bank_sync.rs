@@ -5,6 +5,7 @@
 use crate::auth::Bookkeeper;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
+use crate::lang::say;
 use crate::state::{now, AppState};
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{Path, State};
@@ -44,16 +45,25 @@ fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
         AppError::field(
             "from_date",
             FieldProblem::RejectedByKlarna,
-            "from_date: use a date like 2026-01-01.",
+            say(
+                "from_date: use a date like 2026-01-01.",
+                "from_date: Bitte ein Datum wie 2026-01-01 angeben.",
+            ),
         )
     })?;
     if date.to_string() < *start {
         return Err(AppError::field(
             "from_date",
             FieldProblem::RejectedByKlarna,
-            format!(
-                "from_date: the bank's consent starts on {start}, so transactions before it cannot be fetched. \
-                 Choose {start} or later, or link the bank again with an earlier start date."
+            say(
+                &format!(
+                    "from_date: the bank's consent starts on {start}, so transactions before it cannot be fetched. \
+                     Choose {start} or later, or link the bank again with an earlier start date."
+                ),
+                &format!(
+                    "from_date: Die Einwilligung der Bank beginnt am {start}; frühere Umsätze können nicht abgerufen werden. \
+                     Wählen Sie {start} oder später, oder verknüpfen Sie die Bank erneut mit einem früheren Startdatum."
+                ),
             ),
         ));
     }
@@ -81,7 +91,10 @@ async fn sync(
         return Err(AppError::new(
             StatusCode::CONFLICT,
             ErrorCode::LinkFailed,
-            "The bank's consent has expired. Link the bank again to keep syncing.",
+            say(
+                "The bank's consent has expired. Link the bank again to keep syncing.",
+                "Die Einwilligung bei der Bank ist abgelaufen. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
+            ),
         ));
     }
     let asked = body.from_date.as_deref();
@@ -180,12 +193,18 @@ fn sync_failure(e: Xs2aError) -> AppError {
         Xs2aError::Unreachable(_) => AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::KlarnaUnavailable,
-            "Klarna Open Banking is not reachable right now. Please sync again in a moment.",
+            say(
+                "Klarna Open Banking is not reachable right now. Please sync again in a moment.",
+                "Klarna Open Banking ist gerade nicht erreichbar. Bitte gleichen Sie gleich noch einmal ab.",
+            ),
         ),
         Xs2aError::Api { body, .. } if body.error.code.starts_with("CONSENT") => AppError::new(
             StatusCode::CONFLICT,
             ErrorCode::LinkFailed,
-            "The bank no longer accepts this consent. Link the bank again to keep syncing.",
+            say(
+                "The bank no longer accepts this consent. Link the bank again to keep syncing.",
+                "Die Bank akzeptiert diese Einwilligung nicht mehr. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
+            ),
         ),
         _ => AppError::internal("syncing transactions", e),
     }

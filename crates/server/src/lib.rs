@@ -13,6 +13,7 @@ pub mod consent_crypto;
 pub mod error;
 pub mod hooks;
 pub mod klarna_client;
+pub mod lang;
 pub mod security;
 pub mod state;
 pub mod store;
@@ -82,6 +83,7 @@ pub async fn app(
         .merge(bank_links::routes())
         .merge(bank_sync::routes())
         .route("/api/health", get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn(lang::negotiate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -154,6 +154,16 @@ async fn a_start_date_in_the_future_is_refused_with_the_reason() {
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.fields[0].field, "start_date");
     assert!(e.message.contains("future"), "{}", e.message);
+    // The bookkeeper's page asks in its own language; the reason comes back in it.
+    let r = env
+        .post("/api/bank-links")
+        .header("Accept-Language", "de-DE")
+        .json(&json!({"company": "ACME GmbH", "start_date": "2999-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    let e: ApiError = r.json().await.unwrap();
+    assert!(e.message.contains("Zukunft"), "{}", e.message);
     let r = env
         .post("/api/bank-links")
         .json(&json!({"company": " "}))
