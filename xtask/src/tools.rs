@@ -71,6 +71,12 @@ pub fn ensure_build_tools() -> Result {
     {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    // The release bundle rebuilds std for size (`-Zbuild-std`), which needs std's sources.
+    let components = output(Command::new("rustup").args(["component", "list", "--installed"]))
+        .unwrap_or_default();
+    if !components.lines().any(|c| c.trim().starts_with("rust-src")) {
+        run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
+    }
     let trunk = output(Command::new("trunk").arg("--version")).unwrap_or_default();
     if !trunk.contains(TRUNK_VERSION) {
         run(Command::new("cargo").args([
