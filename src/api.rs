@@ -85,10 +85,22 @@ pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
     body: Option<&B>,
     headers: &[(&str, &str)],
 ) -> Result<R, ApiFailure> {
+    let value = exchange(method, url, body.map(to_js), headers).await?;
+    serde_wasm_bindgen::from_value(value).map_err(|_| ApiFailure::Network)
+}
+
+/// The request itself, kept out of the generic `send` so that each answer type adds only its
+/// deserializer to the bundle, not another copy of this state machine.
+async fn exchange(
+    method: &str,
+    url: &str,
+    body: Option<JsValue>,
+    headers: &[(&str, &str)],
+) -> Result<JsValue, ApiFailure> {
     let init = RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {
-        let text = JSON::stringify(&to_js(body)).map_err(|_| ApiFailure::Network)?;
+        let text = JSON::stringify(&body).map_err(|_| ApiFailure::Network)?;
         init.set_body(&text);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
@@ -102,14 +114,10 @@ pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
         .map_err(|_| ApiFailure::Network)?
         .unchecked_into();
     let json = response.json().map_err(|_| ApiFailure::Network)?;
-    let value = JsFuture::from(json).await;
-    let ok = response.ok();
-    match value {
-        Ok(v) if ok => serde_wasm_bindgen::from_value(v).map_err(|_| ApiFailure::Network),
-        Ok(v) => serde_wasm_bindgen::from_value::<ApiError>(v)
-            .map(ApiFailure::Api)
-            .map_err(|_| ApiFailure::Network)
-            .and_then(Err),
+    match JsFuture::from(json).await {
+        Ok(v) if response.ok() => Ok(v),
+        Ok(v) => Err(serde_wasm_bindgen::from_value::<ApiError>(v)
+            .map_or(ApiFailure::Network, ApiFailure::Api)),
         // A proxy's HTML error page or a cut connection: nothing we can show but "try again".
         Err(_) => Err(ApiFailure::Network),
     }
