@@ -7,7 +7,7 @@
 use crate::auth::Bookkeeper;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
-use crate::lang::say;
+use crate::lang::{say, Lang};
 use crate::state::{now, AppState};
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{ConnectInfo, Path, State};
@@ -112,13 +112,17 @@ async fn start(
         return Err(AppError::field(
             "company",
             FieldProblem::Required,
-            "company: name the company (1 to 140 characters).",
+            say(
+                "company: name the company (1 to 140 characters).",
+                "company: Bitte die Firma angeben (1 bis 140 Zeichen).",
+            ),
         ));
     }
     let from = start_date(req.start_date.as_deref())?;
     let request = SessionRequest {
         psu: psu(&headers, peer),
-        language: None,
+        // Klarna's app then speaks the bookkeeper's language too.
+        language: Some(Lang::current().code().into()),
         consent_scope: ConsentScope {
             accounts: Some(Empty {}),
             balances: Some(Empty {}),

@@ -42,6 +42,14 @@ impl Lang {
         best.0
     }
 
+    /// ISO 639-1 code, as XS2A's session `language` wants it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+        }
+    }
+
     /// The language of the request being handled; English outside one.
     pub fn current() -> Lang {
         LANG.try_with(|l| *l).unwrap_or(Lang::En)
