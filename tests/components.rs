@@ -39,7 +39,12 @@ fn fake_klarna(result: &str, status: u16, body: &str) {
 }
 
 fn calls() -> Vec<String> {
-    let v = js_sys::eval("window.__kc_calls").unwrap();
+    recorded("window.__kc_calls")
+}
+
+/// The strings a fake pushed into the array `global`.
+fn recorded(global: &str) -> Vec<String> {
+    let v = js_sys::eval(global).unwrap();
     js_sys::Array::from(&v)
         .iter()
         .filter_map(|c| c.as_string())
@@ -404,13 +409,18 @@ async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
 
 // The bookkeeper's bank-linking page (its own bundle; here through the same crate).
 
-/// Replaces `fetch` with a router answering `routes` (`"METHOD /path"` → `[status, body]`)
-/// and recording each request's method, path and headers in `window.__kc_requests`.
+/// Replaces `fetch` with a fake server: sign-in succeeds, one bank with one account is linked,
+/// and syncing that account answers `sync_status` with `sync_body`. Each request's method,
+/// path and headers are recorded in `window.__kc_requests`.
 #[cfg(feature = "bank-link")]
-fn fake_bank_server(routes: &str) {
+fn fake_bank_server(sync_status: u16, sync_body: &str) {
     let script = format!(
         r#"
-        window.__kc_routes = {routes};
+        window.__kc_routes = {{
+          "POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
+          "GET /api/banks": [200, '{LINKED_BANK}'],
+          "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}']
+        }};
         window.__kc_requests = [];
         window.fetch = function (req) {{
           var path = new URL(req.url, location.href).pathname;
@@ -425,11 +435,7 @@ fn fake_bank_server(routes: &str) {
 
 #[cfg(feature = "bank-link")]
 fn requests() -> Vec<String> {
-    let v = js_sys::eval("window.__kc_requests").unwrap();
-    js_sys::Array::from(&v)
-        .iter()
-        .filter_map(|c| c.as_string())
-        .collect()
+    recorded("window.__kc_requests")
 }
 
 #[cfg(feature = "bank-link")]
@@ -470,11 +476,10 @@ async fn sign_in_as_bookkeeper() {
 #[cfg(feature = "bank-link")]
 #[wasm_bindgen_test]
 async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
-    fake_bank_server(&format!(
-        r#"{{"POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
-            "GET /api/banks": [200, '{LINKED_BANK}'],
-            "POST /api/accounts/a-1/sync": [409, '{{"code":"link_failed","message":"Die Einwilligung bei der Bank ist abgelaufen."}}']}}"#
-    ));
+    fake_bank_server(
+        409,
+        r#"{"code":"link_failed","message":"Die Einwilligung bei der Bank ist abgelaufen."}"#,
+    );
     let root = mount_bank_page("de-DE").await;
     assert!(text("h2").contains("Anmelden"), "{}", text("h2"));
     sign_in_as_bookkeeper().await;
@@ -500,11 +505,10 @@ async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
 #[cfg(feature = "bank-link")]
 #[wasm_bindgen_test]
 async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
-    fake_bank_server(&format!(
-        r#"{{"POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
-            "GET /api/banks": [200, '{LINKED_BANK}'],
-            "POST /api/accounts/a-1/sync": [401, '{{"code":"sign_in_required","message":"Please sign in (again)."}}']}}"#
-    ));
+    fake_bank_server(
+        401,
+        r#"{"code":"sign_in_required","message":"Please sign in (again)."}"#,
+    );
     let root = mount_bank_page("en-DE").await;
     sign_in_as_bookkeeper().await;
     type_in("#kc-company", "Nordlicht Outdoor GmbH");
