@@ -35,11 +35,14 @@ async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
     })
 }
 
-/// The first day to fetch: asked for, or where the last sync ended, never before the consent.
+/// The first day to fetch: asked for, or where the last sync ended, never before the consent
+/// (a relink with a later start date moves the consent's start past the last synced day) and
+/// never after today.
 fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
     let start = &t.connection.consent_start;
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
-        return Ok(t.last_synced_date.clone().unwrap_or_else(|| start.clone()));
+        let resume = t.last_synced_date.as_ref().filter(|d| *d > start);
+        return Ok(resume.unwrap_or(start).clone());
     };
     let date = Date::parse(asked).ok_or_else(|| {
         AppError::field(
@@ -64,6 +67,16 @@ fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
                     "from_date: Die Einwilligung der Bank beginnt am {start}; frühere Umsätze können nicht abgerufen werden. \
                      Wählen Sie {start} oder später, oder verknüpfen Sie die Bank erneut mit einem früheren Startdatum."
                 ),
+            ),
+        ));
+    }
+    if date > Date::from_unix(now()) {
+        return Err(AppError::field(
+            "from_date",
+            FieldProblem::RejectedByKlarna,
+            say(
+                "from_date: the date cannot be in the future.",
+                "from_date: Das Datum darf nicht in der Zukunft liegen.",
             ),
         ));
     }
@@ -276,7 +289,55 @@ async fn csv(
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, first_day};
+    use crate::bank_store::{StoredAccount, StoredConnection, SyncTarget};
+
+    fn target(consent_start: &str, last_synced: Option<&str>) -> SyncTarget {
+        SyncTarget {
+            account: StoredAccount {
+                id: "a".into(),
+                xs2a_account_id: "x".into(),
+                iban: "DE00".into(),
+                name: "Giro".into(),
+                holder_name: "H".into(),
+                balance: 0,
+                currency: "EUR".into(),
+            },
+            connection: StoredConnection {
+                id: "c".into(),
+                company: "C".into(),
+                bank_name: "B".into(),
+                bank_code: "88888888".into(),
+                consent_id: "k".into(),
+                consent_token_sealed: String::new(),
+                consent_start: consent_start.into(),
+                consent_expires_on: "2999-01-01".into(),
+            },
+            last_synced_date: last_synced.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_sync_resumes_where_it_ended_but_never_before_the_consent() {
+        let first = |start, last| first_day(&target(start, last), None).ok();
+        assert_eq!(first("2026-01-01", None).as_deref(), Some("2026-01-01"));
+        assert_eq!(
+            first("2026-01-01", Some("2026-03-10")).as_deref(),
+            Some("2026-03-10")
+        );
+        // Relinked with a later start after the last sync: Klarna would refuse the old date.
+        assert_eq!(
+            first("2026-05-01", Some("2026-03-10")).as_deref(),
+            Some("2026-05-01")
+        );
+        let t = target("2026-01-01", None);
+        assert!(first_day(&t, Some("2025-12-31")).is_err());
+        assert!(first_day(&t, Some("2999-01-01")).is_err(), "future");
+        assert_eq!(
+            first_day(&t, Some("2026-02-01")).ok().as_deref(),
+            Some("2026-02-01")
+        );
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_defused() {

@@ -203,9 +203,9 @@ async fn place_order(
     ApiJson(req): ApiJson<PlaceOrder>,
 ) -> Result<Json<PlacedOrder>, AppError> {
     let token = req.authorization_token.trim();
-    if token.is_empty() || token.len() > 255 {
+    if !crate::klarna_client::is_plain_id(token) {
         return Err(AppError::bad_request(
-            "authorization_token: must be 1 to 255 characters.",
+            "authorization_token: must be Klarna's token, 1 to 255 letters, digits, '-' or '_'.",
         ));
     }
     let errors = validate_addresses(&req.billing_address, req.shipping_address.as_ref());

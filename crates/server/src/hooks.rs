@@ -44,6 +44,9 @@ async fn authorization(
     if !same_secret(&secret, app.config.hook_secret.expose()) {
         return StatusCode::NOT_FOUND;
     }
+    if !crate::klarna_client::is_plain_id(&body.authorization_token) {
+        return StatusCode::BAD_REQUEST;
+    }
     let delay = Duration::from_secs(app.config.callback_delay_secs);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;

@@ -21,6 +21,27 @@ pub enum KlarnaCallError {
     Api { status: u16, body: KlarnaErrorBody },
     #[error("Klarna's answer could not be read: {0}")]
     Decode(String),
+    /// An id that is not a plain token (it would change the URL's path or query): never sent.
+    #[error("refused to put {0:?} into a Klarna URL")]
+    UnsafeId(String),
+}
+
+/// `true` for ids that can stand in a URL path as they are: Klarna's ids and tokens are UUIDs.
+/// Anything else (`/`, `..`, `?`, `%`, …) could steer a request carrying the merchant's
+/// credentials to another Klarna endpoint, so it never reaches one.
+pub fn is_plain_id(id: &str) -> bool {
+    (1..=255).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn plain(id: &str) -> Result<&str, KlarnaCallError> {
+    if is_plain_id(id) {
+        Ok(id)
+    } else {
+        Err(KlarnaCallError::UnsafeId(id.chars().take(64).collect()))
+    }
 }
 
 impl KlarnaCallError {
@@ -29,7 +50,7 @@ impl KlarnaCallError {
         match self {
             KlarnaCallError::Unreachable(_) => true,
             KlarnaCallError::Api { status, .. } => *status >= 500 || *status == 429,
-            KlarnaCallError::Decode(_) => false,
+            KlarnaCallError::Decode(_) | KlarnaCallError::UnsafeId(_) => false,
         }
     }
 }
@@ -78,7 +99,7 @@ impl KlarnaClient {
     ) -> Result<(), KlarnaCallError> {
         self.send(
             reqwest::Method::POST,
-            &format!("/payments/v1/sessions/{session_id}"),
+            &format!("/payments/v1/sessions/{}", plain(session_id)?),
             Some(request),
         )
         .await
@@ -88,7 +109,7 @@ impl KlarnaClient {
     pub async fn read_session(&self, session_id: &str) -> Result<SessionRead, KlarnaCallError> {
         self.send_json::<(), _>(
             reqwest::Method::GET,
-            &format!("/payments/v1/sessions/{session_id}"),
+            &format!("/payments/v1/sessions/{}", plain(session_id)?),
             None,
         )
         .await
@@ -101,7 +122,10 @@ impl KlarnaClient {
     ) -> Result<KlarnaOrder, KlarnaCallError> {
         self.send_json(
             reqwest::Method::POST,
-            &format!("/payments/v1/authorizations/{authorization_token}/order"),
+            &format!(
+                "/payments/v1/authorizations/{}/order",
+                plain(authorization_token)?
+            ),
             Some(request),
         )
         .await
@@ -114,7 +138,10 @@ impl KlarnaClient {
     ) -> Result<(), KlarnaCallError> {
         self.send::<()>(
             reqwest::Method::DELETE,
-            &format!("/payments/v1/authorizations/{authorization_token}"),
+            &format!(
+                "/payments/v1/authorizations/{}",
+                plain(authorization_token)?
+            ),
             None,
         )
         .await

@@ -391,6 +391,29 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
 }
 
 #[tokio::test]
+async fn a_token_that_would_steer_klarna_urls_is_refused_before_klarna() {
+    let env = start().await;
+    let session = env.start_checkout().await;
+    let billing = address("customer+de@klarna.com");
+    let real = env.token(&session, &billing).await;
+    // Each would leave `/payments/v1/authorizations/{token}/order` for another endpoint that
+    // the server would call with the merchant's credentials.
+    for forged in [
+        format!("{real}/../../../ordermanagement/v1/orders/x/cancel?"),
+        format!("..%2f{real}"),
+        format!("{real}?x="),
+        format!("{real}#"),
+    ] {
+        let (status, e) = error_of(env.place(&session, &forged, &billing).await).await;
+        assert_eq!((status, e.code), (400, ErrorCode::BadRequest), "{forged}");
+        assert!(e.message.contains("authorization_token"), "{e:?}");
+    }
+    assert_eq!(env.sandbox.order_count(), 0);
+    // The genuine token still works.
+    assert_eq!(env.place(&session, &real, &billing).await.status(), 200);
+}
+
+#[tokio::test]
 async fn sandbox_refuses_wrong_credentials_and_inconsistent_sums() {
     let env = start().await;
     let r = env
