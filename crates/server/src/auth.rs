@@ -79,8 +79,13 @@ async fn sign_in(
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
     let user_ok = same(&req.user, &app.config.bookkeeper_user);
-    // Verify even for a wrong user name, so the answer takes as long either way.
-    let password_ok = password_ok(app.config.bookkeeper_password_hash.expose(), &req.password);
+    // Verify even for a wrong user name, so the answer takes as long either way. Argon2 is
+    // deliberately slow: off the async workers, so sign-ins never stall shoppers' requests.
+    let hash = app.config.bookkeeper_password_hash.expose().to_string();
+    let password = req.password.clone();
+    let password_ok = tokio::task::spawn_blocking(move || password_ok(&hash, &password))
+        .await
+        .unwrap_or(false);
     if !(user_ok && password_ok) {
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
@@ -105,11 +110,14 @@ async fn sign_in(
                 expires_at: now() + SESSION_SECS,
             },
         );
-    let secure = if app
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
+    // Outside the sandbox the server is reached over TLS (maybe through a proxy, so the public
+    // URL is the only hint and may be unset): the cookie is always `Secure` there.
+    let secure = if app.config.mode != crate::config::Mode::Sandbox
+        || app
+            .config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     {
         "; Secure"
     } else {

@@ -28,7 +28,9 @@ fn vat(country: Country) -> (i64, i64) {
         Country::RO => (1_900, 500),
         Country::HU => (2_700, 500),
         // Sales tax is added as its own line; a non-zero rate only marks the item taxable.
-        Country::US | Country::CA => (1, 1),
+        Country::US => (1, 1),
+        // GST; the demo leaves the provinces' own sales taxes out.
+        Country::CA => (500, 500),
         Country::AU => (1_000, 0),
         Country::NZ => (1_500, 1_500),
     }

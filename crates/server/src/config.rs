@@ -188,7 +188,10 @@ impl Config {
             if config.bookkeeper_password_hash.expose().is_empty() {
                 return Err(ConfigError::Missing("KC_BOOKKEEPER_PASSWORD_HASH", mode));
             }
-            config.xs2a_token = Secret::new(get("KLARNA_XS2A_TOKEN").unwrap_or_default());
+            // Without it every bank link would fail at the first call, long after start-up.
+            config.xs2a_token = Secret::new(
+                get("KLARNA_XS2A_TOKEN").ok_or(ConfigError::Missing("KLARNA_XS2A_TOKEN", mode))?,
+            );
         }
         Ok(config)
     }
@@ -276,6 +279,7 @@ mod tests {
             ("KLARNA_API_PASSWORD", "p"),
             ("KC_CONSENT_KEY", "k"),
             ("KC_BOOKKEEPER_PASSWORD_HASH", "h"),
+            ("KLARNA_XS2A_TOKEN", "x"),
         ]))
         .unwrap();
         assert_eq!(
@@ -304,6 +308,15 @@ mod tests {
         assert_eq!(
             Config::from_env(env(&with_key)).unwrap_err(),
             ConfigError::Missing("KC_BOOKKEEPER_PASSWORD_HASH", "live")
+        );
+        let with_hash: Vec<_> = with_key
+            .iter()
+            .copied()
+            .chain([("KC_BOOKKEEPER_PASSWORD_HASH", "h")])
+            .collect();
+        assert_eq!(
+            Config::from_env(env(&with_hash)).unwrap_err(),
+            ConfigError::Missing("KLARNA_XS2A_TOKEN", "live")
         );
     }
 

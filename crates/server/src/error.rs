@@ -57,6 +57,22 @@ impl AppError {
     }
 }
 
+pub async fn no_such_endpoint(uri: axum::http::Uri) -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::BadRequest,
+        format!("{}: no such endpoint.", uri.path()),
+    )
+}
+
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::BadRequest,
+        format!("{}: {method} is not allowed here.", uri.path()),
+    )
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         AppError::internal("storage", e)

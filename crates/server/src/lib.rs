@@ -83,6 +83,10 @@ pub async fn app(
         .merge(bank_links::routes())
         .merge(bank_sync::routes())
         .route("/api/health", get(|| async { "ok" }))
+        // Our API answers in its own error body even where no route matches, instead of the
+        // shop page (which a 200 would pass off as an answer).
+        .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint))
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(lang::negotiate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(

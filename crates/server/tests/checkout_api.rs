@@ -388,6 +388,13 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
     assert_eq!(e.fields[0].field, "billing_address.postal_code");
     let r = env.post("/api/checkout/orders", json!({"session": "missing", "authorization_token": "t", "billing_address": address("customer+de@klarna.com")})).await;
     assert_eq!(error_of(r).await.0, 404);
+    // No route, or the wrong method: our error body, never the shop page with a 200.
+    let get = |path: &str| env.http.get(format!("{}{path}", env.url)).send();
+    let (status, e) = error_of(get("/api/no-such-thing").await.unwrap()).await;
+    assert_eq!((status, e.code), (404, ErrorCode::BadRequest));
+    assert!(e.message.contains("/api/no-such-thing"), "{e:?}");
+    let (status, e) = error_of(get("/api/checkout/orders").await.unwrap()).await;
+    assert_eq!((status, e.code), (405, ErrorCode::BadRequest));
 }
 
 #[tokio::test]
