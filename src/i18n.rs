@@ -171,6 +171,9 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
         FieldProblem::TooShort => "Mindestens zwei Zeichen.".into(),
         FieldProblem::OnlyDigits => "Ein Name darf nicht nur aus Ziffern bestehen.".into(),
         FieldProblem::InvalidCharacters => "Nur Buchstaben, Leerzeichen und - ' . erlaubt.".into(),
+        FieldProblem::InvalidStreetCharacters => {
+            r#"Nur Buchstaben, Ziffern, Leerzeichen und - ' ´ ` " , . : ; # & / ( ) + @ ° º ª _ \ erlaubt."#.into()
+        }
         FieldProblem::InvalidEmail => {
             "Bitte eine E-Mail-Adresse wie name@example.com angeben.".into()
         }

@@ -237,6 +237,99 @@ async fn pending_fraud_review_is_announced() {
 }
 
 #[wasm_bindgen_test]
+async fn an_order_klarna_rejects_after_approval_is_not_confirmed() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-r' }",
+        200,
+        r#"{"order_id":"order-r","state":"rejected","order_amount":4980}"#,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(!exists("#kc-order-id"), "no thank-you for a rejected order");
+    assert!(
+        text("#kc-notice").contains("can't be used"),
+        "{}",
+        text("#kc-notice")
+    );
+    assert!(buy_disabled());
+}
+
+#[wasm_bindgen_test]
+async fn finalize_required_confirms_once_more_then_orders() {
+    fake_klarna(
+        "{ approved: true, show_form: true, finalize_required: true }",
+        200,
+        ORDER,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(!exists("#kc-order-id"));
+    assert!(text("#kc-buy").contains("Confirm payment again"));
+    click("#kc-buy");
+    settle().await;
+    assert!(calls().contains(&"finalize".to_string()), "{:?}", calls());
+    assert_eq!(text("#kc-order-id"), "order-123");
+}
+
+#[wasm_bindgen_test]
+async fn a_klarna_call_that_throws_offers_a_retry_that_works() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-t' }",
+        200,
+        ORDER,
+    );
+    let m = mount(session()).await;
+    js_sys::eval(
+        "window.__kc_authorize = Klarna.Payments.authorize;
+         Klarna.Payments.authorize = function () { Klarna.Payments.authorize = window.__kc_authorize; throw new Error('ApplicationNotLoadedError'); };",
+    )
+    .unwrap();
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(exists("#kc-retry"), "{}", text("#kc-notice"));
+    click("#kc-retry");
+    settle().await;
+    assert!(!exists("#kc-retry"));
+    assert!(!buy_disabled());
+    click("#kc-buy");
+    settle().await;
+    assert_eq!(text("#kc-order-id"), "order-123");
+}
+
+#[wasm_bindgen_test]
+async fn a_country_change_lost_on_the_network_is_sent_again_on_retry() {
+    fake_klarna("{ approved: false, show_form: true }", 0, "");
+    let m = mount(session()).await;
+    flow::change_country(m.ctx, "AT".into());
+    settle().await;
+    assert!(exists("#kc-retry"), "{}", text("#kc-notice"));
+    let mut austria = session();
+    austria.cart.country = Country::AT;
+    let body = js_sys::JSON::stringify(&klarna_checkout::api::to_js(&austria))
+        .unwrap()
+        .as_string()
+        .unwrap();
+    fake_klarna("{ approved: false, show_form: true }", 200, &body);
+    click("#kc-retry");
+    settle().await;
+    assert!(
+        calls().contains(&"fetch:/api/checkout/sessions/s-1".to_string()),
+        "{:?}",
+        calls()
+    );
+    assert!(!exists("#kc-retry"));
+    assert_eq!(
+        m.ctx.session.get_untracked().map(|s| s.cart.country),
+        Some(Country::AT)
+    );
+}
+
+#[wasm_bindgen_test]
 async fn rejection_hides_the_category_and_offers_the_next() {
     fake_klarna("{ approved: false, show_form: false }", 200, ORDER);
     let m = mount(session()).await;

@@ -317,6 +317,8 @@ async fn double_click_on_buy_places_one_order() {
     shop.click("#klarna-sandbox-confirm").await;
     assert!(!shop.order_id().await.is_empty());
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The sandbox's dialog replaces an open one, so count what matters: Klarna was asked once.
+    assert_eq!(shop.sandbox.authorize_calls(), 1);
     assert_eq!(shop.sandbox.order_count(), 1);
     shop.close().await;
 }
@@ -584,16 +586,25 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
         2
     );
     shop.wait_no_open_sessions().await;
-    // Sync the first account: progress, then the result and its transactions.
+    // Sync the first account: progress, then the result and its transactions. Each page of
+    // the bank's answer takes a moment, as a real bank's would, so the progress is visible.
+    shop.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 400,
+        path_contains: "/consents/".into(),
+        ..Default::default()
+    });
     shop.click(".kc-sync").await;
     let mut status = String::new();
-    for _ in 0..100 {
+    let mut progress_seen = false;
+    for _ in 0..200 {
         status = shop.text(".kc-sync-status").await;
+        progress_seen |= status.starts_with("Syncing…") && status.contains("transactions so far");
         if status.starts_with("Synced") {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(progress_seen, "no progress shown before: {status}");
     assert!(status.contains("new of"), "{status}");
     // The table is fetched after the sync reports its result.
     let mut rows = 0;

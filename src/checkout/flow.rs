@@ -61,10 +61,16 @@ pub fn change_country(ctx: Ctx, country: String) {
         return;
     }
     ctx.busy.set(true);
+    ctx.retry_country.set_value(None);
     let endpoint = ctx.endpoint.get_value();
     spawn_local(async move {
         let result = endpoint
-            .change_country(&session.session, &ChangeCountry { country })
+            .change_country(
+                &session.session,
+                &ChangeCountry {
+                    country: country.clone(),
+                },
+            )
             .await;
         ctx.busy.set(false);
         match result {
@@ -75,7 +81,10 @@ pub fn change_country(ctx: Ctx, country: String) {
                 ctx.session.set(Some(updated));
                 load_sdk(ctx);
             }
-            Err(e) => ctx.notice.set(Some(e.into())),
+            Err(e) => {
+                ctx.retry_country.set_value(Some(country));
+                ctx.notice.set(Some(e.into()));
+            }
         }
     });
 }
@@ -291,6 +300,20 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
         let result = endpoint.place_order(&request).await;
         ctx.busy.set(false);
         match result {
+            Ok(order) if order.state == OrderState::Rejected => {
+                // Klarna turned the order down after authorizing it (fraud check): its session
+                // is used up, and the same shopper would be refused again in any category.
+                ctx.retry_order.set(None);
+                let all = ctx.session.with_untracked(|s| {
+                    s.as_ref()
+                        .map(|s| s.categories.iter().map(|c| c.identifier.clone()).collect())
+                        .unwrap_or_default()
+                });
+                ctx.refused.set(all);
+                ctx.selected.set(None);
+                ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
+                ctx.notice.set(Some(CheckoutError::Unavailable));
+            }
             Ok(order) => {
                 ctx.retry_order.set(None);
                 let event = if order.state == OrderState::Pending {
@@ -332,5 +355,15 @@ pub fn retry(ctx: Ctx) {
     } else if matches!(ctx.phase.get_untracked(), Phase::StartFailed(_)) {
         ctx.phase.set(Phase::Starting);
         start_session(ctx, false);
+    } else if let Some(country) = ctx.retry_country.get_value() {
+        ctx.notice.set(None);
+        change_country(ctx, country);
+    } else {
+        // Klarna's script is there but one of its calls threw (`load`, `authorize`): load the
+        // widget again if it is missing, and let the shopper press Buy again.
+        ctx.notice.set(None);
+        if let Some(category) = ctx.selected.get_untracked() {
+            load_widget(ctx, category);
+        }
     }
 }

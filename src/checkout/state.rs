@@ -56,6 +56,8 @@ pub struct Ctx {
     pub notice: RwSignal<Option<CheckoutError>>,
     /// A place-order request that failed for want of a connection; "Try again" resends it as is.
     pub retry_order: RwSignal<Option<PlaceOrder>>,
+    /// A billing country the server could not be told about; "Try again" tells it again.
+    pub retry_country: StoredValue<Option<String>>,
     pub finalize_pending: RwSignal<bool>,
     /// Klarna's session has outlived its 48 hours; the next Buy starts a new one first.
     pub session_stale: RwSignal<bool>,
@@ -92,6 +94,7 @@ impl Ctx {
             busy: RwSignal::new(false),
             notice: RwSignal::new(None),
             retry_order: RwSignal::new(None),
+            retry_country: StoredValue::new(None),
             finalize_pending: RwSignal::new(false),
             session_stale: RwSignal::new(false),
         }

@@ -156,7 +156,12 @@ pub enum FieldProblem {
     },
     TooShort,
     OnlyDigits,
+    /// A name holds a character outside letters, spaces and `- ' ’ .`.
     InvalidCharacters,
+    /// `street_address` holds a character outside letters, digits and seed 004's street list;
+    /// its own variant because the name sentence ("letters only") would make the shopper
+    /// delete the house number.
+    InvalidStreetCharacters,
     InvalidEmail,
     InvalidPhone,
     InvalidPostalCode,
@@ -166,11 +171,15 @@ pub enum FieldProblem {
 }
 
 impl FieldProblem {
-    const NAMES: [(&'static str, FieldProblem); 9] = [
+    const NAMES: [(&'static str, FieldProblem); 10] = [
         ("required", FieldProblem::Required),
         ("too_short", FieldProblem::TooShort),
         ("only_digits", FieldProblem::OnlyDigits),
         ("invalid_characters", FieldProblem::InvalidCharacters),
+        (
+            "invalid_street_characters",
+            FieldProblem::InvalidStreetCharacters,
+        ),
         ("invalid_email", FieldProblem::InvalidEmail),
         ("invalid_phone", FieldProblem::InvalidPhone),
         ("invalid_postal_code", FieldProblem::InvalidPostalCode),
@@ -259,6 +268,10 @@ impl FieldError {
             FieldProblem::TooShort => "Use at least two characters.".into(),
             FieldProblem::OnlyDigits => "A name cannot be only digits.".into(),
             FieldProblem::InvalidCharacters => "Use letters, spaces and - ' . only.".into(),
+            FieldProblem::InvalidStreetCharacters => {
+                r#"Use letters, digits, spaces and - ' ´ ` " , . : ; # & / ( ) + @ ° º ª _ \ only."#
+                    .into()
+            }
             FieldProblem::InvalidEmail => "Enter an e-mail address like name@example.com.".into(),
             FieldProblem::InvalidPhone => {
                 "Enter a phone number with digits, spaces and + only.".into()
@@ -317,6 +330,7 @@ pub fn validate_address(prefix: &str, address: &Address) -> Vec<FieldError> {
 fn check_value(field: AddressField, value: &str, country: Option<Country>) -> Option<FieldProblem> {
     match field {
         AddressField::GivenName | AddressField::FamilyName => check_name(value),
+        AddressField::StreetAddress => check_street(value),
         AddressField::Email => (!is_email(value)).then_some(FieldProblem::InvalidEmail),
         AddressField::Phone => (!is_phone(value)).then_some(FieldProblem::InvalidPhone),
         AddressField::PostalCode => match country {
@@ -330,6 +344,20 @@ fn check_value(field: AddressField, value: &str, country: Option<Country>) -> Op
     }
 }
 
+/// Besides letters, what a name may hold: seed 004 allows `-'’.` (contract §1.3 drops the `’`,
+/// U+2019, but iOS keyboards type it for an apostrophe, so "O’Brien" must pass), plus the
+/// space of double names.
+/// Not `‘`, `` ` `` or `´`: Klarna does not list them for names.
+const NAME_SPECIALS: [char; 5] = [' ', '-', '\'', '\u{2019}', '.'];
+
+/// Besides letters and digits, what `street_address` may hold: exactly seed 004's list
+/// `` -'´`",.:;#&/()+@ °ºᵃª_ \ `` (no `’`). `street_address2` has no list there, so only its
+/// length is checked.
+const STREET_SPECIALS: [char; 23] = [
+    '-', '\'', '´', '`', '"', ',', '.', ':', ';', '#', '&', '/', '(', ')', '+', '@', ' ', '°', 'º',
+    'ᵃ', 'ª', '_', '\\',
+];
+
 fn check_name(value: &str) -> Option<FieldProblem> {
     if value.chars().count() < 2 {
         Some(FieldProblem::TooShort)
@@ -337,12 +365,17 @@ fn check_name(value: &str) -> Option<FieldProblem> {
         Some(FieldProblem::OnlyDigits)
     } else if !value
         .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.'))
+        .all(|c| c.is_alphabetic() || NAME_SPECIALS.contains(&c))
     {
         Some(FieldProblem::InvalidCharacters)
     } else {
         None
     }
+}
+
+fn check_street(value: &str) -> Option<FieldProblem> {
+    let allowed = |c: char| c.is_alphabetic() || c.is_ascii_digit() || STREET_SPECIALS.contains(&c);
+    (!value.chars().all(allowed)).then_some(FieldProblem::InvalidStreetCharacters)
 }
 
 fn is_email(value: &str) -> bool {
@@ -377,6 +410,7 @@ pub fn validate_addresses(billing: &Address, shipping: Option<&Address>) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     pub fn valid() -> Address {
         Address {
@@ -447,6 +481,7 @@ mod tests {
             FieldProblem::TooShort,
             FieldProblem::OnlyDigits,
             FieldProblem::InvalidCharacters,
+            FieldProblem::InvalidStreetCharacters,
             FieldProblem::InvalidEmail,
             FieldProblem::InvalidPhone,
             FieldProblem::InvalidPostalCode,
@@ -468,5 +503,259 @@ mod tests {
             serde_json::to_string(&e).unwrap(),
             r#"{"field":"billing_address.city","problem":"too_long","max":99}"#
         );
+    }
+
+    fn name_problem(name: &str) -> Option<FieldProblem> {
+        let mut a = valid();
+        a.family_name = name.into();
+        let errs = validate_address("billing_address", &a);
+        errs.into_iter().map(|e| e.problem).next()
+    }
+
+    fn street_problem(street: &str) -> Option<FieldProblem> {
+        let mut a = valid();
+        a.street_address = street.into();
+        let errs = validate_address("billing_address", &a);
+        errs.into_iter().map(|e| e.problem).next()
+    }
+
+    #[test]
+    fn names_take_both_apostrophes() {
+        for name in [
+            "O’Brien",
+            "O'Brien",
+            "D’Angelo-Smith",
+            "St. John",
+            "Anne Marie",
+            "Ñúñez",
+        ] {
+            assert_eq!(name_problem(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_what_the_seed_does_not_list() {
+        // ‘ (U+2018), ` and ´ look like apostrophes but are not on Klarna's list.
+        for name in [
+            "O‘Brien",
+            "O`Brien",
+            "O´Brien",
+            "Anna!",
+            "Anna2",
+            "Anna_B",
+            "A&B",
+        ] {
+            assert_eq!(
+                name_problem(name),
+                Some(FieldProblem::InvalidCharacters),
+                "{name}"
+            );
+        }
+        assert_eq!(name_problem("’"), Some(FieldProblem::TooShort));
+        assert_eq!(name_problem("42"), Some(FieldProblem::OnlyDigits));
+    }
+
+    #[test]
+    fn streets_take_the_seeds_special_characters() {
+        for street in [
+            "Hellersbergstraße 14",
+            "Calle Mayor 5, 3º 2ª",
+            "1ᵃ Travessa 2",
+            "c/o Müller; Hof #3 (links)",
+            "Rue de l'Église 12",
+            r#"Apt. 4B @ Tower_1 \ "Süd" + Hof: 2°"#,
+            "Straße ´s` 7 & 8 - 9",
+        ] {
+            assert_eq!(street_problem(street), None, "{street}");
+        }
+    }
+
+    #[test]
+    fn streets_refuse_other_characters() {
+        for street in [
+            "Main St 5!",
+            "O’Connell St 1",
+            "Main St <5>",
+            "Hof\t5",
+            "Weg 5½",
+            "Weg 5 ✓",
+        ] {
+            assert_eq!(
+                street_problem(street),
+                Some(FieldProblem::InvalidStreetCharacters),
+                "{street}"
+            );
+        }
+    }
+
+    #[test]
+    fn second_street_line_has_no_character_rule() {
+        let mut a = valid();
+        a.street_address2 = "Hinterhaus! <3. OG> ½ ✓".into();
+        assert_eq!(validate_address("billing_address", &a), vec![]);
+    }
+
+    #[test]
+    fn problem_codes_are_unique() {
+        let codes: Vec<_> = FieldProblem::NAMES.iter().map(|(n, _)| *n).collect();
+        for (i, code) in codes.iter().enumerate() {
+            assert!(!codes[i + 1..].contains(code), "{code}");
+            assert_eq!(FieldProblem::from_wire(code, None).code(), *code);
+        }
+    }
+
+    /// A name Klarna accepts: starts and ends with a letter, at most 40 characters.
+    fn arb_name() -> impl Strategy<Value = String> {
+        r"\p{L}[\p{L} .'’-]{0,38}\p{L}"
+    }
+
+    fn arb_street() -> impl Strategy<Value = String> {
+        r#"[\p{L}0-9][\p{L}0-9 '´`",.:;#&/()+@°ºᵃª_\\-]{0,60}"#
+    }
+
+    /// A postal code that fits one of the country's shapes.
+    fn arb_postal_code(country: Country) -> impl Strategy<Value = String> {
+        prop::sample::select(country.postal_shapes()).prop_flat_map(|shape| {
+            let parts: Vec<BoxedStrategy<String>> = shape
+                .chars()
+                .map(|s| match s {
+                    '9' => "[0-9]".boxed(),
+                    'A' => "[A-Za-z]".boxed(),
+                    lit => Just(lit.to_string()).boxed(),
+                })
+                .collect();
+            parts.prop_map(|chars| chars.concat())
+        })
+    }
+
+    fn arb_address() -> impl Strategy<Value = Address> {
+        prop::sample::select(Country::ALL).prop_flat_map(|country| {
+            let region = if country.requires_region() {
+                "[A-Z]{2}".boxed()
+            } else {
+                prop_oneof![Just(String::new()), "[A-Z]{2}"].boxed()
+            };
+            (
+                (arb_name(), arb_name()),
+                r"[a-z0-9._+-]{1,20}@[a-z0-9-]{1,20}\.[a-z]{2,6}",
+                prop_oneof![Just(String::new()), r"\+?[0-9]{2,4}( [0-9]{3,6}){1,3}"],
+                (arb_street(), r"[\PC]{0,40}"),
+                arb_postal_code(country),
+                r"\p{L}[\p{L} -]{0,30}",
+                region,
+                prop_oneof![Just(String::new()), r"[\PC]{1,60}"],
+            )
+                .prop_map(
+                    move |(names, email, phone, streets, postal, city, region, org)| Address {
+                        given_name: names.0,
+                        family_name: names.1,
+                        email,
+                        phone,
+                        street_address: streets.0,
+                        street_address2: streets.1,
+                        postal_code: postal,
+                        city,
+                        region,
+                        country: country.code().to_string(),
+                        organization_name: org,
+                    },
+                )
+        })
+    }
+
+    /// A character neither letter nor listed nor whitespace (which trimming could remove).
+    fn arb_foreign_char(specials: &'static [char]) -> impl Strategy<Value = char> {
+        any::<char>().prop_filter("listed", move |c| {
+            !c.is_alphabetic() && !c.is_whitespace() && !specials.contains(c)
+        })
+    }
+
+    /// `value` with `bad` put between its characters, where trimming cannot remove it.
+    fn insert_middle(value: &str, bad: char) -> String {
+        let half = value.chars().count() / 2;
+        let mut out: String = value.chars().take(half).collect();
+        out.push(bad);
+        out.extend(value.chars().skip(half));
+        out
+    }
+
+    /// A value that breaks exactly the rules of `field`, whatever the rest of `address` holds.
+    fn arb_invalid(field: AddressField, address: &Address) -> BoxedStrategy<String> {
+        let value = address.get(field).to_string();
+        let empty = Just(String::new());
+        let too_long = Just("x".repeat(field.max_len() + 1));
+        let region_required =
+            Country::from_code(&address.country).is_some_and(Country::requires_region);
+        match field {
+            AddressField::GivenName | AddressField::FamilyName => prop_oneof![
+                empty,
+                arb_foreign_char(&NAME_SPECIALS).prop_map(move |c| insert_middle(&value, c)),
+            ]
+            .boxed(),
+            AddressField::StreetAddress => prop_oneof![
+                empty,
+                arb_foreign_char(&STREET_SPECIALS)
+                    .prop_filter("digit", |c| !c.is_ascii_digit())
+                    .prop_map(move |c| insert_middle(&value, c)),
+            ]
+            .boxed(),
+            AddressField::Email => prop_oneof![empty, Just(value.replace('@', ""))].boxed(),
+            AddressField::Phone => Just(format!("{value}x")).boxed(),
+            AddressField::PostalCode => prop_oneof![empty, Just(format!("{value}!"))].boxed(),
+            AddressField::Country => prop_oneof![empty, Just("ZZ".to_string()), too_long].boxed(),
+            AddressField::Region if region_required => prop_oneof![empty, too_long].boxed(),
+            AddressField::City => prop_oneof![empty, too_long].boxed(),
+            _ => too_long.boxed(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn generated_addresses_pass(a in arb_address()) {
+            prop_assert_eq!(validate_address("billing_address", &a), vec![]);
+            prop_assert_eq!(validate_addresses(&a, Some(&a)), vec![]);
+        }
+
+        #[test]
+        fn one_broken_field_names_only_that_field(
+            (field, a, bad) in (prop::sample::select(&AddressField::ALL[..]), arb_address())
+                .prop_flat_map(|(field, a)| {
+                    let bad = arb_invalid(field, &a);
+                    (Just(field), Just(a), bad)
+                })
+        ) {
+            let mut broken = a.clone();
+            *broken.get_mut(field) = bad;
+            let errs = validate_address("shipping_address", &broken);
+            prop_assert_eq!(errs.len(), 1, "{:?}", errs);
+            prop_assert_eq!(&errs[0].field, &format!("shipping_address.{}", field.wire_name()));
+        }
+
+        #[test]
+        fn any_text_is_judged_without_panicking(
+            values in proptest::collection::vec(any::<String>(), AddressField::ALL.len()),
+            country in prop_oneof![Just(String::new()), "[A-Za-z]{2}", any::<String>()],
+        ) {
+            let mut a = Address { country, ..Address::default() };
+            for (field, value) in AddressField::ALL.into_iter().zip(values) {
+                if field != AddressField::Country {
+                    *a.get_mut(field) = value;
+                }
+            }
+            let errs = validate_address("billing_address", &a);
+            // At most one error per field, in form order, each naming a real field.
+            let fields: Vec<_> = errs
+                .iter()
+                .map(|e| e.field.strip_prefix("billing_address.").and_then(AddressField::from_wire_name))
+                .collect();
+            prop_assert!(fields.iter().all(Option::is_some));
+            let order: Vec<_> = fields
+                .iter()
+                .flatten()
+                .map(|f| AddressField::ALL.iter().position(|g| g == f))
+                .collect();
+            prop_assert!(order.windows(2).all(|w| w[0] < w[1]), "{:?}", errs);
+            prop_assert_eq!(validate_address("billing_address", &a.trimmed()), errs);
+        }
     }
 }

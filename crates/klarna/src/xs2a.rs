@@ -250,18 +250,22 @@ pub struct ErrorDetail {
 }
 
 /// IBAN for display: country, check digits and the last four, `DE89 •••• •••• 3000`.
+/// Counts characters, not bytes: the IBAN comes from Klarna and a non-ASCII one must not
+/// panic the server. Eight characters or fewer would be shown whole, so they are hidden.
 pub fn mask_iban(iban: &str) -> String {
-    let compact: String = iban.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() < 8 {
+    let compact: Vec<char> = iban.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() <= 8 {
         return "••••".into();
     }
-    let (head, tail) = (&compact[..4], &compact[compact.len() - 4..]);
+    let head: String = compact[..4].iter().collect();
+    let tail: String = compact[compact.len() - 4..].iter().collect();
     format!("{head} •••• •••• {tail}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn masks_ibans() {
@@ -270,6 +274,29 @@ mod tests {
             "DE89 •••• •••• 3000"
         );
         assert_eq!(mask_iban("x"), "••••");
+        assert_eq!(mask_iban("DE89 3704"), "••••");
+    }
+
+    #[test]
+    fn masks_non_ascii_without_panicking() {
+        assert_eq!(mask_iban("ÄÖ89 ÜÜÜÜ ßßßß 30€0"), "ÄÖ89 •••• •••• 30€0");
+        assert_eq!(mask_iban("€€€€€€€€€"), "€€€€ •••• •••• €€€€");
+        assert_eq!(mask_iban("€€€€ €€€€"), "••••");
+    }
+
+    proptest! {
+        #[test]
+        fn mask_reveals_only_head_and_last_four(iban in prop_oneof![any::<String>(), "[A-Z]{2}[0-9]{2}[ A-Z0-9€ß]{0,34}"]) {
+            let masked = mask_iban(&iban);
+            let compact: Vec<char> = iban.chars().filter(|c| !c.is_whitespace()).collect();
+            if compact.len() <= 8 {
+                prop_assert_eq!(masked, "••••");
+            } else {
+                let head: String = compact[..4].iter().collect();
+                let tail: String = compact[compact.len() - 4..].iter().collect();
+                prop_assert_eq!(masked, format!("{head} •••• •••• {tail}"));
+            }
+        }
     }
 
     #[test]

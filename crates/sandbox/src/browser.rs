@@ -195,6 +195,9 @@ async fn authorize(
     Json(req): Json<AuthorizeRequest>,
 ) -> Result<Json<Outcome>, KlarnaError> {
     let (session_id, session) = session_for(&sandbox, &req.client_token)?;
+    if req.stage == Stage::Check {
+        sandbox.lock().authorize_calls += 1;
+    }
     let billing = address_from(&req.data, "billing_address")
         .map_err(|f| bad_field(&f))?
         .unwrap_or_default();

@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub finalize_pending: HashMap<(String, String), Authorization>,
     pub orders: Vec<StoredOrder>,
     pub faults: Faults,
+    /// `authorize()` calls the browser made (each opens the purchase flow once).
+    pub authorize_calls: usize,
 }
 
 /// Cheap to clone: all clones share one state.
@@ -102,6 +104,12 @@ impl Sandbox {
     /// Number of orders Klarna created: tests use it to prove "exactly one order".
     pub fn order_count(&self) -> usize {
         self.lock().orders.len()
+    }
+
+    /// How often a page called `Klarna.Payments.authorize()`: tests use it to prove that a
+    /// double click asks Klarna once.
+    pub fn authorize_calls(&self) -> usize {
+        self.lock().authorize_calls
     }
 
     /// Clears everything but the credentials; the clock returns to real time.

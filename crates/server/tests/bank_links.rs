@@ -11,6 +11,7 @@ struct Env {
     dir: PathBuf,
     cookie: String,
     csrf: String,
+    sandbox: sandbox::Sandbox,
 }
 
 impl Drop for Env {
@@ -32,6 +33,7 @@ async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         dir,
         cookie: String::new(),
         csrf: String::new(),
+        sandbox: running.sandbox.clone().expect("sandbox mode"),
     }
 }
 
@@ -364,6 +366,24 @@ impl Env {
             String::from_utf8_lossy(&wal)
         )
     }
+}
+
+#[tokio::test]
+async fn a_token_rotated_in_a_failed_answer_is_kept_for_the_next_call() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    // Klarna's clock past the consent's 90 days: it refuses, and rotates the token anyway.
+    env.sandbox.clock.advance(91 * 24 * 3600);
+    let r = env.sync(account, json!({})).await;
+    assert_eq!(r.status(), 409);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::LinkFailed);
+    assert!(e.message.contains("Link the bank again"), "{}", e.message);
+    // Back in time, the next call works only with the token from that error answer.
+    env.sandbox.clock.reset();
+    let r = env.sync(account, json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
 }
 
 #[tokio::test]
