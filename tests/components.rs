@@ -512,7 +512,9 @@ fn fake_bank_server(sync_status: u16, sync_body: &str) {
         window.__kc_routes = {{
           "POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
           "GET /api/banks": [200, '{LINKED_BANK}'],
-          "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}']
+          "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}'],
+          "POST /api/bank-links": [200, '{{"link":"l-1","client_token":"ct-1","launcher_url":"/xs2a.js","start_date":"2026-01-01"}}'],
+          "POST /api/bank-links/l-1/abort": [204, '']
         }};
         window.__kc_requests = [];
         window.fetch = function (req) {{
@@ -616,5 +618,49 @@ async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
         .unwrap()
         .unchecked_into();
     assert_eq!(company.value(), "Nordlicht Outdoor GmbH");
+    root.remove();
+}
+
+/// A stand-in for Klarna's XS2A app launcher that keeps the options `startFlow` got, so a
+/// test can play its callbacks.
+#[cfg(feature = "bank-link")]
+fn fake_launcher() {
+    js_sys::eval(
+        "window.XS2A = { startFlow: function (token, options) { window.__kc_flow = options; },
+                         close: function () { window.__kc_closed = true; } };",
+    )
+    .unwrap();
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_link() {
+    fake_bank_server(200, "{}");
+    fake_launcher();
+    let root = mount_bank_page("en-DE").await;
+    sign_in_as_bookkeeper().await;
+    type_in("#kc-company", "Nordlicht Outdoor GmbH");
+    click("#kc-continue");
+    until("the launcher", || {
+        js_sys::eval("!!window.__kc_flow").unwrap().is_truthy()
+    })
+    .await;
+    assert!(text("#kc-continue").contains("Opening your bank"));
+    js_sys::eval("window.__kc_flow.onLoad(); window.__kc_flow.onReady();").unwrap();
+    settle().await;
+    assert!(text("#kc-continue").contains("Continue in your bank's window"));
+    assert!(text("#kc-link-status").contains("Continue in your bank's window"));
+    // The window goes away without onAbort or onFinished: the link is aborted, not left waiting.
+    js_sys::eval("window.__kc_flow.onClose();").unwrap();
+    settle().await;
+    assert!(text("#kc-notice").contains("You closed the bank's window"));
+    assert!(text("#kc-continue").contains("Continue to your bank"));
+    until("the abort call", || {
+        requests()
+            .iter()
+            .any(|r| r.starts_with("POST /api/bank-links/l-1/abort"))
+    })
+    .await;
+    js_sys::eval("delete window.XS2A; delete window.__kc_flow;").unwrap();
     root.remove();
 }

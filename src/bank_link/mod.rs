@@ -23,7 +23,9 @@ use texts::{t, T};
 pub enum Phase {
     SignIn,
     Ready,
-    /// The bank's window (the launcher) is open.
+    /// The bank's window (the launcher) is being opened.
+    OpeningBank,
+    /// The bank's window is open and waits for the bookkeeper (`onReady`).
     InBank,
     Completing,
 }
@@ -134,7 +136,7 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
 fn start_link(ctx: Ctx, company: String, start_date: String) {
     ctx.notice.set(None);
     ctx.just_linked.set(None);
-    ctx.phase.set(Phase::InBank);
+    ctx.phase.set(Phase::OpeningBank);
     spawn_local(async move {
         let body = StartBankLink {
             company,
@@ -159,7 +161,12 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
             return;
         }
         let link = started.link.clone();
-        let result = xs2a::start_flow(&started.client_token, move |end| {
+        let on_progress = move |p: xs2a::Progress| {
+            if p == xs2a::Progress::Ready && ctx.phase.get_untracked() == Phase::OpeningBank {
+                ctx.phase.set(Phase::InBank);
+            }
+        };
+        let result = xs2a::start_flow(&started.client_token, on_progress, move |end| {
             on_flow_end(ctx, link, end)
         });
         if let Err(message) = result {
@@ -317,7 +324,12 @@ fn SignInForm(ctx: Ctx) -> impl IntoView {
 #[component]
 fn LinkForm(ctx: Ctx) -> impl IntoView {
     let (company, start_date, lang) = (ctx.company, ctx.start_date, ctx.lang);
-    let busy = move || matches!(ctx.phase.get(), Phase::InBank | Phase::Completing);
+    let busy = move || {
+        matches!(
+            ctx.phase.get(),
+            Phase::OpeningBank | Phase::InBank | Phase::Completing
+        )
+    };
     view! {
         <form class="kc-fieldset" on:submit=move |ev| {
             ev.prevent_default();
@@ -336,11 +348,20 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
             </div>
             <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=busy>
                 {move || t(lang, match ctx.phase.get() {
+                    Phase::OpeningBank => T::OpeningBank,
                     Phase::InBank => T::WaitingForBank,
                     Phase::Completing => T::SavingAccounts,
                     _ => T::Continue,
                 })}
             </button>
+            // The button's label is not announced when it changes; this line is.
+            <p class="kc-visually-hidden" role="status" id="kc-link-status">
+                {move || busy().then(|| t(lang, match ctx.phase.get() {
+                    Phase::OpeningBank => T::OpeningBank,
+                    Phase::Completing => T::SavingAccounts,
+                    _ => T::WaitingForBank,
+                }))}
+            </p>
         </form>
     }
 }
@@ -385,7 +406,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                         <article class="kc-bank-card" class:kc-just-linked=fresh>
                             <h3>{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
                             <p class=state>{consent}</p>
-                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || matches!(ctx.phase.get(), Phase::InBank | Phase::Completing)
+                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || matches!(ctx.phase.get(), Phase::OpeningBank | Phase::InBank | Phase::Completing)
                                 on:click={
                                     let company = bank.company.clone();
                                     let start = bank.start_date.clone();

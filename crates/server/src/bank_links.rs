@@ -167,9 +167,16 @@ async fn start(
 }
 
 /// Closes an XS2A session; failures are logged, the sweeper does not retry finished links.
+/// Deletes the XS2A session; when Klarna cannot be reached the session stays marked open and
+/// the sweeper tries again.
 async fn close_session(app: &AppState, session_id: &str) {
-    if let Err(e) = app.xs2a.delete_session(session_id).await {
-        tracing::warn!("closing XS2A session failed: {e}");
+    match app.xs2a.delete_session(session_id).await {
+        Ok(()) => {
+            if let Err(e) = app.store.mark_session_closed(session_id).await {
+                tracing::warn!("recording a closed XS2A session failed: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("closing XS2A session failed, will retry: {e}"),
     }
 }
 
@@ -400,9 +407,12 @@ pub fn spawn_sweeper(app: AppState, timeout: Duration) {
                 continue;
             };
             for link in stale {
-                close_session(&app, &link.xs2a_session_id).await;
                 let _ = app.store.set_link_state(&link.id, "timed_out", None).await;
+                close_session(&app, &link.xs2a_session_id).await;
                 tracing::info!(link = %link.id, "abandoned bank link closed");
+            }
+            for session in app.store.sessions_left_open().await.unwrap_or_default() {
+                close_session(&app, &session).await;
             }
         }
     });

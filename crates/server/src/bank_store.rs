@@ -77,6 +77,24 @@ impl Store {
         rows.iter().map(link_of).collect()
     }
 
+    /// The XS2A session is gone at Klarna (deleted, or already unknown there).
+    pub async fn mark_session_closed(&self, xs2a_session_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE bank_links SET session_open = 0 WHERE xs2a_session_id = ?")
+            .bind(xs2a_session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sessions of ended links whose close did not reach Klarna yet.
+    pub async fn sessions_left_open(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT xs2a_session_id FROM bank_links WHERE state != 'started' AND session_open = 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
     pub async fn set_link_state(
         &self,
         id: &str,

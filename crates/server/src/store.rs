@@ -81,6 +81,10 @@ const MIGRATIONS: &[&str] = &[
         reference TEXT NOT NULL,
         UNIQUE (account_id, transaction_id)
     );",
+    // Whether a link's XS2A session may still be open at Klarna: a close that failed (Klarna
+    // unreachable) is retried by the sweeper until it succeeds, so nothing stays open.
+    "ALTER TABLE bank_links ADD COLUMN session_open INTEGER NOT NULL DEFAULT 1;
+    UPDATE bank_links SET session_open = 0 WHERE state != 'started';",
 ];
 
 #[derive(Clone, Debug)]

@@ -336,6 +336,34 @@ async fn a_link_the_browser_abandons_is_closed_by_the_server() {
     assert_eq!(env.open_xs2a_sessions().await, 0);
 }
 
+#[tokio::test]
+async fn a_close_that_klarna_missed_is_retried_until_the_session_is_gone() {
+    let env = start_with(|cfg| cfg.link_timeout_secs = 2)
+        .await
+        .signed_in()
+        .await;
+    let started = env.start_link().await;
+    // Klarna is unreachable for the DELETE that the abort sends.
+    env.sandbox.set_faults(sandbox::Faults {
+        fail_next: 1,
+        path_contains: "/xs2a/v1/sessions/".into(),
+        ..Default::default()
+    });
+    let r = env
+        .post(&format!("/api/bank-links/{}/abort", started.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    for _ in 0..60 {
+        if env.open_xs2a_sessions().await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
 impl Env {
     async fn linked_bank(&self) -> klarna::api::LinkedBank {
         let started = self.start_link().await;
