@@ -457,6 +457,45 @@ async fn sandbox_refuses_wrong_credentials_and_inconsistent_sums() {
 }
 
 #[tokio::test]
+async fn a_klarna_session_past_48_hours_is_replaced_when_the_country_changes() {
+    let env = start().await;
+    let session = env.start_checkout().await;
+    let mut billing = address("customer+at@klarna.com");
+    billing.country = "AT".into();
+    billing.postal_code = "1010".into();
+    env.sandbox.clock.advance(49 * 3600);
+    // Klarna forgot the session: authorizing with its client token fails.
+    let stale = env
+        .post(
+            "/sandbox/kp/authorize",
+            json!({"client_token": session.client_token, "payment_method_category": "pay_later",
+                   "stage": "confirm", "data": {"billing_address": billing}}),
+        )
+        .await;
+    assert_eq!(stale.status(), 404);
+    let r = env
+        .http
+        .patch(format!(
+            "{}/api/checkout/sessions/{}",
+            env.url, session.session
+        ))
+        .json(&json!({"country": "AT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let renewed: CheckoutSession = r.json().await.unwrap();
+    assert_eq!(renewed.session, session.session, "our session id stays");
+    assert_ne!(
+        renewed.client_token, session.client_token,
+        "Klarna's is new"
+    );
+    let token = env.token(&renewed, &billing).await;
+    assert_eq!(env.place(&renewed, &token, &billing).await.status(), 200);
+    assert_eq!(env.sandbox.order_count(), 1);
+}
+
+#[tokio::test]
 async fn changing_the_billing_country_reprices_and_keeps_the_session_usable() {
     let env = start().await;
     let session = env.start_checkout().await;
