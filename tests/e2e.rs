@@ -653,8 +653,8 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        !message.trim().is_empty(),
-        "a visible message for the wrong password"
+        message.contains("password is wrong"),
+        "a visible message for the wrong password: {message:?}"
     );
     shop.snap("bank-wrong-password").await;
     // Closing the bank's window aborts; nothing is linked and nothing stays open.
