@@ -241,7 +241,7 @@ pub async fn create_order_once(
     billing: Option<Address>,
     shipping: Option<Address>,
 ) -> Result<PlacedOrder, AppError> {
-    let lock = app.token_lock(token);
+    let lock = app.order_lock(&session.id);
     let _guard = lock.lock().await;
     if let Some(order) = app.store.order_for_token(token).await? {
         return Ok(order);

@@ -43,11 +43,13 @@ impl AppState {
         }
     }
 
-    /// A lock per authorization token. Entries nobody holds any more are dropped on the way.
-    pub fn token_lock(&self, token: &str) -> Arc<tokio::sync::Mutex<()>> {
+    /// A lock per checkout session: every way to an order (the browser's retries, a second
+    /// approval, Klarna's callback) queues here, so a session gets one order. Entries nobody
+    /// holds any more are dropped on the way.
+    pub fn order_lock(&self, session: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.retain(|_, l| Arc::strong_count(l) > 1);
-        locks.entry(token.to_string()).or_default().clone()
+        locks.entry(session.to_string()).or_default().clone()
     }
 }
 

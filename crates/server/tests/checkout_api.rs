@@ -613,6 +613,32 @@ async fn klarnas_authorization_callback_creates_the_order_once_when_the_browser_
 }
 
 #[tokio::test]
+async fn two_approvals_of_one_cart_ordered_at_once_make_one_order() {
+    let env = start_with(|cfg| cfg.callback_delay_secs = 3600).await;
+    let billing = address("customer+de@klarna.com");
+    let mut pairs = Vec::new();
+    for _ in 0..8 {
+        let session = env.start_checkout().await;
+        let first = env.token(&session, &billing).await;
+        let second = env.token(&session, &billing).await;
+        pairs.push((session, first, second));
+    }
+    // Each cart's two approvals race to become an order (a second tab, or the browser against
+    // Klarna's callback).
+    let races = pairs.iter().map(|(session, first, second)| async {
+        let (a, b) = tokio::join!(
+            env.place(session, first, &billing),
+            env.place(session, second, &billing)
+        );
+        let a: PlacedOrder = a.json().await.unwrap();
+        let b: PlacedOrder = b.json().await.unwrap();
+        assert_eq!(a, b, "both answers name the one order");
+    });
+    futures_util::future::join_all(races).await;
+    assert_eq!(env.sandbox.order_count(), pairs.len());
+}
+
+#[tokio::test]
 async fn a_superseded_authorization_is_released_instead_of_ordering_twice() {
     let env = start_with(|cfg| cfg.callback_delay_secs = 1).await;
     let session = env.start_checkout().await;
