@@ -99,6 +99,9 @@ pub enum ErrorCode {
     /// Banking endpoints: nobody is signed in.
     #[cfg(feature = "banking")]
     SignInRequired,
+    /// Banking endpoints: too many wrong passwords from this address; wait, then sign in.
+    #[cfg(feature = "banking")]
+    TooManyAttempts,
     /// Banking endpoints: missing or wrong CSRF token, or a cross-site request.
     #[cfg(feature = "banking")]
     CsrfRejected,

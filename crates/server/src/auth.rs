@@ -9,7 +9,7 @@ use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use klarna::api::{ErrorCode, SignIn, SignedIn};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 pub const COOKIE: &str = "kc_bookkeeper";
@@ -76,8 +77,21 @@ pub fn routes() -> Router<AppState> {
 
 async fn sign_in(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
+    if let Some(wait) = app.sign_in_throttle.wait(peer.ip(), now()) {
+        let mut e = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            say(
+                &format!("Too many wrong passwords. Please wait {wait} seconds, then sign in again."),
+                &format!("Zu viele falsche Passwörter. Bitte warten Sie {wait} Sekunden und melden Sie sich dann erneut an."),
+            ),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
     let user_ok = same(&req.user, &app.config.bookkeeper_user);
     // Verify even for a wrong user name, so the answer takes as long either way. Argon2 is
     // deliberately slow: off the async workers, so sign-ins never stall shoppers' requests.
@@ -87,6 +101,7 @@ async fn sign_in(
         .await
         .unwrap_or(false);
     if !(user_ok && password_ok) {
+        app.sign_in_throttle.failed(peer.ip(), now());
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::SignInRequired,
@@ -96,6 +111,7 @@ async fn sign_in(
             ),
         ));
     }
+    app.sign_in_throttle.succeeded(peer.ip());
     let id = random_token();
     let csrf = random_token();
     app.bookkeepers

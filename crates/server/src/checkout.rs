@@ -250,6 +250,7 @@ pub async fn create_order_once(
         return Err(AppError {
             status: status_of(error.code),
             body: error,
+            retry_after: None,
         });
     }
     if let Some(existing) = app.store.order_token_of_session(&session.id).await? {
@@ -327,6 +328,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::KlarnaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::SignInRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::CsrfRejected => StatusCode::FORBIDDEN,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::LinkNotFinished => StatusCode::CONFLICT,
         ErrorCode::LinkFailed | ErrorCode::LinkAborted => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

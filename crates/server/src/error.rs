@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 pub struct AppError {
     pub status: StatusCode,
     pub body: ApiError,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<i64>,
 }
 
 impl AppError {
@@ -19,6 +21,7 @@ impl AppError {
         AppError {
             status,
             body: ApiError::new(code, message),
+            retry_after: None,
         }
     }
 
@@ -81,7 +84,15 @@ impl From<sqlx::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }
 

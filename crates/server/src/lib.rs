@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod klarna_client;
 pub mod lang;
 pub mod security;
+pub mod sign_in_throttle;
 pub mod state;
 pub mod store;
 pub mod xs2a_client;

@@ -17,6 +17,7 @@ pub struct AppState {
     pub xs2a: Xs2aClient,
     pub consent: ConsentCipher,
     pub bookkeepers: Sessions,
+    pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
     /// Progress of running and finished syncs, by account.
     pub sync_progress: Arc<Mutex<HashMap<String, klarna::api::SyncProgress>>>,
     pub store: Store,
@@ -37,6 +38,7 @@ impl AppState {
             xs2a,
             consent,
             bookkeepers: Sessions::default(),
+            sign_in_throttle: Default::default(),
             sync_progress: Arc::default(),
             store,
             locks: Arc::default(),

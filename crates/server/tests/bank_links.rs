@@ -144,6 +144,25 @@ async fn banking_refuses_strangers_wrong_passwords_and_cross_site_requests() {
 }
 
 #[tokio::test]
+async fn after_five_wrong_passwords_even_the_right_one_waits() {
+    let mut env = start_with(|_| {}).await;
+    for _ in 0..5 {
+        assert_eq!(env.sign_in("guess").await.status(), 401);
+    }
+    let r = env.sign_in(SANDBOX_BOOKKEEPER_PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::TooManyAttempts);
+    assert!(e.message.contains("wait"), "{}", e.message);
+}
+
+#[tokio::test]
 async fn a_start_date_in_the_future_is_refused_with_the_reason() {
     let env = start_with(|_| {}).await.signed_in().await;
     let r = env
