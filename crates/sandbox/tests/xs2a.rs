@@ -980,11 +980,24 @@ async fn serves_the_launcher_and_a_handle_counts_open_sessions() {
     }
 
     let session = env.session(None).await;
-    assert_eq!(xs2a.open_sessions(&sb.clock), 1);
+    let id = session["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    assert_eq!(xs2a.open_sessions(&sb.clock), vec![id.clone()]);
+    let (_, listed) = env
+        .send(
+            reqwest::Method::GET,
+            "/_control/xs2a/open-sessions",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(listed, json!({"open": 1, "sessions": [id]}));
     env.api("DELETE", session["self"].as_str().expect("self"), None)
         .await;
-    assert_eq!(xs2a.open_sessions(&sb.clock), 0);
+    assert!(xs2a.open_sessions(&sb.clock).is_empty());
     env.session(None).await;
     sb.clock.advance(16 * 60);
-    assert_eq!(xs2a.open_sessions(&sb.clock), 0);
+    assert!(xs2a.open_sessions(&sb.clock).is_empty());
 }

@@ -74,8 +74,8 @@ fn start_date(given: Option<&str>) -> Result<Date, AppError> {
 
 fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
     match e {
-        Xs2aError::Unreachable(detail) => {
-            tracing::warn!("{what}: {detail}");
+        e if e.is_transient() => {
+            tracing::warn!("{what}: {e}");
             AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::KlarnaUnavailable,
@@ -138,22 +138,27 @@ async fn start(
         .create_session(&request)
         .await
         .map_err(|e| xs2a_failure("opening an XS2A session", e))?;
-    let flow = match app.xs2a.start_accounts_flow(&session).await {
-        Ok(flow) => flow,
-        Err(e) => {
-            close_session(&app, &session.session_id).await;
-            return Err(xs2a_failure("starting the accounts flow", e));
-        }
-    };
-    let link = StoredLink {
+    let mut link = StoredLink {
         id: uuid::Uuid::new_v4().to_string(),
         company,
         start_date: from.to_string(),
         xs2a_session_id: session.session_id.clone(),
-        flow_id: flow.flow_id,
-        state: "started".into(),
+        flow_id: String::new(),
+        state: "failed".into(),
         created_at: now(),
     };
+    let flow = match app.xs2a.start_accounts_flow(&session).await {
+        Ok(flow) => flow,
+        Err(e) => {
+            if !close_session(&app, &session.session_id).await {
+                // Recorded as a failed link, so the sweeper closes the session later.
+                let _ = app.store.insert_link(&link).await;
+            }
+            return Err(xs2a_failure("starting the accounts flow", e));
+        }
+    };
+    link.flow_id = flow.flow_id;
+    link.state = "started".into();
     if let Err(e) = app.store.insert_link(&link).await {
         close_session(&app, &session.session_id).await;
         return Err(e.into());
@@ -168,15 +173,19 @@ async fn start(
 
 /// Closes an XS2A session; failures are logged, the sweeper does not retry finished links.
 /// Deletes the XS2A session; when Klarna cannot be reached the session stays marked open and
-/// the sweeper tries again.
-async fn close_session(app: &AppState, session_id: &str) {
+/// the sweeper tries again. `true` when it is gone.
+async fn close_session(app: &AppState, session_id: &str) -> bool {
     match app.xs2a.delete_session(session_id).await {
         Ok(()) => {
             if let Err(e) = app.store.mark_session_closed(session_id).await {
                 tracing::warn!("recording a closed XS2A session failed: {e}");
             }
+            true
         }
-        Err(e) => tracing::warn!("closing XS2A session failed, will retry: {e}"),
+        Err(e) => {
+            tracing::warn!("closing XS2A session failed, will retry: {e}");
+            false
+        }
     }
 }
 

@@ -203,7 +203,7 @@ async fn current_token(app: &AppState, connection_id: &str) -> Result<String, Ap
 
 fn sync_failure(e: Xs2aError) -> AppError {
     match &e {
-        Xs2aError::Unreachable(_) => AppError::new(
+        e if e.is_transient() => AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::KlarnaUnavailable,
             say(

@@ -22,6 +22,15 @@ pub enum Xs2aError {
 }
 
 impl Xs2aError {
+    /// No answer, or Klarna's own trouble (5xx, 429): the same call may work in a moment.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Xs2aError::Unreachable(_) => true,
+            Xs2aError::Api { status, .. } => *status >= 500 || *status == 429,
+            Xs2aError::Decode(_) => false,
+        }
+    }
+
     /// The rotated consent token an error answer may carry; it must replace the stored one.
     pub fn rotated_token(&self) -> Option<&str> {
         match self {

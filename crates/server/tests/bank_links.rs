@@ -383,6 +383,36 @@ async fn a_close_that_klarna_missed_is_retried_until_the_session_is_gone() {
     assert_eq!(env.open_xs2a_sessions().await, 0);
 }
 
+#[tokio::test]
+async fn a_session_whose_flow_and_close_both_failed_is_closed_later() {
+    let env = start_with(|cfg| cfg.link_timeout_secs = 2)
+        .await
+        .signed_in()
+        .await;
+    // The session opens, then Klarna fails the flow's start and the DELETE that follows.
+    env.sandbox.set_faults(sandbox::Faults {
+        fail_next: 2,
+        path_contains: "/xs2a/v1/sessions/".into(),
+        ..Default::default()
+    });
+    let r = env
+        .post("/api/bank-links")
+        .json(&json!({"company": "Nordlicht Outdoor GmbH"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::KlarnaUnavailable);
+    for _ in 0..60 {
+        if env.open_xs2a_sessions().await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
 impl Env {
     async fn linked_bank(&self) -> klarna::api::LinkedBank {
         let started = self.start_link().await;

@@ -15,12 +15,14 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/_control/xs2a/reset", post(reset))
 }
 
-/// `{"open": N}`: sessions neither deleted nor timed out.
+/// `{"open": N, "sessions": [ids]}`: sessions neither deleted nor timed out, so a failing test
+/// can say which one was left open.
 async fn open_sessions(
     State(sandbox): State<Sandbox>,
     Extension(xs2a): Extension<Xs2a>,
 ) -> Json<Value> {
-    Json(json!({"open": xs2a.open_sessions(&sandbox.clock)}))
+    let open = xs2a.open_sessions(&sandbox.clock);
+    Json(json!({"open": open.len(), "sessions": open}))
 }
 
 async fn reset(Extension(xs2a): Extension<Xs2a>) -> StatusCode {

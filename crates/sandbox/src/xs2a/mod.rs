@@ -80,7 +80,7 @@ impl Xs2a {
 
     /// Sessions neither deleted nor timed out, on that clock. Tests use it to prove that a
     /// server closes every session it opens.
-    pub fn open_sessions(&self, clock: &Clock) -> usize {
+    pub fn open_sessions(&self, clock: &Clock) -> Vec<String> {
         self.state(clock.now()).open_sessions()
     }
 

@@ -234,11 +234,16 @@ impl Xs2aState {
         }
     }
 
-    pub fn open_sessions(&self) -> usize {
-        self.sessions
-            .values()
-            .filter(|s| s.closed.is_none())
-            .count()
+    /// Ids of the sessions neither deleted nor timed out, sorted.
+    pub fn open_sessions(&self) -> Vec<String> {
+        let mut open: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.closed.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        open.sort();
+        open
     }
 
     pub fn by_token(&mut self, client_token: &str) -> Option<(&mut Session, String)> {
