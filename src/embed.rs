@@ -28,6 +28,18 @@ pub fn options_of(element: &web_sys::HtmlElement) -> Options {
     }
 }
 
+/// Fires the DOM event `name` on `host`: bubbling and composed, so a storefront's listener on
+/// the element, an ancestor or the document hears it.
+pub fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &wasm_bindgen::JsValue) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(detail);
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
 /// Calls `mount` once for every `<tag>` element of the page not mounted yet.
 pub fn mount_each(tag: &str, mount: impl Fn(web_sys::HtmlElement)) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {

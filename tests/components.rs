@@ -514,14 +514,16 @@ fn fake_bank_server(sync_status: u16, sync_body: &str) {
           "GET /api/banks": [200, '{LINKED_BANK}'],
           "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}'],
           "POST /api/bank-links": [200, '{{"link":"l-1","client_token":"ct-1","launcher_url":"/xs2a.js","start_date":"2026-01-01"}}'],
-          "POST /api/bank-links/l-1/abort": [204, '']
+          "POST /api/bank-links/l-1/abort": [204, ''],
+          "POST /api/bank-links/l-1/complete": [200, '{LINKED_BANK}'.slice(1, -1)]
         }};
         window.__kc_requests = [];
         window.fetch = function (req) {{
           var path = new URL(req.url, location.href).pathname;
           window.__kc_requests.push(req.method + ' ' + path + ' lang=' + req.headers.get('Accept-Language') + ' csrf=' + req.headers.get('X-CSRF-Token'));
           var r = window.__kc_routes[req.method + ' ' + path] || [500, '{{"code":"internal","message":"no route"}}'];
-          return Promise.resolve(new Response(r[1], {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }}));
+          var body = r[0] === 204 ? null : r[1];
+          return Promise.resolve(new Response(body, {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }}));
         }};
         "#
     );
@@ -553,7 +555,7 @@ async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
     use klarna_checkout::bank_link::{BankLinkApp, Ctx as BankCtx};
     let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&root).unwrap();
-    let ctx = BankCtx::new(Endpoint(String::new()), locale.into());
+    let ctx = BankCtx::new(Endpoint(String::new()), locale.into(), Some(root.clone()));
     leptos::mount::mount_to(root.clone(), move || view! { <BankLinkApp ctx=ctx /> }).forget();
     settle().await;
     root
@@ -621,6 +623,23 @@ async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
     root.remove();
 }
 
+/// Records the bank page's DOM events, as a back office listening on `document` hears them.
+#[cfg(feature = "bank-link")]
+fn record_bank_events() {
+    js_sys::eval(
+        "window.__kc_events = [];
+         if (!window.__kc_listening) {
+           window.__kc_listening = true;
+           ['linked', 'synced', 'exit', 'error'].forEach(function (n) {
+             document.addEventListener('klarna-bank-link:' + n, function (e) {
+               window.__kc_events.push(n + ' ' + JSON.stringify(e.detail));
+             });
+           });
+         }",
+    )
+    .unwrap();
+}
+
 /// A stand-in for Klarna's XS2A app launcher that keeps the options `startFlow` got, so a
 /// test can play its callbacks.
 #[cfg(feature = "bank-link")]
@@ -637,6 +656,7 @@ fn fake_launcher() {
 async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_link() {
     fake_bank_server(200, "{}");
     fake_launcher();
+    record_bank_events();
     let root = mount_bank_page("en-DE").await;
     sign_in_as_bookkeeper().await;
     type_in("#kc-company", "Nordlicht Outdoor GmbH");
@@ -654,6 +674,7 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
     js_sys::eval("window.__kc_flow.onClose();").unwrap();
     settle().await;
     assert!(text("#kc-notice").contains("You closed the bank's window"));
+    assert_eq!(recorded("window.__kc_events"), ["exit \"aborted\""]);
     assert!(text("#kc-continue").contains("Continue to your bank"));
     until("the abort call", || {
         requests()
@@ -662,5 +683,53 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
     })
     .await;
     js_sys::eval("delete window.XS2A; delete window.__kc_flow;").unwrap();
+    root.remove();
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn a_finished_link_tells_the_back_office_and_a_refused_sync_says_why() {
+    fake_bank_server(
+        409,
+        r#"{"code":"link_failed","message":"The consent at the bank has expired."}"#,
+    );
+    fake_launcher();
+    record_bank_events();
+    let root = mount_bank_page("en-DE").await;
+    sign_in_as_bookkeeper().await;
+    type_in("#kc-company", "Nordlicht Outdoor GmbH");
+    click("#kc-continue");
+    until("the launcher", || {
+        js_sys::eval("!!window.__kc_flow").unwrap().is_truthy()
+    })
+    .await;
+    js_sys::eval("window.__kc_flow.onFinished();").unwrap();
+    until("the linked event", || {
+        recorded("window.__kc_events")
+            .iter()
+            .any(|e| e.starts_with("linked "))
+    })
+    .await;
+    let linked = recorded("window.__kc_events").join("\n");
+    assert!(
+        linked.contains("Demo Bank") && linked.contains("DE•••• 3000"),
+        "{linked}"
+    );
+    assert!(
+        !linked.contains("consent_token"),
+        "no secret in an event: {linked}"
+    );
+    assert!(
+        js_sys::eval("!!window.__kc_closed").unwrap().is_truthy(),
+        "XS2A.close() called"
+    );
+    click(".kc-sync");
+    until("the error event", || {
+        recorded("window.__kc_events").contains(&"error \"link_failed\"".to_string())
+    })
+    .await;
+    assert!(text("#kc-notice").contains("consent at the bank has expired"));
+    js_sys::eval("delete window.XS2A; delete window.__kc_flow; delete window.__kc_closed;")
+        .unwrap();
     root.remove();
 }

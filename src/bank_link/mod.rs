@@ -37,6 +37,8 @@ pub struct Ctx {
     /// sentences (sent as `Accept-Language`).
     pub locale: StoredValue<String>,
     pub lang: Lang,
+    /// The `<klarna-bank-link>` element, which fires the events a back office listens to.
+    pub host: StoredValue<Option<web_sys::HtmlElement>>,
     pub csrf: StoredValue<Option<String>>,
     pub phase: RwSignal<Phase>,
     /// The link form's fields live here, so they survive a detour through the sign-in form.
@@ -52,9 +54,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(endpoint: Endpoint, locale: String) -> Ctx {
+    pub fn new(endpoint: Endpoint, locale: String, host: Option<web_sys::HtmlElement>) -> Ctx {
         Ctx {
             endpoint: StoredValue::new(endpoint),
+            host: StoredValue::new(host),
             lang: Lang::of(&locale),
             locale: StoredValue::new(locale),
             csrf: StoredValue::new(None),
@@ -70,9 +73,27 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// `klarna-bank-link:{name}` on the host element: `linked` (the bank, no secrets),
+    /// `synced` (the sync's result), `exit` (the bookkeeper closed the bank's window) and
+    /// `error` (our error code).
+    fn emit(&self, name: &str, detail: wasm_bindgen::JsValue) {
+        self.host.with_value(|host| {
+            if let Some(host) = host {
+                crate::embed::dispatch(host, &format!("klarna-bank-link:{name}"), &detail);
+            }
+        });
+    }
+}
+
 /// Shows a failure in plain words with the next step (never a console-only error). A sign-in
 /// that expired on the server leads back to the sign-in form; the link form keeps its input.
 fn fail(ctx: Ctx, f: ApiFailure) {
+    let code = match &f {
+        ApiFailure::Network => "network".into(),
+        ApiFailure::Api(e) => crate::api::to_js(&e.code),
+    };
+    ctx.emit("error", code);
     let message = match f {
         ApiFailure::Network => t(ctx.lang, T::Network).to_string(),
         ApiFailure::Api(e)
@@ -197,6 +218,7 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
     xs2a::close();
     if end == FlowEnd::Aborted {
         ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
+        ctx.emit("exit", "aborted".into());
         abort_link(ctx, link);
         return;
     }
@@ -212,6 +234,7 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
         ctx.phase.set(Phase::Ready);
         match outcome {
             Ok(bank) => {
+                ctx.emit("linked", crate::api::to_js(&bank));
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
@@ -249,6 +272,7 @@ fn sync_account(ctx: Ctx, account: String) {
         let path = format!("/api/accounts/{account}/sync");
         match call::<_, SyncProgress>(ctx, "POST", &path, Some(&SyncRequest::default())).await {
             Ok(done) => {
+                ctx.emit("synced", crate::api::to_js(&done));
                 ctx.sync.set(Some((account.clone(), done)));
                 show_transactions(ctx, account);
             }
@@ -440,9 +464,10 @@ pub fn mount_all() {
             .get_attribute("locale")
             .filter(|l| !l.trim().is_empty())
             .unwrap_or_else(|| "en-DE".into());
+        let host = element.clone();
         leptos::mount::mount_to(
             element,
-            move || view! { <BankLinkApp ctx=Ctx::new(endpoint.clone(), locale.clone()) /> },
+            move || view! { <BankLinkApp ctx=Ctx::new(endpoint.clone(), locale.clone(), Some(host.clone())) /> },
         )
         .forget();
     });

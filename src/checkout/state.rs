@@ -117,16 +117,8 @@ impl Ctx {
     /// Dispatches `klarna-checkout:<name>` on the host element, bubbling out of the component.
     pub fn emit(&self, name: &str, detail: wasm_bindgen::JsValue) {
         self.host.with_value(|host| {
-            let Some(host) = host else { return };
-            let init = web_sys::CustomEventInit::new();
-            init.set_bubbles(true);
-            init.set_composed(true);
-            init.set_detail(&detail);
-            if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(
-                &format!("klarna-checkout:{name}"),
-                &init,
-            ) {
-                let _ = host.dispatch_event(&event);
+            if let Some(host) = host {
+                crate::embed::dispatch(host, &format!("klarna-checkout:{name}"), &detail);
             }
         });
     }
