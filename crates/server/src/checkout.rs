@@ -374,3 +374,80 @@ fn klarna_failure(what: &str, e: KlarnaCallError) -> AppError {
         _ => AppError::internal(what, &e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use klarna::payments::KlarnaErrorBody;
+
+    fn answer(status: u16, code: &str, messages: &[&str]) -> KlarnaCallError {
+        KlarnaCallError::Api {
+            status,
+            body: KlarnaErrorBody {
+                error_code: code.into(),
+                error_messages: Some(messages.iter().map(|m| m.to_string()).collect()),
+                error_message: None,
+                correlation_id: None,
+            },
+        }
+    }
+
+    fn mapped(e: KlarnaCallError) -> (u16, ErrorCode, Vec<String>) {
+        let e = klarna_failure("creating an order", e);
+        let fields = e.body.fields.iter().map(|f| f.field.clone()).collect();
+        (e.status.as_u16(), e.body.code, fields)
+    }
+
+    #[test]
+    fn each_klarna_refusal_at_order_time_has_its_own_next_step() {
+        assert_eq!(
+            mapped(answer(
+                400,
+                "BAD_VALUE",
+                &["Bad value: billing_address.postal_code"]
+            )),
+            (
+                422,
+                ErrorCode::InvalidFields,
+                vec!["billing_address.postal_code".into()]
+            )
+        );
+        // A bad value that is not the shopper's to fix is our failure, with a support id.
+        assert_eq!(
+            mapped(answer(
+                400,
+                "BAD_VALUE",
+                &["Bad value: order_lines[0].tax_rate"]
+            ))
+            .1,
+            ErrorCode::Internal
+        );
+        assert_eq!(
+            mapped(answer(403, "REJECTED", &["Rejected"])).1,
+            ErrorCode::Rejected
+        );
+        assert_eq!(
+            mapped(answer(404, "NOT_FOUND", &["Invalid authorization token"])).1,
+            ErrorCode::AuthorizationExpired
+        );
+        assert_eq!(
+            mapped(answer(
+                409,
+                "BAD_VALUE",
+                &["Not matching fields: [billing_address.city]"]
+            ))
+            .1,
+            ErrorCode::AuthorizationMismatch
+        );
+        for status in [500, 503, 429] {
+            assert_eq!(
+                mapped(answer(status, "INTERNAL_SERVER_ERROR", &["x"])),
+                (503, ErrorCode::KlarnaUnavailable, vec![])
+            );
+        }
+        assert_eq!(
+            mapped(KlarnaCallError::Unreachable("timeout".into())).1,
+            ErrorCode::KlarnaUnavailable
+        );
+    }
+}
