@@ -221,32 +221,30 @@ async fn approved_authorization_places_the_order_and_confirms() {
     assert!(text(".kc-confirmation-cart").contains("Organic cotton T-shirt"));
 }
 
-#[wasm_bindgen_test]
-async fn pending_fraud_review_is_announced() {
+/// Klarna approves, and our server answers the order in `state`: the page after Buy.
+async fn buy_with_order_in(state: &str) -> Mounted {
     fake_klarna(
         "{ approved: true, show_form: true, authorization_token: 'tok-2' }",
         200,
-        r#"{"order_id":"order-p","state":"pending","order_amount":4980}"#,
+        &format!(r#"{{"order_id":"order-p","state":"{state}","order_amount":4980}}"#),
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
     click("#kc-buy");
     settle().await;
+    m
+}
+
+#[wasm_bindgen_test]
+async fn pending_fraud_review_is_announced() {
+    let _m = buy_with_order_in("pending").await;
     assert_eq!(text("#kc-order-id"), "order-p");
     assert!(text("#kc-pending").contains("reviewing"));
 }
 
 #[wasm_bindgen_test]
 async fn an_order_klarna_rejects_after_approval_is_not_confirmed() {
-    fake_klarna(
-        "{ approved: true, show_form: true, authorization_token: 'tok-r' }",
-        200,
-        r#"{"order_id":"order-r","state":"rejected","order_amount":4980}"#,
-    );
-    let m = mount(session()).await;
-    m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
-    settle().await;
+    let _m = buy_with_order_in("rejected").await;
     assert!(!exists("#kc-order-id"), "no thank-you for a rejected order");
     assert!(
         text("#kc-notice").contains("can't be used"),

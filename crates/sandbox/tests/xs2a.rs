@@ -95,6 +95,13 @@ impl Env {
     }
 
     async fn open_sessions(&self) -> i64 {
+        self.open_sessions_listed().await["open"]
+            .as_i64()
+            .expect("open")
+    }
+
+    /// `{"open": N, "sessions": [ids]}` from the control endpoint.
+    async fn open_sessions_listed(&self) -> Value {
         let (status, body) = self
             .send(
                 reqwest::Method::GET,
@@ -104,11 +111,15 @@ impl Env {
             )
             .await;
         assert_eq!(status, 200);
-        body["open"].as_i64().expect("open")
+        body
     }
 
     async fn session(&self, scope: Option<Value>) -> Value {
-        let mut body = json!({"psu": psu(), "language": "de"});
+        self.session_in("en", scope).await
+    }
+
+    async fn session_in(&self, language: &str, scope: Option<Value>) -> Value {
+        let mut body = json!({"psu": psu(), "language": language});
         if let Some(s) = scope {
             body["consent_scope"] = s;
         }
@@ -456,6 +467,37 @@ async fn a_second_running_flow_conflicts_until_the_first_is_aborted() {
     let second = env.flow(&session, "balances", json!({})).await;
     assert_eq!(second["state"], "CONSUMER_INPUT_NEEDED");
     assert_ne!(second["flow_id"], first["flow_id"]);
+}
+
+#[tokio::test]
+async fn the_test_bank_speaks_the_sessions_language() {
+    let env = spawn().await;
+    let session = env.session_in("de", None).await;
+    let flow = env.flow(&session, "accounts", json!({})).await;
+    let token = flow["client_token"].as_str().expect("token");
+    let v = env.login(token, "wrong", "12345").await;
+    assert_eq!(v["language"], "de");
+    assert_eq!(
+        v["error"],
+        "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch. Noch 2 Versuch(e).",
+        "{v}"
+    );
+    let launcher = env
+        .http
+        .get(format!(
+            "{}/xs2a/app-launcher/v0/xs2a-app-launcher.js",
+            env.base
+        ))
+        .send()
+        .await
+        .expect("js")
+        .text()
+        .await
+        .expect("js");
+    assert!(
+        launcher.contains("\"Log in\": \"Anmelden\""),
+        "the launcher carries German texts"
+    );
 }
 
 #[tokio::test]
@@ -985,15 +1027,10 @@ async fn serves_the_launcher_and_a_handle_counts_open_sessions() {
         .expect("session_id")
         .to_string();
     assert_eq!(xs2a.open_sessions(&sb.clock), vec![id.clone()]);
-    let (_, listed) = env
-        .send(
-            reqwest::Method::GET,
-            "/_control/xs2a/open-sessions",
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(listed, json!({"open": 1, "sessions": [id]}));
+    assert_eq!(
+        env.open_sessions_listed().await,
+        json!({"open": 1, "sessions": [id]})
+    );
     env.api("DELETE", session["self"].as_str().expect("self"), None)
         .await;
     assert!(xs2a.open_sessions(&sb.clock).is_empty());

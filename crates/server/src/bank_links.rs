@@ -256,7 +256,8 @@ async fn complete(
                 .filter(|m| !m.trim().is_empty());
             let message = match said {
                 // The bank's own words stay as the bank wrote them.
-                Some(m) if m.to_lowercase().contains("try again") => say(
+                // A bank that already says "try again later" needs no hint about login details.
+                Some(m) if ["try again", "erneut"].iter().any(|w| m.to_lowercase().contains(w)) => say(
                     &format!("The bank stopped the linking: {}", m.trim()),
                     &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
                 ),

@@ -346,13 +346,7 @@ async fn a_link_the_browser_abandons_is_closed_by_the_server() {
         .await;
     env.start_link().await;
     assert_eq!(env.open_xs2a_sessions().await, 1);
-    for _ in 0..60 {
-        if env.open_xs2a_sessions().await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(env.open_xs2a_sessions().await, 0);
+    env.wait_until_no_session_is_open().await;
 }
 
 #[tokio::test]
@@ -374,13 +368,7 @@ async fn a_close_that_klarna_missed_is_retried_until_the_session_is_gone() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    for _ in 0..60 {
-        if env.open_xs2a_sessions().await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(env.open_xs2a_sessions().await, 0);
+    env.wait_until_no_session_is_open().await;
 }
 
 #[tokio::test]
@@ -404,16 +392,21 @@ async fn a_session_whose_flow_and_close_both_failed_is_closed_later() {
     assert_eq!(r.status(), 503);
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.code, ErrorCode::KlarnaUnavailable);
-    for _ in 0..60 {
-        if env.open_xs2a_sessions().await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(env.open_xs2a_sessions().await, 0);
+    env.wait_until_no_session_is_open().await;
 }
 
 impl Env {
+    /// The server's sweeper closes sessions within its timeout: wait up to six seconds.
+    async fn wait_until_no_session_is_open(&self) {
+        for _ in 0..60 {
+            if self.open_xs2a_sessions().await == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.open_xs2a_sessions().await, 0);
+    }
+
     async fn linked_bank(&self) -> klarna::api::LinkedBank {
         let started = self.start_link().await;
         self.run_test_bank(&started.client_token, "embedded").await;

@@ -76,6 +76,19 @@ impl Env {
             .unwrap()
     }
 
+    /// `PATCH /api/checkout/sessions/{session}` with a new billing country.
+    async fn change_country(&self, session: &CheckoutSession, country: &str) -> reqwest::Response {
+        self.http
+            .patch(format!(
+                "{}/api/checkout/sessions/{}",
+                self.url, session.session
+            ))
+            .json(&json!({ "country": country }))
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn start_checkout(&self) -> CheckoutSession {
         let r = self
             .post(
@@ -473,16 +486,7 @@ async fn a_klarna_session_past_48_hours_is_replaced_when_the_country_changes() {
         )
         .await;
     assert_eq!(stale.status(), 404);
-    let r = env
-        .http
-        .patch(format!(
-            "{}/api/checkout/sessions/{}",
-            env.url, session.session
-        ))
-        .json(&json!({"country": "AT"}))
-        .send()
-        .await
-        .unwrap();
+    let r = env.change_country(&session, "AT").await;
     assert_eq!(r.status(), 200);
     let renewed: CheckoutSession = r.json().await.unwrap();
     assert_eq!(renewed.session, session.session, "our session id stays");
@@ -499,16 +503,7 @@ async fn a_klarna_session_past_48_hours_is_replaced_when_the_country_changes() {
 async fn changing_the_billing_country_reprices_and_keeps_the_session_usable() {
     let env = start().await;
     let session = env.start_checkout().await;
-    let r = env
-        .http
-        .patch(format!(
-            "{}/api/checkout/sessions/{}",
-            env.url, session.session
-        ))
-        .json(&json!({"country": "AT"}))
-        .send()
-        .await
-        .unwrap();
+    let r = env.change_country(&session, "AT").await;
     assert_eq!(r.status(), 200);
     let austria: CheckoutSession = r.json().await.unwrap();
     assert_eq!(austria.session, session.session);
@@ -533,15 +528,8 @@ async fn changing_the_billing_country_reprices_and_keeps_the_session_usable() {
     assert_eq!(env.place(&austria, &token, &billing).await.status(), 200);
 
     let sweden: CheckoutSession = env
-        .http
-        .patch(format!(
-            "{}/api/checkout/sessions/{}",
-            env.url, session.session
-        ))
-        .json(&json!({"country": "SE"}))
-        .send()
+        .change_country(&session, "SE")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -551,16 +539,7 @@ async fn changing_the_billing_country_reprices_and_keeps_the_session_usable() {
         "another currency needs a new Klarna session"
     );
 
-    let r = env
-        .http
-        .patch(format!(
-            "{}/api/checkout/sessions/{}",
-            env.url, session.session
-        ))
-        .json(&json!({"country": "XX"}))
-        .send()
-        .await
-        .unwrap();
+    let r = env.change_country(&session, "XX").await;
     let (status, e) = error_of(r).await;
     assert_eq!((status, e.fields[0].field.as_str()), (422, "country"));
 }

@@ -78,6 +78,7 @@ fn view_json(session: &Session, flow: &Flow) -> Value {
         "step": step_name(flow),
         "error": flow.error,
         "attempts_left": MAX_AUTH_FAILURES.saturating_sub(flow.failures),
+        "language": if Lang::of(session) == Lang::De { "de" } else { "en" },
         "countries": [{"country_code": bank::COUNTRY_CODE, "name": "Germany"}],
         "banks": [{"bank_code": bank::BANK_CODE, "bank_name": bank::BANK_NAME, "country_code": bank::COUNTRY_CODE}],
         "bank": if session.bank_chosen { bank::bank_json() } else { Value::Null },
@@ -124,16 +125,46 @@ fn flow_of<'a>(session: &'a mut Session, flow_id: &str) -> Xs2aResult<&'a mut Fl
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))
 }
 
+/// The session's `language` (ISO 639-1): the test bank speaks German or English, like the
+/// real app, which follows the session's language.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    En,
+    De,
+}
+
+impl Lang {
+    fn of(session: &Session) -> Lang {
+        match session.language.as_deref() {
+            Some(l) if l.to_ascii_lowercase().starts_with("de") => Lang::De,
+            _ => Lang::En,
+        }
+    }
+
+    fn say(self, en: &str, de: &str) -> String {
+        match self {
+            Lang::En => en.into(),
+            Lang::De => de.into(),
+        }
+    }
+}
+
 /// Counts a failed login or TAN; the third ends the flow.
-fn fail(flow: &mut Flow, message: &str) {
+fn fail(flow: &mut Flow, lang: Lang, message: &str) {
     flow.failures += 1;
     if flow.failures >= MAX_AUTH_FAILURES {
         flow.state = FlowState::Exception;
         flow.step = Step::Ended;
-        flow.error = Some("Too many failed attempts: the bank blocked this login.".into());
+        flow.error = Some(lang.say(
+            "Too many failed attempts: the bank blocked this login.",
+            "Zu viele Fehlversuche: Die Bank hat diesen Zugang gesperrt.",
+        ));
     } else {
         let left = MAX_AUTH_FAILURES - flow.failures;
-        flow.error = Some(format!("{message} {left} attempt(s) left."));
+        flow.error = Some(match lang {
+            Lang::En => format!("{message} {left} attempt(s) left."),
+            Lang::De => format!("{message} Noch {left} Versuch(e)."),
+        });
     }
 }
 
@@ -165,6 +196,7 @@ async fn country(
 ) -> Xs2aResult<Json<Value>> {
     let input: CountryInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+        let lang = Lang::of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Country)?;
         if input
@@ -175,7 +207,10 @@ async fn country(
             flow.step = Step::Bank;
             flow.error = None;
         } else {
-            flow.error = Some("Choose Germany: the sandbox's test bank is in Germany.".into());
+            flow.error = Some(lang.say(
+                "Choose Germany: the sandbox's test bank is in Germany.",
+                "Wählen Sie Deutschland: Die Testbank der Sandbox ist in Deutschland.",
+            ));
         }
         Ok(())
     })
@@ -194,6 +229,7 @@ async fn choose_bank(
 ) -> Xs2aResult<Json<Value>> {
     let input: BankInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+        let lang = Lang::of(session);
         expect(flow_of(session, flow_id)?, Step::Bank)?;
         let known = input.bank_code.as_deref() == Some(bank::BANK_CODE);
         if known {
@@ -204,7 +240,10 @@ async fn choose_bank(
             flow.step = Step::Login;
             flow.error = None;
         } else {
-            flow.error = Some("Unknown bank: choose Demo Bank (88888888).".into());
+            flow.error = Some(lang.say(
+                "Unknown bank: choose Demo Bank (88888888).",
+                "Unbekannte Bank: Wählen Sie die Demo Bank (88888888).",
+            ));
         }
         Ok(())
     })
@@ -224,24 +263,28 @@ async fn login(
 ) -> Xs2aResult<Json<Value>> {
     let input: LoginInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+        let lang = Lang::of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Login)?;
         let username = input.username.as_deref().unwrap_or_default().trim();
         let password = input.password.as_deref().unwrap_or_default();
         if username.is_empty() || password.is_empty() {
-            flow.error = Some("Enter your username and password.".into());
+            flow.error = Some(lang.say(
+                "Enter your username and password.",
+                "Geben Sie Benutzername und Passwort ein.",
+            ));
             return Ok(());
         }
         match username {
             "bank-maintenance" => {
                 flow.state = FlowState::Exception;
                 flow.step = Step::Ended;
-                flow.error = Some(
-                    "Demo Bank is currently unavailable due to maintenance. Please try again later."
-                        .into(),
-                );
+                flow.error = Some(lang.say(
+                    "Demo Bank is currently unavailable due to maintenance. Please try again later.",
+                    "Die Demo Bank ist wegen Wartungsarbeiten derzeit nicht erreichbar. Bitte versuchen Sie es später erneut.",
+                ));
             }
-            "wrong" => fail(flow, "Login failed: username or password is wrong."),
+            "wrong" => fail(flow, lang, &wrong_login(lang)),
             "decoupled" => {
                 flow.state = FlowState::Processing;
                 flow.step = Step::Decoupled {
@@ -249,9 +292,7 @@ async fn login(
                 };
                 flow.error = None;
             }
-            _ if password != TEST_PASSWORD => {
-                fail(flow, "Login failed: username or password is wrong.")
-            }
+            _ if password != TEST_PASSWORD => fail(flow, lang, &wrong_login(lang)),
             _ => {
                 flow.step = Step::Otp;
                 flow.error = None;
@@ -259,6 +300,13 @@ async fn login(
         }
         Ok(())
     })
+}
+
+fn wrong_login(lang: Lang) -> String {
+    lang.say(
+        "Login failed: username or password is wrong.",
+        "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch.",
+    )
 }
 
 #[derive(Deserialize)]
@@ -274,12 +322,15 @@ async fn otp(
 ) -> Xs2aResult<Json<Value>> {
     let input: OtpInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+        let lang = Lang::of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Otp)?;
         match input.otp.as_deref().map(str::trim) {
-            None | Some("") => flow.error = Some("Enter the TAN.".into()),
+            None | Some("") => {
+                flow.error = Some(lang.say("Enter the TAN.", "Geben Sie die TAN ein."))
+            }
             Some(TEST_OTP) => finish_flow(session, flow_id, now),
-            Some(_) => fail(flow, "Wrong TAN."),
+            Some(_) => fail(flow, lang, &lang.say("Wrong TAN.", "Falsche TAN.")),
         }
         Ok(())
     })

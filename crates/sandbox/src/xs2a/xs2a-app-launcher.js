@@ -50,6 +50,41 @@
   var POLL_MS = 500;
   var defaults = { autoClose: true };
   var app = null;
+  /* The app speaks the session's language (`language`), as Klarna's does; English is the key. */
+  var lang = "en";
+  var DE = {
+    "Connect your bank account": "Bankkonto verbinden",
+    "Close": "Schließen",
+    "We could not reach your bank: ": "Ihre Bank ist nicht erreichbar: ",
+    "We could not reach your bank. Please try again.": "Ihre Bank ist nicht erreichbar. Bitte versuchen Sie es erneut.",
+    "Choose your country": "Land wählen",
+    "Country": "Land",
+    "Continue": "Weiter",
+    "Choose your bank": "Bank wählen",
+    "Search by bank name or bank code": "Nach Bankname oder Bankleitzahl suchen",
+    "Banks": "Banken",
+    "Choose a bank from the list.": "Wählen Sie eine Bank aus der Liste.",
+    "Log in to ": "Anmelden bei ",
+    "your bank": "Ihrer Bank",
+    "Username": "Benutzername",
+    "Password": "Passwort",
+    "Test bank: username \u201cembedded\u201d, password 12345.": "Testbank: Benutzername \u201eembedded\u201c, Passwort 12345.",
+    "Log in": "Anmelden",
+    "Confirm with your TAN": "Mit TAN bestätigen",
+    "Test bank: TAN 12345.": "Testbank: TAN 12345.",
+    "Confirm": "Bestätigen",
+    "Approve in your banking app": "In Ihrer Banking-App freigeben",
+    "Open your banking app and approve the login. This window continues by itself.": "Öffnen Sie Ihre Banking-App und geben Sie die Anmeldung frei. Dieses Fenster geht von selbst weiter.",
+    "Waiting for your approval\u2026": "Warten auf Ihre Freigabe \u2026",
+    "Bank account connected": "Bankkonto verbunden",
+    "Your bank account is connected. You can close this window.": "Ihr Bankkonto ist verbunden. Sie können dieses Fenster schließen.",
+    "Connection failed": "Verbindung fehlgeschlagen",
+    "Your bank account could not be connected.": "Ihr Bankkonto konnte nicht verbunden werden.",
+    "Connection cancelled": "Verbindung abgebrochen",
+    "The connection was cancelled.": "Die Verbindung wurde abgebrochen.",
+    "Done": "Fertig"
+  };
+  function tx(text) { return (lang === "de" && DE[text]) || text; }
 
   function pick(target, options) {
     if (!options || typeof options !== "object") return target;
@@ -133,12 +168,12 @@
     dialog.setAttribute("aria-labelledby", "xs2a-sandbox-title");
     dialog.setAttribute("data-step", "loading");
     dialog.tabIndex = -1;
-    var title = el("h2", "margin:0 40px 4px 0;font-size:19px", "Connect your bank account");
+    var title = el("h2", "margin:0 40px 4px 0;font-size:19px", tx("Connect your bank account"));
     title.id = "xs2a-sandbox-title";
     var close = el("button", "position:absolute;top:14px;right:14px;background:none;border:1px solid transparent;border-radius:6px;font:22px/1 system-ui,sans-serif;padding:4px 8px;cursor:pointer;color:inherit", "\u00d7");
     close.id = "xs2a-sandbox-close";
     close.type = "button";
-    close.setAttribute("aria-label", "Close");
+    close.setAttribute("aria-label", tx("Close"));
     var message = el("p", "margin:0 0 12px;min-height:1.45em;color:#b00020;font-weight:600");
     message.id = "xs2a-sandbox-message";
     message.setAttribute("aria-live", "polite");
@@ -167,7 +202,7 @@
   function refresh(a) {
     request(a, "GET", "").then(function (view) { show(a, view); }, function (e) {
       if (app !== a) return;
-      a.message.textContent = "We could not reach your bank: " + e.message;
+      a.message.textContent = tx("We could not reach your bank: ") + e.message;
       if (e.status === 404) end(a, "exception", e.message);
     });
   }
@@ -229,7 +264,7 @@
         a.dialog.removeAttribute("aria-busy");
         if (app !== a) return;
         if (button) button.disabled = false;
-        a.message.textContent = e.status === undefined ? "We could not reach your bank. Please try again." : e.message;
+        a.message.textContent = e.status === undefined ? tx("We could not reach your bank. Please try again.") : e.message;
         if (e.status) refresh(a);
       });
     });
@@ -239,6 +274,7 @@
 
   function show(a, view) {
     if (app !== a) return;
+    lang = view.language || "en";
     var step = view.step;
     var same = step === a.step;
     a.step = step;
@@ -256,26 +292,26 @@
     a.body.innerHTML = "";
     var focus = null;
     if (step === "country") {
-      a.title.textContent = "Choose your country";
+      a.title.textContent = tx("Choose your country");
       submitForm(a, function (form) {
-        var f = field("xs2a-sandbox-country", "Country", "select");
+        var f = field("xs2a-sandbox-country", tx("Country"), "select");
         (view.countries || []).forEach(function (c) {
           var o = el("option", null, c.name);
           o.value = c.country_code;
           f.input.appendChild(o);
         });
         form.appendChild(f.wrap);
-        form.appendChild(primary("Continue"));
+        form.appendChild(primary(tx("Continue")));
         focus = f.input;
       }, function () {
         return request(a, "POST", "/country", { country_code: document.getElementById("xs2a-sandbox-country").value });
       });
     } else if (step === "bank") {
-      a.title.textContent = "Choose your bank";
+      a.title.textContent = tx("Choose your bank");
       submitForm(a, function (form) {
-        var f = field("xs2a-sandbox-bank-search", "Search by bank name or bank code", "search", { autocomplete: "off" });
+        var f = field("xs2a-sandbox-bank-search", tx("Search by bank name or bank code"), "search", { autocomplete: "off" });
         var list = el("ul", "list-style:none;margin:0;padding:0");
-        list.setAttribute("aria-label", "Banks");
+        list.setAttribute("aria-label", tx("Banks"));
         var buttons = (view.banks || []).map(function (b) {
           var li = el("li");
           var btn = el("button", "display:block;width:100%;text-align:left;background:#fff;color:inherit;border:1px solid #d0d0d5;border-radius:6px;padding:10px 12px;margin:0 0 8px;font:inherit;cursor:pointer",
@@ -299,18 +335,18 @@
         focus = f.input;
       }, function () {
         var visible = Array.prototype.filter.call(a.body.querySelectorAll("li"), function (li) { return li.style.display !== "none"; });
-        if (visible.length !== 1) return Promise.reject(Object.assign(new Error("Choose a bank from the list."), { status: 0 }));
+        if (visible.length !== 1) return Promise.reject(Object.assign(new Error(tx("Choose a bank from the list.")), { status: 0 }));
         return request(a, "POST", "/bank", { bank_code: visible[0].firstChild.id.replace("xs2a-sandbox-bank-", "") });
       });
     } else if (step === "login") {
-      a.title.textContent = "Log in to " + ((view.bank && view.bank.bank_name) || "your bank");
+      a.title.textContent = tx("Log in to ") + ((view.bank && view.bank.bank_name) || tx("your bank"));
       submitForm(a, function (form) {
-        var u = field("xs2a-sandbox-username", "Username", "text", { autocomplete: "username", autocapitalize: "none", spellcheck: "false" });
-        var p = field("xs2a-sandbox-password", "Password", "password", { autocomplete: "current-password" });
+        var u = field("xs2a-sandbox-username", tx("Username"), "text", { autocomplete: "username", autocapitalize: "none", spellcheck: "false" });
+        var p = field("xs2a-sandbox-password", tx("Password"), "password", { autocomplete: "current-password" });
         form.appendChild(u.wrap);
         form.appendChild(p.wrap);
-        form.appendChild(el("p", "margin:0 0 12px;color:#555;font-size:13px", "Test bank: username \u201cembedded\u201d, password 12345."));
-        form.appendChild(primary("Log in"));
+        form.appendChild(el("p", "margin:0 0 12px;color:#555;font-size:13px", tx("Test bank: username \u201cembedded\u201d, password 12345.")));
+        form.appendChild(primary(tx("Log in")));
         focus = u.input;
       }, function () {
         return request(a, "POST", "/login", {
@@ -319,33 +355,33 @@
         });
       });
     } else if (step === "otp") {
-      a.title.textContent = "Confirm with your TAN";
+      a.title.textContent = tx("Confirm with your TAN");
       submitForm(a, function (form) {
         var t = field("xs2a-sandbox-otp", "TAN", "text", { autocomplete: "one-time-code", inputmode: "numeric" });
         form.appendChild(t.wrap);
-        form.appendChild(el("p", "margin:0 0 12px;color:#555;font-size:13px", "Test bank: TAN 12345."));
-        form.appendChild(primary("Confirm"));
+        form.appendChild(el("p", "margin:0 0 12px;color:#555;font-size:13px", tx("Test bank: TAN 12345.")));
+        form.appendChild(primary(tx("Confirm")));
         focus = t.input;
       }, function () {
         return request(a, "POST", "/otp", { otp: document.getElementById("xs2a-sandbox-otp").value });
       });
     } else if (step === "decoupled") {
-      a.title.textContent = "Approve in your banking app";
-      a.body.appendChild(el("p", "margin:0 0 12px", "Open your banking app and approve the login. This window continues by itself."));
-      var status = el("p", "margin:0;color:#555", "Waiting for your approval\u2026");
+      a.title.textContent = tx("Approve in your banking app");
+      a.body.appendChild(el("p", "margin:0 0 12px", tx("Open your banking app and approve the login. This window continues by itself.")));
+      var status = el("p", "margin:0;color:#555", tx("Waiting for your approval\u2026"));
       status.setAttribute("role", "status");
       a.body.appendChild(status);
       schedulePoll(a);
     } else {
       var texts = {
-        finished: ["Bank account connected", "Your bank account is connected. You can close this window."],
-        exception: ["Connection failed", "Your bank account could not be connected."],
-        aborted: ["Connection cancelled", "The connection was cancelled."],
-      }[step] || ["Connect your bank account", ""];
+        finished: [tx("Bank account connected"), tx("Your bank account is connected. You can close this window.")],
+        exception: [tx("Connection failed"), tx("Your bank account could not be connected.")],
+        aborted: [tx("Connection cancelled"), tx("The connection was cancelled.")],
+      }[step] || [tx("Connect your bank account"), ""];
       a.title.textContent = texts[0];
       submitForm(a, function (form) {
         form.appendChild(el("p", "margin:0 0 12px", texts[1]));
-        form.appendChild(primary("Done"));
+        form.appendChild(primary(tx("Done")));
         focus = form.querySelector("#xs2a-sandbox-submit");
       }, function () {
         if (remove(a)) fire(a.options, "onClose");
