@@ -80,7 +80,7 @@ async fn sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    if let Some(wait) = app.sign_in_throttle.wait(peer.ip(), now()) {
+    if let Err(wait) = app.sign_in_throttle.attempt(peer.ip(), now()) {
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooManyAttempts,
@@ -97,11 +97,13 @@ async fn sign_in(
     // deliberately slow: off the async workers, so sign-ins never stall shoppers' requests.
     let hash = app.config.bookkeeper_password_hash.expose().to_string();
     let password = req.password.clone();
+    // At most two verifications at a time: each takes Argon2's memory and a core for a while.
+    let permit = app.password_checks.acquire().await;
     let password_ok = tokio::task::spawn_blocking(move || password_ok(&hash, &password))
         .await
         .unwrap_or(false);
+    drop(permit);
     if !(user_ok && password_ok) {
-        app.sign_in_throttle.failed(peer.ip(), now());
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::SignInRequired,

@@ -171,20 +171,24 @@ async fn start(
     }))
 }
 
-/// Closes an XS2A session; failures are logged, the sweeper does not retry finished links.
-/// Deletes the XS2A session; when Klarna cannot be reached the session stays marked open and
-/// the sweeper tries again. `true` when it is gone.
+/// Deletes the XS2A session. When Klarna cannot be reached (or answers 5xx/429) the session
+/// stays marked open and the sweeper tries again; a refusal that repeating cannot change (a
+/// wrong API token, say) is logged as an error for the operator and not retried. `true` when
+/// nothing is left to retry.
 async fn close_session(app: &AppState, session_id: &str) -> bool {
     match app.xs2a.delete_session(session_id).await {
-        Ok(()) => {
+        Err(e) if e.is_transient() => {
+            tracing::warn!("closing XS2A session failed, will retry: {e}");
+            false
+        }
+        outcome => {
+            if let Err(e) = outcome {
+                tracing::error!("closing XS2A session refused, not retried: {e}");
+            }
             if let Err(e) = app.store.mark_session_closed(session_id).await {
                 tracing::warn!("recording a closed XS2A session failed: {e}");
             }
             true
-        }
-        Err(e) => {
-            tracing::warn!("closing XS2A session failed, will retry: {e}");
-            false
         }
     }
 }
@@ -257,10 +261,16 @@ async fn complete(
             let message = match said {
                 // The bank's own words stay as the bank wrote them.
                 // A bank that already says "try again later" needs no hint about login details.
-                Some(m) if ["try again", "erneut"].iter().any(|w| m.to_lowercase().contains(w)) => say(
-                    &format!("The bank stopped the linking: {}", m.trim()),
-                    &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
-                ),
+                Some(m)
+                    if ["try again", "später erneut", "erneut versuchen"]
+                        .iter()
+                        .any(|w| m.to_lowercase().contains(w)) =>
+                {
+                    say(
+                        &format!("The bank stopped the linking: {}", m.trim()),
+                        &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
+                    )
+                }
                 Some(m) => {
                     let m = m.trim().trim_end_matches('.');
                     say(
@@ -276,6 +286,11 @@ async fn complete(
             Err(link_error(ErrorCode::LinkFailed, &message))
         }
     };
+    if matches!(&outcome, Err(e) if e.body.code == ErrorCode::KlarnaUnavailable) {
+        // Klarna stumbled after the bank said yes: keep the link and its session, so the
+        // bookkeeper's "try again" completes it instead of meeting a closed link.
+        return outcome.map(Json);
+    }
     close_session(&app, &link.xs2a_session_id).await;
     let state = match &outcome {
         Ok(_) => "linked",

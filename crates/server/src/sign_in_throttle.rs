@@ -1,6 +1,8 @@
-//! Failed sign-ins per client address. Argon2 makes each guess slow for us too, so after a few
-//! wrong passwords an address waits before the server verifies another one: guessing stays
-//! hopeless and nobody can keep the machine busy with it.
+//! Sign-in attempts per client address (as the server sees it: behind a proxy, that is the
+//! proxy). Argon2 makes each guess slow for us too, so after a few wrong passwords an address
+//! waits before the server verifies another one: guessing stays hopeless and nobody can keep
+//! the machine busy with it. An attempt counts when it starts, so parallel guesses cannot all
+//! slip through before the first one is judged; a right password clears the count.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,25 +17,16 @@ pub const WINDOW_SECS: i64 = 60;
 pub struct SignInThrottle(Arc<Mutex<HashMap<IpAddr, (u32, i64)>>>);
 
 impl SignInThrottle {
-    /// Seconds `ip` must still wait, if it used up its attempts.
-    pub fn wait(&self, ip: IpAddr, now: i64) -> Option<i64> {
+    /// Counts an attempt of `ip`, or says how many seconds it must still wait.
+    pub fn attempt(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         all.retain(|_, (_, since)| now - *since < WINDOW_SECS);
-        match all.get(&ip) {
-            Some((failures, since)) if *failures >= MAX_FAILURES => {
-                Some(WINDOW_SECS - (now - since))
-            }
-            _ => None,
-        }
-    }
-
-    pub fn failed(&self, ip: IpAddr, now: i64) {
-        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let entry = all.entry(ip).or_insert((0, now));
-        if now - entry.1 >= WINDOW_SECS {
-            *entry = (0, now);
+        if entry.0 >= MAX_FAILURES {
+            return Err(WINDOW_SECS - (now - entry.1));
         }
         entry.0 += 1;
+        Ok(())
     }
 
     pub fn succeeded(&self, ip: IpAddr) {
@@ -51,14 +44,22 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let other: IpAddr = "192.0.2.2".parse().unwrap();
         for s in 0..MAX_FAILURES as i64 {
-            assert_eq!(t.wait(ip, 100 + s), None);
-            t.failed(ip, 100 + s);
+            assert_eq!(t.attempt(ip, 100 + s), Ok(()));
         }
-        assert_eq!(t.wait(ip, 110), Some(50));
-        assert_eq!(t.wait(other, 110), None);
-        assert_eq!(t.wait(ip, 100 + WINDOW_SECS), None, "the window passed");
-        t.failed(ip, 200);
+        assert_eq!(t.attempt(ip, 110), Err(50));
+        assert_eq!(t.attempt(other, 110), Ok(()));
+        assert_eq!(
+            t.attempt(ip, 100 + WINDOW_SECS),
+            Ok(()),
+            "the window passed"
+        );
         t.succeeded(ip);
-        assert_eq!(t.wait(ip, 201), None);
+        for s in 0..MAX_FAILURES as i64 {
+            assert_eq!(
+                t.attempt(ip, 200 + s),
+                Ok(()),
+                "a right password cleared the count"
+            );
+        }
     }
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub consent: ConsentCipher,
     pub bookkeepers: Sessions,
     pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
+    /// Permits for Argon2 verifications running at once.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Progress of running and finished syncs, by account.
     pub sync_progress: Arc<Mutex<HashMap<String, klarna::api::SyncProgress>>>,
     pub store: Store,
@@ -39,6 +41,7 @@ impl AppState {
             consent,
             bookkeepers: Sessions::default(),
             sign_in_throttle: Default::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             sync_progress: Arc::default(),
             store,
             locks: Arc::default(),

@@ -163,6 +163,23 @@ async fn after_five_wrong_passwords_even_the_right_one_waits() {
 }
 
 #[tokio::test]
+async fn parallel_guesses_cannot_slip_past_the_limit() {
+    let env = start_with(|_| {}).await;
+    let guess = |n: usize| {
+        env.http
+            .post(format!("{}/api/auth/sign-in", env.url))
+            .json(&json!({"user": SANDBOX_BOOKKEEPER, "password": format!("guess-{n}")}))
+            .send()
+    };
+    let answers = futures_util::future::join_all((0..12).map(guess)).await;
+    let verified = answers
+        .iter()
+        .filter(|r| r.as_ref().unwrap().status() == 401)
+        .count();
+    assert_eq!(verified, 5, "only five guesses were verified");
+}
+
+#[tokio::test]
 async fn a_start_date_in_the_future_is_refused_with_the_reason() {
     let env = start_with(|_| {}).await.signed_in().await;
     let r = env
@@ -393,6 +410,46 @@ async fn a_session_whose_flow_and_close_both_failed_is_closed_later() {
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.code, ErrorCode::KlarnaUnavailable);
     env.wait_until_no_session_is_open().await;
+}
+
+#[tokio::test]
+async fn klarna_stumbling_after_the_bank_said_yes_loses_nothing() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "embedded").await;
+    env.sandbox.set_faults(sandbox::Faults {
+        fail_next: 1,
+        path_contains: "/consent/get".into(),
+        ..Default::default()
+    });
+    let complete = || {
+        env.post(&format!("/api/bank-links/{}/complete", started.link))
+            .send()
+    };
+    let r = complete().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::KlarnaUnavailable);
+    assert_eq!(env.open_xs2a_sessions().await, 1, "kept for the retry");
+    // The bookkeeper's "try again" completes the same link.
+    let r = complete().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("Demo Bank"), "{text}");
+    assert!(
+        !text.contains("token"),
+        "no token of any kind reaches the browser: {text}"
+    );
+    let banks = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!banks.contains("token"), "{banks}");
+    assert_eq!(env.open_xs2a_sessions().await, 0);
 }
 
 impl Env {
