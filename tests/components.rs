@@ -575,7 +575,8 @@ async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
         409,
         r#"{"code":"link_failed","message":"Die Einwilligung bei der Bank ist abgelaufen."}"#,
     );
-    let root = mount_bank_page("de-DE").await;
+    // Written the way some back offices do; the page uses `de-DE`.
+    let root = mount_bank_page("de_DE").await;
     assert!(text("h2").contains("Anmelden"), "{}", text("h2"));
     sign_in_as_bookkeeper().await;
     let card = text(".kc-bank-card");

@@ -55,6 +55,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(endpoint: Endpoint, locale: String, host: Option<web_sys::HtmlElement>) -> Ctx {
+        let locale = locale_tag(&locale);
         Ctx {
             endpoint: StoredValue::new(endpoint),
             host: StoredValue::new(host),
@@ -83,6 +84,23 @@ impl Ctx {
                 crate::embed::dispatch(host, &format!("klarna-bank-link:{name}"), &detail);
             }
         });
+    }
+}
+
+/// The `locale` attribute as a tag `Intl` accepts (`de_DE` → `de-DE`), else `en-DE`: a
+/// malformed tag would make `Intl.NumberFormat` throw and take the page down.
+fn locale_tag(given: &str) -> String {
+    let tag = given.trim().replace('_', "-");
+    let mut parts = tag.split('-');
+    let language = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if language && rest {
+        tag
+    } else {
+        "en-DE".into()
     }
 }
 
@@ -192,7 +210,12 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
         });
         if let Err(message) = result {
             let text = t(ctx.lang, T::LauncherNotOpened);
-            ctx.notice.set(Some(format!("{text} ({message})")));
+            // The launcher's own words go inside the sentence, before its full stop.
+            let text = match text.split_once(". ") {
+                Some((first, rest)) => format!("{first} ({message}). {rest}"),
+                None => format!("{text} ({message})"),
+            };
+            ctx.notice.set(Some(text));
             abort_link(ctx, started.link);
         }
     });
@@ -460,10 +483,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
 pub fn mount_all() {
     crate::embed::mount_each("klarna-bank-link", |element| {
         let endpoint = Endpoint(element.get_attribute("endpoint").unwrap_or_default());
-        let locale = element
-            .get_attribute("locale")
-            .filter(|l| !l.trim().is_empty())
-            .unwrap_or_else(|| "en-DE".into());
+        let locale = element.get_attribute("locale").unwrap_or_default();
         let host = element.clone();
         leptos::mount::mount_to(
             element,
@@ -523,5 +543,25 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
                 </td></tr>
             }
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locale_tag;
+
+    #[test]
+    fn locale_attributes_become_tags_intl_accepts() {
+        assert_eq!(locale_tag("de-DE"), "de-DE");
+        assert_eq!(locale_tag(" de_DE "), "de-DE");
+        assert_eq!(locale_tag("en"), "en");
+        assert_eq!(locale_tag(""), "en-DE");
+        assert_eq!(
+            locale_tag("de-DE-a"),
+            "en-DE",
+            "a lone singleton makes Intl throw"
+        );
+        assert_eq!(locale_tag("<script>"), "en-DE");
+        assert_eq!(locale_tag("deutsch"), "en-DE");
     }
 }

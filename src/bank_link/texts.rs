@@ -110,8 +110,19 @@ pub fn t(lang: Lang, text: T) -> &'static str {
     }
 }
 
+/// "1 day", "2 days"; "1 Tag", "2 Tagen" (German dative after "in").
+fn days(lang: Lang, n: i64) -> String {
+    match (lang, n) {
+        (Lang::De, 1) => "1 Tag".into(),
+        (Lang::De, n) => format!("{n} Tagen"),
+        (_, 1) => "1 day".into(),
+        (_, n) => format!("{n} days"),
+    }
+}
+
 /// How long the consent lasts, with the next step when it is running out.
 pub fn consent(lang: Lang, c: &ConsentStatus) -> String {
+    let left = days(lang, c.days_left);
     match (lang, c.state) {
         (Lang::De, ConsentState::Expired) => format!(
             "Einwilligung am {} abgelaufen: Bitte verknüpfen Sie die Bank erneut.",
@@ -120,37 +131,33 @@ pub fn consent(lang: Lang, c: &ConsentStatus) -> String {
         (_, ConsentState::Expired) => {
             format!("Consent expired on {}: link the bank again.", c.expires_on)
         }
-        (Lang::De, ConsentState::Expiring) => format!(
-            "Einwilligung läuft in {} Tagen ab: Bitte bald erneuern.",
-            c.days_left
-        ),
-        (_, ConsentState::Expiring) => {
-            format!("Consent expires in {} days: renew it soon.", c.days_left)
+        (Lang::De, ConsentState::Expiring) => {
+            format!("Einwilligung läuft in {left} ab: Bitte bald erneuern.")
         }
+        (_, ConsentState::Expiring) => format!("Consent expires in {left}: renew it soon."),
         (Lang::De, ConsentState::Valid) => format!(
-            "Einwilligung gültig, läuft in {} Tagen ab ({}).",
-            c.days_left, c.expires_on
+            "Einwilligung gültig, läuft in {left} ab ({}).",
+            c.expires_on
         ),
-        (_, ConsentState::Valid) => format!(
-            "Consent valid, expires in {} days ({}).",
-            c.days_left, c.expires_on
-        ),
+        (_, ConsentState::Valid) => {
+            format!("Consent valid, expires in {left} ({}).", c.expires_on)
+        }
     }
 }
 
 /// A running or finished sync in words.
 pub fn sync(lang: Lang, p: &SyncProgress) -> String {
+    let pages = match (lang, p.pages) {
+        (Lang::De, 1) => "1 Seite".to_string(),
+        (Lang::De, n) => format!("{n} Seiten"),
+        (_, 1) => "1 page".to_string(),
+        (_, n) => format!("{n} pages"),
+    };
     match (lang, p.running) {
-        (Lang::De, true) => format!(
-            "Abgleich läuft … {} Seiten, bisher {} Umsätze",
-            p.pages, p.fetched
-        ),
-        (_, true) => format!(
-            "Syncing… {} pages, {} transactions so far",
-            p.pages, p.fetched
-        ),
+        (Lang::De, true) => format!("Abgleich läuft … {pages}, bisher {} Umsätze", p.fetched),
+        (_, true) => format!("Syncing… {pages}, {} transactions so far", p.fetched),
         (Lang::De, false) => format!(
-            "Abgeglichen vom {} bis {}: {} neu von {} Umsätzen.",
+            "Abgeglichen vom {} bis {}: {} von {} Umsätzen neu.",
             p.from_date, p.to_date, p.added, p.fetched
         ),
         (_, false) => format!(

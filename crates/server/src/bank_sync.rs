@@ -208,7 +208,7 @@ fn sync_failure(e: Xs2aError) -> AppError {
             ErrorCode::KlarnaUnavailable,
             say(
                 "Klarna Open Banking is not reachable right now. Please sync again in a moment.",
-                "Klarna Open Banking ist gerade nicht erreichbar. Bitte gleichen Sie gleich noch einmal ab.",
+                "Klarna Open Banking ist gerade nicht erreichbar. Bitte starten Sie den Abgleich gleich noch einmal.",
             ),
         ),
         Xs2aError::Api { body, .. } if body.error.code.starts_with("CONSENT") => AppError::new(

@@ -241,8 +241,13 @@ pub async fn create_order_once(
     billing: Option<Address>,
     shipping: Option<Address>,
 ) -> Result<PlacedOrder, AppError> {
-    let lock = app.order_lock(&session.id);
-    let _guard = lock.lock().await;
+    // The session's lock, then the token's (always in this order, so no two requests wait on
+    // each other): one order per session, and one Klarna call per token even if a token is
+    // sent with another session's id.
+    let session_lock = app.order_lock(&format!("session:{}", session.id));
+    let _session = session_lock.lock().await;
+    let token_lock = app.order_lock(&format!("token:{token}"));
+    let _token = token_lock.lock().await;
     if let Some(order) = app.store.order_for_token(token).await? {
         return Ok(order);
     }

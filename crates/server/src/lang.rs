@@ -30,7 +30,7 @@ impl Lang {
                 .find_map(|p| p.strip_prefix("q="))
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
+            let lang = match tag.split(['-', '_']).next() {
                 Some("de") => Lang::De,
                 Some("en") => Lang::En,
                 _ => continue,
@@ -81,6 +81,7 @@ mod tests {
     #[test]
     fn picks_the_preferred_supported_language() {
         assert_eq!(Lang::negotiate("de-DE"), Lang::De);
+        assert_eq!(Lang::negotiate("de_DE"), Lang::De);
         assert_eq!(Lang::negotiate("fr-FR, de;q=0.8, en;q=0.5"), Lang::De);
         assert_eq!(Lang::negotiate("en-GB, de;q=0.9"), Lang::En);
         assert_eq!(Lang::negotiate("fr, it;q=0.5"), Lang::En);

@@ -48,13 +48,13 @@ impl AppState {
         }
     }
 
-    /// A lock per checkout session: every way to an order (the browser's retries, a second
-    /// approval, Klarna's callback) queues here, so a session gets one order. Entries nobody
-    /// holds any more are dropped on the way.
-    pub fn order_lock(&self, session: &str) -> Arc<tokio::sync::Mutex<()>> {
+    /// A lock per key (a checkout session, an authorization token): every way to an order
+    /// (the browser's retries, a second approval, Klarna's callback) queues here. Entries
+    /// nobody holds any more are dropped on the way.
+    pub fn order_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.retain(|_, l| Arc::strong_count(l) > 1);
-        locks.entry(session.to_string()).or_default().clone()
+        locks.entry(key.to_string()).or_default().clone()
     }
 }
 
