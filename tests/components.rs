@@ -650,10 +650,11 @@ fn fake_launcher() {
     .unwrap();
 }
 
+/// A signed-in bank page that has just pressed Continue: the fake launcher holds the flow.
+/// Syncing answers `sync_status` with `sync_body`.
 #[cfg(feature = "bank-link")]
-#[wasm_bindgen_test]
-async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_link() {
-    fake_bank_server(200, "{}");
+async fn bank_page_in_the_launcher(sync_status: u16, sync_body: &str) -> web_sys::HtmlElement {
+    fake_bank_server(sync_status, sync_body);
     fake_launcher();
     record_bank_events();
     let root = mount_bank_page("en-DE").await;
@@ -664,6 +665,13 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
         js_sys::eval("!!window.__kc_flow").unwrap().is_truthy()
     })
     .await;
+    root
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_link() {
+    let root = bank_page_in_the_launcher(200, "{}").await;
     assert!(text("#kc-continue").contains("Opening your bank"));
     js_sys::eval("window.__kc_flow.onLoad(); window.__kc_flow.onReady();").unwrap();
     settle().await;
@@ -688,19 +696,10 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
 #[cfg(feature = "bank-link")]
 #[wasm_bindgen_test]
 async fn a_finished_link_tells_the_back_office_and_a_refused_sync_says_why() {
-    fake_bank_server(
+    let root = bank_page_in_the_launcher(
         409,
         r#"{"code":"link_failed","message":"The consent at the bank has expired."}"#,
-    );
-    fake_launcher();
-    record_bank_events();
-    let root = mount_bank_page("en-DE").await;
-    sign_in_as_bookkeeper().await;
-    type_in("#kc-company", "Nordlicht Outdoor GmbH");
-    click("#kc-continue");
-    until("the launcher", || {
-        js_sys::eval("!!window.__kc_flow").unwrap().is_truthy()
-    })
+    )
     .await;
     js_sys::eval("window.__kc_flow.onFinished();").unwrap();
     until("the linked event", || {

@@ -100,6 +100,18 @@ impl Env {
             .expect("open")
     }
 
+    /// The stand-in for `xs2a-app-launcher.js`, as a page loads it.
+    async fn launcher(&self) -> reqwest::Response {
+        self.http
+            .get(format!(
+                "{}/xs2a/app-launcher/v0/xs2a-app-launcher.js",
+                self.base
+            ))
+            .send()
+            .await
+            .expect("launcher")
+    }
+
     /// `{"open": N, "sessions": [ids]}` from the control endpoint.
     async fn open_sessions_listed(&self) -> Value {
         let (status, body) = self
@@ -482,18 +494,7 @@ async fn the_test_bank_speaks_the_sessions_language() {
         "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch. Noch 2 Versuch(e).",
         "{v}"
     );
-    let launcher = env
-        .http
-        .get(format!(
-            "{}/xs2a/app-launcher/v0/xs2a-app-launcher.js",
-            env.base
-        ))
-        .send()
-        .await
-        .expect("js")
-        .text()
-        .await
-        .expect("js");
+    let launcher = env.launcher().await.text().await.expect("js");
     assert!(
         launcher.contains("\"Log in\": \"Anmelden\""),
         "the launcher carries German texts"
@@ -987,15 +988,7 @@ async fn serves_the_launcher_and_a_handle_counts_open_sessions() {
         sandbox::xs2a::routes_with(xs2a.clone()).with_state(sb.clone()),
     ))
     .await;
-    let res = env
-        .http
-        .get(format!(
-            "{}/xs2a/app-launcher/v0/xs2a-app-launcher.js",
-            env.base
-        ))
-        .send()
-        .await
-        .expect("launcher");
+    let res = env.launcher().await;
     assert_eq!(res.status(), 200);
     let ctype = res
         .headers()
