@@ -30,6 +30,18 @@ pub enum Phase {
     Completing,
 }
 
+impl Phase {
+    /// What the page is busy with, in words; `None` while the bookkeeper can start a link.
+    fn working(&self) -> Option<T> {
+        match self {
+            Phase::OpeningBank => Some(T::OpeningBank),
+            Phase::InBank => Some(T::WaitingForBank),
+            Phase::Completing => Some(T::SavingAccounts),
+            Phase::SignIn | Phase::Ready => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub endpoint: StoredValue<Endpoint>,
@@ -371,12 +383,7 @@ fn SignInForm(ctx: Ctx) -> impl IntoView {
 #[component]
 fn LinkForm(ctx: Ctx) -> impl IntoView {
     let (company, start_date, lang) = (ctx.company, ctx.start_date, ctx.lang);
-    let busy = move || {
-        matches!(
-            ctx.phase.get(),
-            Phase::OpeningBank | Phase::InBank | Phase::Completing
-        )
-    };
+    let working = move || ctx.phase.with(Phase::working);
     view! {
         <form class="kc-fieldset" on:submit=move |ev| {
             ev.prevent_default();
@@ -393,21 +400,12 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
                     prop:value=move || start_date.get() on:input=move |ev| start_date.set(event_target_value(&ev)) />
                 <p id="kc-start-date-help" class="kc-help">{t(lang, T::StartDateHelp)}</p>
             </div>
-            <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=busy>
-                {move || t(lang, match ctx.phase.get() {
-                    Phase::OpeningBank => T::OpeningBank,
-                    Phase::InBank => T::WaitingForBank,
-                    Phase::Completing => T::SavingAccounts,
-                    _ => T::Continue,
-                })}
+            <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=move || working().is_some()>
+                {move || t(lang, working().unwrap_or(T::Continue))}
             </button>
             // The button's label is not announced when it changes; this line is.
             <p class="kc-visually-hidden" role="status" id="kc-link-status">
-                {move || busy().then(|| t(lang, match ctx.phase.get() {
-                    Phase::OpeningBank => T::OpeningBank,
-                    Phase::Completing => T::SavingAccounts,
-                    _ => T::WaitingForBank,
-                }))}
+                {move || working().map(|w| t(lang, w))}
             </p>
         </form>
     }
@@ -453,7 +451,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                         <article class="kc-bank-card" class:kc-just-linked=fresh>
                             <h3>{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
                             <p class=state>{consent}</p>
-                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || matches!(ctx.phase.get(), Phase::OpeningBank | Phase::InBank | Phase::Completing)
+                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || ctx.phase.with(Phase::working).is_some()
                                 on:click={
                                     let company = bank.company.clone();
                                     let start = bank.start_date.clone();
