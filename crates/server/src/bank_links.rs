@@ -150,10 +150,10 @@ async fn start(
     let flow = match app.xs2a.start_accounts_flow(&session).await {
         Ok(flow) => flow,
         Err(e) => {
-            if !close_session(&app, &session.session_id).await {
-                // Recorded as a failed link, so the sweeper closes the session later.
-                let _ = app.store.insert_link(&link).await;
-            }
+            // Recorded as a failed link first: if the close does not reach Klarna either, the
+            // sweeper finds the session and closes it later.
+            let _ = app.store.insert_link(&link).await;
+            close_session(&app, &session.session_id).await;
             return Err(xs2a_failure("starting the accounts flow", e));
         }
     };
@@ -173,23 +173,18 @@ async fn start(
 
 /// Deletes the XS2A session. When Klarna cannot be reached (or answers 5xx/429) the session
 /// stays marked open and the sweeper tries again; a refusal that repeating cannot change (a
-/// wrong API token, say) is logged as an error for the operator and not retried. `true` when
-/// nothing is left to retry.
-async fn close_session(app: &AppState, session_id: &str) -> bool {
+/// wrong API token, say) is logged as an error for the operator and not retried.
+async fn close_session(app: &AppState, session_id: &str) {
     match app.xs2a.delete_session(session_id).await {
         Err(e) if e.is_transient() => {
             tracing::warn!("closing XS2A session failed, will retry: {e}");
-            false
+            return;
         }
-        outcome => {
-            if let Err(e) = outcome {
-                tracing::error!("closing XS2A session refused, not retried: {e}");
-            }
-            if let Err(e) = app.store.mark_session_closed(session_id).await {
-                tracing::warn!("recording a closed XS2A session failed: {e}");
-            }
-            true
-        }
+        Err(e) => tracing::error!("closing XS2A session refused, not retried: {e}"),
+        Ok(()) => {}
+    }
+    if let Err(e) = app.store.mark_session_closed(session_id).await {
+        tracing::warn!("recording a closed XS2A session failed: {e}");
     }
 }
 
@@ -431,10 +426,11 @@ pub fn spawn_sweeper(app: AppState, timeout: Duration) {
             let Ok(stale) = app.store.stale_links(before).await else {
                 continue;
             };
+            // An abandoned link is ended here; its session is then closed below with every
+            // other session whose close has not reached Klarna yet, once per round.
             for link in stale {
                 let _ = app.store.set_link_state(&link.id, "timed_out", None).await;
-                close_session(&app, &link.xs2a_session_id).await;
-                tracing::info!(link = %link.id, "abandoned bank link closed");
+                tracing::info!(link = %link.id, "abandoned bank link ended");
             }
             for session in app.store.sessions_left_open().await.unwrap_or_default() {
                 close_session(&app, &session).await;

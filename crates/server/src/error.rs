@@ -86,11 +86,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if let Some(secs) = self.retry_after {
-            if let Ok(value) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, value);
-            }
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.max(1).into());
         }
         response
     }

@@ -26,6 +26,12 @@ pub enum KlarnaCallError {
     UnsafeId(String),
 }
 
+/// Klarna's own trouble (5xx) or its rate limit (429): the same call may work in a moment. One
+/// rule for the Payments and the Open Banking APIs.
+pub fn is_transient_status(status: u16) -> bool {
+    status >= 500 || status == 429
+}
+
 /// `true` for ids that can stand in a URL path as they are: Klarna's ids and tokens are UUIDs.
 /// Anything else (`/`, `..`, `?`, `%`, …) could steer a request carrying the merchant's
 /// credentials to another Klarna endpoint, so it never reaches one.
@@ -49,7 +55,7 @@ impl KlarnaCallError {
     pub fn is_transient(&self) -> bool {
         match self {
             KlarnaCallError::Unreachable(_) => true,
-            KlarnaCallError::Api { status, .. } => *status >= 500 || *status == 429,
+            KlarnaCallError::Api { status, .. } => is_transient_status(*status),
             KlarnaCallError::Decode(_) | KlarnaCallError::UnsafeId(_) => false,
         }
     }

@@ -26,7 +26,7 @@ impl Xs2aError {
     pub fn is_transient(&self) -> bool {
         match self {
             Xs2aError::Unreachable(_) => true,
-            Xs2aError::Api { status, .. } => *status >= 500 || *status == 429,
+            Xs2aError::Api { status, .. } => crate::klarna_client::is_transient_status(*status),
             Xs2aError::Decode(_) => false,
         }
     }
