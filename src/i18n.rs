@@ -2,21 +2,7 @@
 
 use klarna::{FieldError, FieldProblem};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    De,
-}
-
-impl Lang {
-    pub fn of(locale: &str) -> Lang {
-        if locale.to_ascii_lowercase().starts_with("de") {
-            Lang::De
-        } else {
-            Lang::En
-        }
-    }
-}
+pub use klarna::Lang;
 
 /// Keys of fixed texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

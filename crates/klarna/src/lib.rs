@@ -5,6 +5,7 @@ pub mod address;
 pub mod api;
 pub mod country;
 pub mod date;
+pub mod lang;
 pub mod money;
 pub mod order_lines;
 pub mod payments;
@@ -15,6 +16,7 @@ pub use address::{
     validate_address, validate_addresses, Address, AddressField, FieldError, FieldProblem,
 };
 pub use country::Country;
+pub use lang::Lang;
 pub use money::Currency;
 pub use order_lines::{
     price_cart, CartError, CartItem, OrderLine, OrderLineType, PricedCart, TaxMode,

@@ -7,7 +7,7 @@
 use crate::auth::Bookkeeper;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
-use crate::lang::{say, Lang};
+use crate::lang::{self, say};
 use crate::state::{now, AppState};
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{ConnectInfo, Path, State};
@@ -122,7 +122,7 @@ async fn start(
     let request = SessionRequest {
         psu: psu(&headers, peer),
         // Klarna's app then speaks the bookkeeper's language too.
-        language: Some(Lang::current().code().into()),
+        language: Some(lang::current().code().into()),
         consent_scope: ConsentScope {
             accounts: Some(Empty {}),
             balances: Some(Empty {}),

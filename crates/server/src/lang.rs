@@ -8,52 +8,35 @@ use axum::http::header::ACCEPT_LANGUAGE;
 use axum::middleware::Next;
 use axum::response::Response;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    De,
-}
+pub use klarna::Lang;
 
 tokio::task_local! {
     static LANG: Lang;
 }
 
-impl Lang {
-    /// The supported language the header prefers most (RFC 9110 quality values); English
-    /// when it names none we speak.
-    pub fn negotiate(header: &str) -> Lang {
-        let mut best = (Lang::En, 0.0_f32);
-        for entry in header.split(',') {
-            let mut parts = entry.split(';').map(str::trim);
-            let tag = parts.next().unwrap_or_default().to_ascii_lowercase();
-            let q = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let lang = match tag.split(['-', '_']).next() {
-                Some("de") => Lang::De,
-                Some("en") => Lang::En,
-                _ => continue,
-            };
-            if q > best.1 {
-                best = (lang, q);
-            }
-        }
-        best.0
-    }
-
-    /// ISO 639-1 code, as XS2A's session `language` wants it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::De => "de",
+/// The supported language an `Accept-Language` header prefers most (RFC 9110 quality values);
+/// English when it names none we speak.
+pub fn preferred(header: &str) -> Lang {
+    let mut best = (Lang::En, 0.0_f32);
+    for entry in header.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let Some(lang) = Lang::of_tag(parts.next().unwrap_or_default()) else {
+            continue;
+        };
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > best.1 {
+            best = (lang, q);
         }
     }
+    best.0
+}
 
-    /// The language of the request being handled; English outside one.
-    pub fn current() -> Lang {
-        LANG.try_with(|l| *l).unwrap_or(Lang::En)
-    }
+/// The language of the request being handled; English outside one.
+pub fn current() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or(Lang::En)
 }
 
 /// Middleware: runs the rest of the request inside its negotiated language.
@@ -62,16 +45,13 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
         .headers()
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .map_or(Lang::En, Lang::negotiate);
+        .map_or(Lang::En, preferred);
     LANG.scope(lang, next.run(request)).await
 }
 
 /// The sentence in the current request's language.
 pub fn say(en: &str, de: &str) -> String {
-    match Lang::current() {
-        Lang::En => en.to_string(),
-        Lang::De => de.to_string(),
-    }
+    current().pick(en, de).to_string()
 }
 
 #[cfg(test)]
@@ -80,13 +60,13 @@ mod tests {
 
     #[test]
     fn picks_the_preferred_supported_language() {
-        assert_eq!(Lang::negotiate("de-DE"), Lang::De);
-        assert_eq!(Lang::negotiate("de_DE"), Lang::De);
-        assert_eq!(Lang::negotiate("fr-FR, de;q=0.8, en;q=0.5"), Lang::De);
-        assert_eq!(Lang::negotiate("en-GB, de;q=0.9"), Lang::En);
-        assert_eq!(Lang::negotiate("fr, it;q=0.5"), Lang::En);
-        assert_eq!(Lang::negotiate("garbage;;q=x"), Lang::En);
-        assert_eq!(Lang::negotiate(""), Lang::En);
+        assert_eq!(preferred("de-DE"), Lang::De);
+        assert_eq!(preferred("de_DE"), Lang::De);
+        assert_eq!(preferred("fr-FR, de;q=0.8, en;q=0.5"), Lang::De);
+        assert_eq!(preferred("en-GB, de;q=0.9"), Lang::En);
+        assert_eq!(preferred("fr, it;q=0.5"), Lang::En);
+        assert_eq!(preferred("garbage;;q=x"), Lang::En);
+        assert_eq!(preferred(""), Lang::En);
     }
 
     #[tokio::test]

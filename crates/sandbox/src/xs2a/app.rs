@@ -26,6 +26,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use klarna::Lang;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -78,7 +79,7 @@ fn view_json(session: &Session, flow: &Flow) -> Value {
         "step": step_name(flow),
         "error": flow.error,
         "attempts_left": MAX_AUTH_FAILURES.saturating_sub(flow.failures),
-        "language": if Lang::of(session) == Lang::De { "de" } else { "en" },
+        "language": lang_of(session).code(),
         "countries": [{"country_code": bank::COUNTRY_CODE, "name": "Germany"}],
         "banks": [{"bank_code": bank::BANK_CODE, "bank_name": bank::BANK_NAME, "country_code": bank::COUNTRY_CODE}],
         "bank": if session.bank_chosen { bank::bank_json() } else { Value::Null },
@@ -127,26 +128,12 @@ fn flow_of<'a>(session: &'a mut Session, flow_id: &str) -> Xs2aResult<&'a mut Fl
 
 /// The session's `language` (ISO 639-1): the test bank speaks German or English, like the
 /// real app, which follows the session's language.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    En,
-    De,
+fn lang_of(session: &Session) -> Lang {
+    Lang::of(session.language.as_deref().unwrap_or_default())
 }
 
-impl Lang {
-    fn of(session: &Session) -> Lang {
-        match session.language.as_deref() {
-            Some(l) if l.to_ascii_lowercase().starts_with("de") => Lang::De,
-            _ => Lang::En,
-        }
-    }
-
-    fn say(self, en: &str, de: &str) -> String {
-        match self {
-            Lang::En => en.into(),
-            Lang::De => de.into(),
-        }
-    }
+fn say(lang: Lang, en: &str, de: &str) -> String {
+    lang.pick(en, de).into()
 }
 
 /// Counts a failed login or TAN; the third ends the flow.
@@ -155,7 +142,8 @@ fn fail(flow: &mut Flow, lang: Lang, message: &str) {
     if flow.failures >= MAX_AUTH_FAILURES {
         flow.state = FlowState::Exception;
         flow.step = Step::Ended;
-        flow.error = Some(lang.say(
+        flow.error = Some(say(
+            lang,
             "Too many failed attempts: the bank blocked this login.",
             "Zu viele Fehlversuche: Die Bank hat diesen Zugang gesperrt.",
         ));
@@ -196,7 +184,7 @@ async fn country(
 ) -> Xs2aResult<Json<Value>> {
     let input: CountryInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
-        let lang = Lang::of(session);
+        let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Country)?;
         if input
@@ -207,7 +195,8 @@ async fn country(
             flow.step = Step::Bank;
             flow.error = None;
         } else {
-            flow.error = Some(lang.say(
+            flow.error = Some(say(
+                lang,
                 "Choose Germany: the sandbox's test bank is in Germany.",
                 "Wählen Sie Deutschland: Die Testbank der Sandbox ist in Deutschland.",
             ));
@@ -229,7 +218,7 @@ async fn choose_bank(
 ) -> Xs2aResult<Json<Value>> {
     let input: BankInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
-        let lang = Lang::of(session);
+        let lang = lang_of(session);
         expect(flow_of(session, flow_id)?, Step::Bank)?;
         let known = input.bank_code.as_deref() == Some(bank::BANK_CODE);
         if known {
@@ -240,7 +229,8 @@ async fn choose_bank(
             flow.step = Step::Login;
             flow.error = None;
         } else {
-            flow.error = Some(lang.say(
+            flow.error = Some(say(
+                lang,
                 "Unknown bank: choose Demo Bank (88888888).",
                 "Unbekannte Bank: Wählen Sie die Demo Bank (88888888).",
             ));
@@ -263,13 +253,14 @@ async fn login(
 ) -> Xs2aResult<Json<Value>> {
     let input: LoginInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
-        let lang = Lang::of(session);
+        let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Login)?;
         let username = input.username.as_deref().unwrap_or_default().trim();
         let password = input.password.as_deref().unwrap_or_default();
         if username.is_empty() || password.is_empty() {
-            flow.error = Some(lang.say(
+            flow.error = Some(say(
+                lang,
                 "Enter your username and password.",
                 "Geben Sie Benutzername und Passwort ein.",
             ));
@@ -279,7 +270,8 @@ async fn login(
             "bank-maintenance" => {
                 flow.state = FlowState::Exception;
                 flow.step = Step::Ended;
-                flow.error = Some(lang.say(
+                flow.error = Some(say(
+                    lang,
                     "Demo Bank is currently unavailable due to maintenance. Please try again later.",
                     "Die Demo Bank ist wegen Wartungsarbeiten derzeit nicht erreichbar. Bitte versuchen Sie es später erneut.",
                 ));
@@ -303,7 +295,8 @@ async fn login(
 }
 
 fn wrong_login(lang: Lang) -> String {
-    lang.say(
+    say(
+        lang,
         "Login failed: username or password is wrong.",
         "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch.",
     )
@@ -322,15 +315,15 @@ async fn otp(
 ) -> Xs2aResult<Json<Value>> {
     let input: OtpInput = parse(&body)?;
     with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
-        let lang = Lang::of(session);
+        let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Otp)?;
         match input.otp.as_deref().map(str::trim) {
             None | Some("") => {
-                flow.error = Some(lang.say("Enter the TAN.", "Geben Sie die TAN ein."))
+                flow.error = Some(say(lang, "Enter the TAN.", "Geben Sie die TAN ein."))
             }
             Some(TEST_OTP) => finish_flow(session, flow_id, now),
-            Some(_) => fail(flow, lang, &lang.say("Wrong TAN.", "Falsche TAN.")),
+            Some(_) => fail(flow, lang, &say(lang, "Wrong TAN.", "Falsche TAN.")),
         }
         Ok(())
     })
