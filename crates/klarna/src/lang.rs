@@ -11,11 +11,13 @@ impl Lang {
     /// The language of a BCP 47 tag or ISO 639-1 code (`de`, `de-AT`, `de_DE`), if we speak
     /// it.
     pub fn of_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "de" => Some(Lang::De),
-            "en" => Some(Lang::En),
-            _ => None,
+        let primary = tag.trim().split(['-', '_']).next()?;
+        if primary.eq_ignore_ascii_case("de") {
+            Some(Lang::De)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else {
+            None
         }
     }
 
