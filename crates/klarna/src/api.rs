@@ -45,6 +45,10 @@ pub struct CheckoutSession {
     /// Seconds until Klarna's session ends (48 hours after it started). The component starts a
     /// new one when the shopper buys after that, instead of letting Klarna fail.
     pub expires_in_secs: i64,
+    /// The billing countries this cart can be bought from: those whose currency the shop has
+    /// prices in (Klarna sells in each country's own currency only, and never converts).
+    #[serde(default)]
+    pub countries: Vec<crate::Country>,
 }
 
 /// `POST /api/checkout/orders`: idempotent per `authorization_token`.
@@ -75,6 +79,14 @@ pub struct PlacedOrder {
     pub order_amount: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
+}
+
+/// `GET /api/checkout/sessions/{session}/order`: the session's order once it exists (Klarna
+/// approved without giving the browser a token, or the order's fraud review ended).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<PlacedOrder>,
 }
 
 /// Stable machine-readable error codes; the browser maps each to a state and a sentence.

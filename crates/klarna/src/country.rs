@@ -1,5 +1,6 @@
-//! The purchase countries Klarna Payments serves, with what each implies: currency,
-//! default locale, API region, whether a region (state) is mandatory, postal-code shapes.
+//! The purchase countries Klarna Payments serves, with what each implies: currency, the
+//! locales Klarna accepts there, API region, whether a region (state) is mandatory,
+//! postal-code shapes.
 
 use crate::money::Currency;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ impl Region {
 }
 
 macro_rules! countries {
-    ($( $code:ident => $name:literal, $currency:ident, $locale:literal, $region:ident, [$($postal:literal),*] );* $(;)?) => {
+    ($( $code:ident => $name:literal, $currency:ident, [$($locale:literal),+], $region:ident, [$($postal:literal),*] );* $(;)?) => {
         /// ISO 3166-1 alpha-2 codes of the countries Klarna Payments sells in.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum Country { $($code),* }
@@ -46,8 +47,10 @@ macro_rules! countries {
                 match self { $(Country::$code => Currency::$currency),* }
             }
 
-            pub fn default_locale(self) -> &'static str {
-                match self { $(Country::$code => $locale),* }
+            /// The locales Klarna accepts for this purchase country, the country's own language
+            /// first. Klarna refuses any other with `400 BAD_VALUE: locale` (contract §0).
+            pub fn locales(self) -> &'static [&'static str] {
+                match self { $(Country::$code => &[$($locale),+]),* }
             }
 
             pub fn region(self) -> Region {
@@ -64,30 +67,30 @@ macro_rules! countries {
 }
 
 countries! {
-    AT => "Austria", EUR, "de-AT", Eu, ["9999"];
-    BE => "Belgium", EUR, "nl-BE", Eu, ["9999"];
-    CH => "Switzerland", CHF, "de-CH", Eu, ["9999"];
-    CZ => "Czechia", CZK, "cs-CZ", Eu, ["999 99"];
-    DE => "Germany", EUR, "de-DE", Eu, ["99999"];
-    DK => "Denmark", DKK, "da-DK", Eu, ["9999"];
-    ES => "Spain", EUR, "es-ES", Eu, ["99999"];
-    FI => "Finland", EUR, "fi-FI", Eu, ["99999"];
-    FR => "France", EUR, "fr-FR", Eu, ["99999"];
-    GB => "United Kingdom", GBP, "en-GB", Eu, ["A9 9AA", "A99 9AA", "AA9 9AA", "AA99 9AA", "A9A 9AA", "AA9A 9AA"];
-    GR => "Greece", EUR, "el-GR", Eu, ["999 99"];
-    HU => "Hungary", HUF, "hu-HU", Eu, ["9999"];
-    IE => "Ireland", EUR, "en-IE", Eu, ["A99 AAAA", "A9A AAAA"];
-    IT => "Italy", EUR, "it-IT", Eu, ["99999"];
-    NL => "Netherlands", EUR, "nl-NL", Eu, ["9999 AA"];
-    NO => "Norway", NOK, "nb-NO", Eu, ["9999"];
-    PL => "Poland", PLN, "pl-PL", Eu, ["99-999"];
-    PT => "Portugal", EUR, "pt-PT", Eu, ["9999-999"];
-    RO => "Romania", RON, "ro-RO", Eu, ["999999"];
-    SE => "Sweden", SEK, "sv-SE", Eu, ["999 99"];
-    US => "United States", USD, "en-US", Na, ["99999", "99999-9999"];
-    CA => "Canada", CAD, "en-CA", Na, ["A9A 9A9"];
-    AU => "Australia", AUD, "en-AU", Oc, ["9999"];
-    NZ => "New Zealand", NZD, "en-NZ", Oc, ["9999"];
+    AT => "Austria", EUR, ["de-AT", "en-AT"], Eu, ["9999"];
+    BE => "Belgium", EUR, ["nl-BE", "fr-BE", "en-BE"], Eu, ["9999"];
+    CH => "Switzerland", CHF, ["de-CH", "fr-CH", "it-CH", "en-CH"], Eu, ["9999"];
+    CZ => "Czechia", CZK, ["cs-CZ", "en-CZ"], Eu, ["999 99"];
+    DE => "Germany", EUR, ["de-DE", "en-DE"], Eu, ["99999"];
+    DK => "Denmark", DKK, ["da-DK", "en-DK"], Eu, ["9999"];
+    ES => "Spain", EUR, ["es-ES", "en-ES"], Eu, ["99999"];
+    FI => "Finland", EUR, ["fi-FI", "sv-FI", "en-FI"], Eu, ["99999"];
+    FR => "France", EUR, ["fr-FR", "en-FR"], Eu, ["99999"];
+    GB => "United Kingdom", GBP, ["en-GB"], Eu, ["A9 9AA", "A99 9AA", "AA9 9AA", "AA99 9AA", "A9A 9AA", "AA9A 9AA"];
+    GR => "Greece", EUR, ["el-GR", "en-GR"], Eu, ["999 99"];
+    HU => "Hungary", HUF, ["hu-HU", "en-HU"], Eu, ["9999"];
+    IE => "Ireland", EUR, ["en-IE"], Eu, ["A99 AAAA", "A9A AAAA"];
+    IT => "Italy", EUR, ["it-IT", "en-IT"], Eu, ["99999"];
+    NL => "Netherlands", EUR, ["nl-NL", "en-NL"], Eu, ["9999 AA"];
+    NO => "Norway", NOK, ["nb-NO", "en-NO"], Eu, ["9999"];
+    PL => "Poland", PLN, ["pl-PL", "en-PL"], Eu, ["99-999"];
+    PT => "Portugal", EUR, ["pt-PT", "en-PT"], Eu, ["9999-999"];
+    RO => "Romania", RON, ["ro-RO", "en-RO"], Eu, ["999999"];
+    SE => "Sweden", SEK, ["sv-SE", "en-SE"], Eu, ["999 99"];
+    US => "United States", USD, ["en-US", "es-US"], Na, ["99999", "99999-9999"];
+    CA => "Canada", CAD, ["en-CA", "fr-CA"], Na, ["A9A 9A9"];
+    AU => "Australia", AUD, ["en-AU"], Oc, ["9999"];
+    NZ => "New Zealand", NZD, ["en-NZ"], Oc, ["9999"];
 }
 
 impl Country {
@@ -109,16 +112,28 @@ impl Country {
         self == Country::US
     }
 
-    /// Klarna checks that the locale fits the purchase country: the locale's region
-    /// subtag must be this country (`de-AT` for AT; `en-AT` is fine too, `de-DE` is not).
+    /// Klarna's locale check: only the listed locales of the purchase country pass
+    /// (`de-DE` and `en-DE` for DE; `de-FR` nowhere).
     pub fn accepts_locale(self, locale: &str) -> bool {
-        let mut parts = locale.split('-');
-        let language = parts.next().unwrap_or_default();
-        let region = parts.next().unwrap_or_default();
-        language.len() == 2
-            && language.chars().all(|c| c.is_ascii_alphabetic())
-            && region.eq_ignore_ascii_case(self.code())
-            && parts.next().is_none()
+        self.locales()
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(locale))
+    }
+
+    /// The locale to ask Klarna for when a shopper reading `language` (an ISO 639-1 code)
+    /// buys in this country: their language where Klarna offers it here, else English, else
+    /// the country's own language.
+    pub fn klarna_locale(self, language: &str) -> &'static str {
+        let of = |lang: &str| {
+            self.locales().iter().copied().find(|l| {
+                l.split('-')
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(lang))
+            })
+        };
+        of(language)
+            .or_else(|| of("en"))
+            .unwrap_or(self.locales()[0])
     }
 
     pub fn postal_code_fits(self, postal_code: &str) -> bool {
@@ -173,13 +188,35 @@ mod tests {
     }
 
     #[test]
-    fn locale_must_fit_country() {
+    fn locale_must_be_one_klarna_lists_for_the_country() {
         assert!(Country::DE.accepts_locale("de-DE"));
         assert!(Country::DE.accepts_locale("en-DE"));
         assert!(!Country::DE.accepts_locale("de-AT"));
         assert!(!Country::DE.accepts_locale("de"));
+        // Well-formed, right region, but not on Klarna's list: refused.
+        assert!(!Country::FR.accepts_locale("de-FR"));
+        assert!(!Country::GB.accepts_locale("de-GB"));
         for c in Country::ALL {
-            assert!(c.accepts_locale(c.default_locale()), "{c:?}");
+            for l in c.locales() {
+                assert!(c.accepts_locale(l), "{c:?} {l}");
+                assert!(l.ends_with(c.code()), "{c:?} {l}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_shoppers_language_maps_to_a_locale_klarna_allows() {
+        assert_eq!(Country::FR.klarna_locale("de"), "en-FR");
+        assert_eq!(Country::FR.klarna_locale("fr"), "fr-FR");
+        assert_eq!(Country::BE.klarna_locale("FR"), "fr-BE");
+        assert_eq!(Country::FI.klarna_locale("sv"), "sv-FI");
+        assert_eq!(Country::CH.klarna_locale("it"), "it-CH");
+        assert_eq!(Country::GB.klarna_locale("de"), "en-GB");
+        assert_eq!(Country::US.klarna_locale("es"), "es-US");
+        for c in Country::ALL {
+            for lang in ["de", "en", "xx", ""] {
+                assert!(c.accepts_locale(c.klarna_locale(lang)), "{c:?} {lang}");
+            }
         }
     }
 }

@@ -66,22 +66,31 @@ pub enum SessionStatus {
     Incomplete,
 }
 
-/// `session_read`: answer to `GET /payments/v1/sessions/{id}` (the fields we use).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `session_read`: answer to `GET /payments/v1/sessions/{id}` (the fields we use). Klarna's
+/// OpenAPI marks none of them required, so none is: a field Klarna leaves out never turns a
+/// good answer into an error on our side.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SessionRead {
-    pub status: SessionStatus,
-    pub client_token: String,
-    pub purchase_country: String,
-    pub purchase_currency: String,
-    pub locale: String,
-    pub order_amount: i64,
-    pub order_tax_amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<SessionStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_tax_amount: Option<i64>,
     pub order_lines: Vec<OrderLine>,
-    #[serde(default)]
     pub payment_method_categories: Vec<PaymentMethodCategory>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_token: Option<String>,
 }
 
@@ -105,6 +114,13 @@ pub struct CreateOrderRequest {
     pub merchant_urls: Option<MerchantUrls>,
     #[serde(default)]
     pub auto_capture: bool,
+}
+
+impl Default for FraudStatus {
+    /// Klarna's OpenAPI does not require `fraud_status`: a missing one reads as pending.
+    fn default() -> FraudStatus {
+        FraudStatus::Pending
+    }
 }
 
 /// Klarna's fraud decision on a new order. Anything Klarna may add later is treated as
@@ -153,15 +169,52 @@ impl AuthorizedPaymentMethod {
     }
 }
 
-/// Answer to create order.
+/// Answer to create order. Only `order_id` is required by Klarna's OpenAPI; everything else is
+/// read leniently, so an order Klarna created is never lost to an odd field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KlarnaOrder {
     pub order_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
+    #[serde(default)]
     pub fraud_status: FraudStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub authorized_payment_method: Option<AuthorizedPaymentMethod>,
+}
+
+/// `None` for a value of a shape we do not know, instead of an error.
+fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Maybe<T> {
+        Known(T),
+        Unknown(serde::de::IgnoredAny),
+    }
+    Ok(match Maybe::<T>::deserialize(d)? {
+        Maybe::Known(t) => Some(t),
+        Maybe::Unknown(_) => None,
+    })
+}
+
+/// `GET /ordermanagement/v1/orders/{order_id}` (the fields we use): the notification endpoint
+/// re-reads an order here instead of trusting the notification's body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManagedOrder {
+    pub order_id: String,
+    pub fraud_status: FraudStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_reference1: Option<String>,
 }
 
 /// Klarna's error body: `error_messages` (list) or `error_message` (one), depending on the API.
@@ -236,6 +289,20 @@ mod tests {
             order.authorized_payment_method.unwrap().kind(),
             "fixed_amount"
         );
+    }
+
+    #[test]
+    fn only_order_id_is_required_in_a_created_order() {
+        // Literal JSON as Klarna's OpenAPI allows it: no fraud_status, an unknown method shape.
+        let order: KlarnaOrder = serde_json::from_str(
+            r#"{"order_id":"0b1d9815","authorized_payment_method":[1,2],"extra":true}"#,
+        )
+        .unwrap();
+        assert_eq!(order.fraud_status, FraudStatus::Pending);
+        assert_eq!(order.authorized_payment_method, None);
+        let read: SessionRead = serde_json::from_str(r#"{"status":"complete"}"#).unwrap();
+        assert_eq!(read.status, Some(SessionStatus::Complete));
+        assert!(read.payment_method_categories.is_empty());
     }
 
     #[test]

@@ -155,6 +155,8 @@
             d.actions.innerHTML = "";
             stageConfirm(common).then(function (c) {
               if (c.outcome === "approved") closed({ approved: true, show_form: true, authorization_token: c.authorization_token });
+              /* Approved in the bank's app: Klarna's callback, not the browser, gets the token. */
+              else if (c.outcome === "approved_without_token") closed({ approved: true, show_form: true });
               else if (c.outcome === "finalize_required") closed({ approved: true, show_form: true, finalize_required: true });
               else closed({ approved: false, show_form: false });
             }, function () {

@@ -1,7 +1,9 @@
 //! What Klarna's browser script talks to: the `api.js` stand-in itself and the endpoints behind
 //! its widget and purchase dialog. Test customers decide the outcome, as on Klarna's playground:
 //! `customer+<cc>@klarna.com` approved, `…+denied@…` rejected, `…+pending@…` approved but held
-//! for fraud review; a postal code of only zeros "does not exist" and is reported as invalid.
+//! for fraud review (`…+pending+rejected@…` turned down when the review ends), `…+bankapp@…`
+//! approved in a bank app so that the browser gets no token (only the server's authorization
+//! callback brings it); a postal code of only zeros "does not exist" and is reported as invalid.
 
 use crate::payments::{categories, host, live_session, KlarnaError};
 use crate::state::{Authorization, Sandbox, Session};
@@ -136,6 +138,8 @@ enum Outcome {
     Approved {
         authorization_token: String,
     },
+    /// `approved: true` without a token (bank-app switching): the callback carries it.
+    ApprovedWithoutToken,
     FinalizeRequired,
 }
 
@@ -217,17 +221,22 @@ async fn authorize(
         approved: session.request.clone(),
         // Without a shipping address Klarna copies the billing address.
         shipping_address: shipping.unwrap_or_else(|| billing.clone()),
-        pending_review: billing.email.contains("+pending@"),
+        pending_review: billing.email.contains("+pending"),
+        review_rejects: billing.email.contains("+rejected@"),
         billing_address: billing,
         created_at: sandbox.clock.now(),
         outcome: None,
         released: false,
     };
+    let without_token = authorization.billing_address.email.contains("+bankapp@");
     let mut inner = sandbox.lock();
     if req.auto_finalize {
         let token = uuid::Uuid::new_v4().to_string();
         inner.authorizations.insert(token.clone(), authorization);
         notify_authorization(&session, &session_id, &token);
+        if without_token {
+            return Ok(Json(Outcome::ApprovedWithoutToken));
+        }
         Ok(Json(Outcome::Approved {
             authorization_token: token,
         }))

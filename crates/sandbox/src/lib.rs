@@ -7,6 +7,8 @@ mod browser;
 mod clock;
 mod control;
 mod faults;
+mod idempotency;
+mod order_management;
 mod payments;
 mod state;
 pub mod xs2a;
@@ -23,10 +25,22 @@ pub const MOUNT_PATH: &str = "/sandbox";
 /// Where the `api.js` stand-in is served, relative to the server's origin.
 pub const PAYMENTS_SDK_PATH: &str = "/sandbox/kp/lib/v1/api.js";
 
+/// Runs [`Sandbox::tick`] every `every` for as long as the runtime lives.
+pub fn spawn_ticker(sandbox: Sandbox, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            sandbox.tick().await;
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// Everything the sandbox serves, to be nested under a prefix (the server uses `/sandbox`).
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
-        .merge(payments::routes())
+        .merge(payments::routes().merge(order_management::routes()).layer(
+            axum::middleware::from_fn_with_state(sandbox.clone(), idempotency::replay),
+        ))
         .merge(browser::routes())
         .merge(control::routes())
         .merge(xs2a::routes())

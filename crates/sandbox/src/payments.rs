@@ -81,7 +81,7 @@ impl IntoResponse for KlarnaError {
 
 type KlarnaResult<T> = Result<T, KlarnaError>;
 
-fn authenticate(sandbox: &Sandbox, headers: &HeaderMap) -> KlarnaResult<()> {
+pub(crate) fn authenticate(sandbox: &Sandbox, headers: &HeaderMap) -> KlarnaResult<()> {
     let expected = format!(
         "Basic {}",
         STANDARD.encode(format!(
@@ -273,17 +273,17 @@ async fn read_session(
     }
     let r = session.request;
     Ok(Json(SessionRead {
-        status: if session.completed {
+        status: Some(if session.completed {
             SessionStatus::Complete
         } else {
             SessionStatus::Incomplete
-        },
-        client_token: session.client_token,
-        purchase_country: r.purchase_country,
-        purchase_currency: r.purchase_currency,
-        locale: r.locale,
-        order_amount: r.order_amount,
-        order_tax_amount: r.order_tax_amount,
+        }),
+        client_token: Some(session.client_token),
+        purchase_country: Some(r.purchase_country),
+        purchase_currency: Some(r.purchase_currency),
+        locale: Some(r.locale),
+        order_amount: Some(r.order_amount),
+        order_tax_amount: Some(r.order_tax_amount),
         order_lines: r.order_lines,
         payment_method_categories: categories(&host(&headers)),
         expires_at: Some(rfc3339(session.created_at + SESSION_LIFETIME_SECS)),
@@ -444,6 +444,8 @@ async fn create_order(
             request,
             authorization_token: token.clone(),
             created_at: now,
+            review_rejects: auth.review_rejects,
+            notified: false,
         });
         if let Some(s) = inner.sessions.get_mut(&auth.session_id) {
             s.completed = true;

@@ -46,6 +46,8 @@ pub(crate) struct Authorization {
     pub shipping_address: Address,
     pub created_at: i64,
     pub pending_review: bool,
+    /// How a pending review ends: `customer+…+pending+rejected@…` is turned down.
+    pub review_rejects: bool,
     /// Klarna's create order is idempotent per token: the first answer is repeated.
     pub outcome: Option<Result<KlarnaOrder, (u16, KlarnaErrorBody)>>,
     pub released: bool,
@@ -57,7 +59,45 @@ pub(crate) struct StoredOrder {
     pub request: CreateOrderRequest,
     pub authorization_token: String,
     pub created_at: i64,
+    /// A pending order's review ends at `created_at + REVIEW_SECS`, accepted or not.
+    pub review_rejects: bool,
+    /// The review's end was notified to `merchant_urls.notification`.
+    pub notified: bool,
 }
+
+/// How long Klarna's fraud review of a pending order takes on the sandbox clock (Klarna:
+/// "4 to 8 business hours, at most 24").
+pub const REVIEW_SECS: i64 = 4 * 3600;
+
+impl StoredOrder {
+    /// The fraud status as Klarna reports it at `now`.
+    pub fn fraud_status_at(&self, now: i64) -> klarna::payments::FraudStatus {
+        use klarna::payments::FraudStatus;
+        match self.order.fraud_status {
+            FraudStatus::Pending if now >= self.created_at + REVIEW_SECS => {
+                if self.review_rejects {
+                    FraudStatus::Rejected
+                } else {
+                    FraudStatus::Accepted
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// A `Klarna-Idempotency-Key`'s first answer, replayed for 24 hours.
+#[derive(Clone, Debug)]
+pub(crate) struct FirstAnswer {
+    pub at: i64,
+    pub status: u16,
+    pub body: bytes::Bytes,
+}
+
+/// Per key: the first answer once there is one. The async lock makes a duplicate that
+/// arrives while the first is still being handled wait for it, then replay it.
+pub(crate) type IdempotencyKeys =
+    Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<FirstAnswer>>>>>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
@@ -75,6 +115,7 @@ pub(crate) struct Inner {
 #[derive(Clone, Debug, Default)]
 pub struct Sandbox {
     pub(crate) inner: Arc<Mutex<Inner>>,
+    pub(crate) idempotency: IdempotencyKeys,
     pub clock: Clock,
     pub credentials: SandboxCredentials,
 }
@@ -115,6 +156,52 @@ impl Sandbox {
     /// Clears everything but the credentials; the clock returns to real time.
     pub fn reset(&self) {
         *self.lock() = Inner::default();
+        self.idempotency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.clock.reset();
+    }
+
+    /// What moves on the sandbox clock without a request: fraud reviews that ended are
+    /// notified to the merchant's `merchant_urls.notification`, as Klarna does. A delivery that
+    /// fails is tried again on the next tick.
+    pub async fn tick(&self) {
+        let now = self.clock.now();
+        let due: Vec<(usize, String, String, &'static str)> = {
+            let inner = self.lock();
+            inner
+                .orders
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| {
+                    !o.notified && o.order.fraud_status == klarna::payments::FraudStatus::Pending
+                })
+                .filter_map(|(i, o)| {
+                    let event = match o.fraud_status_at(now) {
+                        klarna::payments::FraudStatus::Accepted => "FRAUD_RISK_ACCEPTED",
+                        klarna::payments::FraudStatus::Rejected => "FRAUD_RISK_REJECTED",
+                        klarna::payments::FraudStatus::Pending => return None,
+                    };
+                    let url = o.request.merchant_urls.as_ref()?.notification.clone()?;
+                    Some((i, o.order.order_id.clone(), url, event))
+                })
+                .collect()
+        };
+        for (i, order_id, url, event) in due {
+            let url = url.replace("{order.id}", &order_id);
+            let body = serde_json::json!({"order_id": order_id, "event_type": event});
+            let delivered = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if delivered {
+                if let Some(o) = self.lock().orders.get_mut(i) {
+                    o.notified = true;
+                }
+            }
+        }
     }
 }

@@ -72,6 +72,9 @@ pub struct Config {
     pub xs2a_api_url: Option<String>,
     /// A bank link not completed within this time is closed (`KC_LINK_TIMEOUT_SECS`).
     pub link_timeout_secs: u64,
+    /// How often the order worker looks for due callbacks and unfinished attempts
+    /// (`KC_WORKER_INTERVAL_MS`); a waiting shopper wakes it at once.
+    pub worker_interval_ms: u64,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -84,6 +87,8 @@ pub enum ConfigError {
     Listen(String),
     #[error("{0} must be set in {1} mode")]
     Missing(&'static str, &'static str),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// The sandbox's bookkeeper and password (the demo prints them; never valid outside the sandbox).
@@ -114,6 +119,7 @@ impl Config {
             xs2a_token: Secret::new(sandbox::xs2a::XS2A_API_TOKEN),
             xs2a_api_url: None,
             link_timeout_secs: 15 * 60,
+            worker_interval_ms: 1000,
         }
     }
 
@@ -154,6 +160,13 @@ impl Config {
                 .map_err(|_| ConfigError::Listen(format!("KC_CALLBACK_DELAY_SECS={delay}")))?;
         }
         config.xs2a_api_url = get("KLARNA_XS2A_URL");
+        if let Some(ms) = get("KC_WORKER_INTERVAL_MS") {
+            config.worker_interval_ms = ms
+                .parse()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| ConfigError::Listen(format!("KC_WORKER_INTERVAL_MS={ms}")))?;
+        }
         if let Some(secs) = get("KC_LINK_TIMEOUT_SECS") {
             config.link_timeout_secs = secs
                 .parse()
@@ -192,6 +205,24 @@ impl Config {
             config.xs2a_token = Secret::new(
                 get("KLARNA_XS2A_TOKEN").ok_or(ConfigError::Missing("KLARNA_XS2A_TOKEN", mode))?,
             );
+            // Klarna's callbacks are required (an approval may reach only the server) and are
+            // authenticated by the secret in their URL: neither may be left to chance.
+            let secret =
+                get("KC_HOOK_SECRET").ok_or(ConfigError::Missing("KC_HOOK_SECRET", mode))?;
+            if secret.len() < 16 || !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(ConfigError::Invalid(
+                    "KC_HOOK_SECRET must be at least 16 letters or digits".into(),
+                ));
+            }
+            match &config.public_url {
+                None => return Err(ConfigError::Missing("KC_PUBLIC_URL", mode)),
+                Some(url) if !url.starts_with("https://") => {
+                    return Err(ConfigError::Invalid(format!(
+                        "KC_PUBLIC_URL must be an https:// URL Klarna can reach, not {url:?}"
+                    )))
+                }
+                Some(_) => {}
+            }
         }
         Ok(config)
     }
@@ -212,12 +243,21 @@ impl Config {
     /// `merchant_urls.authorization`: where Klarna posts `{authorization_token, session_id}`.
     /// Klarna calls only HTTPS URLs; the sandbox also calls plain HTTP on this machine.
     pub fn authorization_callback_url(&self) -> Option<String> {
+        self.hook_url("authorization")
+    }
+
+    /// `merchant_urls.notification`: where Klarna posts a pending order's fraud decision.
+    pub fn notification_url(&self) -> Option<String> {
+        self.hook_url("notification")
+    }
+
+    fn hook_url(&self, kind: &str) -> Option<String> {
         let base = self.public_url.as_ref()?;
         if self.mode != Mode::Sandbox && !base.starts_with("https://") {
             return None;
         }
         Some(format!(
-            "{base}/hooks/klarna/authorization/{}",
+            "{base}/hooks/klarna/{kind}/{}",
             self.hook_secret.expose()
         ))
     }
@@ -280,6 +320,8 @@ mod tests {
             ("KC_CONSENT_KEY", "k"),
             ("KC_BOOKKEEPER_PASSWORD_HASH", "h"),
             ("KLARNA_XS2A_TOKEN", "x"),
+            ("KC_HOOK_SECRET", "0123456789abcdef"),
+            ("KC_PUBLIC_URL", "https://shop.example"),
         ]))
         .unwrap();
         assert_eq!(
@@ -318,6 +360,33 @@ mod tests {
             Config::from_env(env(&with_hash)).unwrap_err(),
             ConfigError::Missing("KLARNA_XS2A_TOKEN", "live")
         );
+        let with_token: Vec<_> = with_hash
+            .iter()
+            .copied()
+            .chain([("KLARNA_XS2A_TOKEN", "x")])
+            .collect();
+        assert_eq!(
+            Config::from_env(env(&with_token)).unwrap_err(),
+            ConfigError::Missing("KC_HOOK_SECRET", "live")
+        );
+        let with_secret: Vec<_> = with_token
+            .iter()
+            .copied()
+            .chain([("KC_HOOK_SECRET", "0123456789abcdef")])
+            .collect();
+        assert_eq!(
+            Config::from_env(env(&with_secret)).unwrap_err(),
+            ConfigError::Missing("KC_PUBLIC_URL", "live")
+        );
+        let plain_http: Vec<_> = with_secret
+            .iter()
+            .copied()
+            .chain([("KC_PUBLIC_URL", "http://shop.example")])
+            .collect();
+        assert!(matches!(
+            Config::from_env(env(&plain_http)).unwrap_err(),
+            ConfigError::Invalid(m) if m.contains("KC_PUBLIC_URL")
+        ));
     }
 
     #[test]

@@ -1,20 +1,28 @@
-//! Klarna → server callbacks. The authorization callback creates the order even when the
-//! browser never comes back (a shopper lost in a bank app), through the same once-per-token
-//! path as the browser, so either path creates it once.
+//! Klarna → server callbacks, both authenticated by the secret in their URL and both answered
+//! only after what matters is stored.
+//! - The authorization callback brings the token when the browser never does (a shopper lost
+//!   in a bank app, or an approval Klarna gave the browser without a token). It is written to
+//!   the database and answered 200; the worker (`workers.rs`) creates the order through the
+//!   same once-per-session path as the browser, after a delay so the browser, which has the
+//!   addresses, normally wins, or at once when the shopper is waiting for it.
+//! - The notification tells that a pending order's fraud review ended. Its body is unsigned,
+//!   so it is only a hint: the order is read again from Klarna's Order Management.
 
-use crate::checkout::create_order_once;
 use crate::error::ApiJson;
+use crate::klarna_client::is_plain_id;
 use crate::state::AppState;
-use crate::store::StoredSession;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
+use klarna::api::OrderState;
+use klarna::payments::FraudStatus;
 use serde::Deserialize;
-use std::time::Duration;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/hooks/klarna/authorization/{secret}", post(authorization))
+    Router::new()
+        .route("/hooks/klarna/authorization/{secret}", post(authorization))
+        .route("/hooks/klarna/notification/{secret}", post(notification))
 }
 
 /// Klarna's body: `{"authorization_token": "...", "session_id": "..."}` (Klarna's session id).
@@ -22,6 +30,13 @@ pub fn routes() -> Router<AppState> {
 struct AuthorizationCallback {
     authorization_token: String,
     session_id: String,
+}
+
+/// Klarna's pending-order notification: `{"order_id": "...", "event_type": "FRAUD_RISK_..."}`
+/// and more we do not need.
+#[derive(Deserialize)]
+struct Notification {
+    order_id: String,
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a guess was right.
@@ -33,9 +48,6 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Answers at once (Klarna gives up after a few seconds and retries) and works in the
-/// background after a delay, so that the browser, which has the shopper's addresses, normally
-/// creates the order first.
 async fn authorization(
     State(app): State<AppState>,
     Path(secret): Path<String>,
@@ -44,37 +56,75 @@ async fn authorization(
     if !same_secret(&secret, app.config.hook_secret.expose()) {
         return StatusCode::NOT_FOUND;
     }
-    if !crate::klarna_client::is_plain_id(&body.authorization_token) {
+    if !is_plain_id(&body.authorization_token) || !is_plain_id(&body.session_id) {
         return StatusCode::BAD_REQUEST;
     }
-    let delay = Duration::from_secs(app.config.callback_delay_secs);
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        let session = match app.store.session_by_klarna_id(&body.session_id).await {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                tracing::warn!(klarna_session = %body.session_id, "authorization callback for an unknown session");
-                return;
-            }
-            Err(e) => {
-                tracing::error!("authorization callback: {e}");
-                return;
-            }
-        };
-        ensure_order(&app, &session, &body.authorization_token).await;
-    });
-    StatusCode::OK
-}
-
-/// Creates the order for a callback's token (once, and not at all when the session already
-/// has an order under another approval: see [`create_order_once`]).
-async fn ensure_order(app: &AppState, session: &StoredSession, token: &str) {
-    match create_order_once(app, session, token, None, None).await {
-        Ok(order) => {
-            tracing::info!(order_id = %order.order_id, session = %session.id, "order ensured by authorization callback")
-        }
+    let now = crate::state::now();
+    let due = now + app.config.callback_delay_secs as i64;
+    match app
+        .store
+        .insert_callback(&body.authorization_token, &body.session_id, due, now)
+        .await
+    {
+        Ok(()) => StatusCode::OK,
+        // Not stored: Klarna must try again.
         Err(e) => {
-            tracing::warn!(session = %session.id, code = ?e.body.code, "authorization callback could not create the order")
+            tracing::error!("storing an authorization callback: {e}");
+            StatusCode::SERVICE_UNAVAILABLE
         }
     }
+}
+
+async fn notification(
+    State(app): State<AppState>,
+    Path(secret): Path<String>,
+    ApiJson(body): ApiJson<Notification>,
+) -> StatusCode {
+    if !same_secret(&secret, app.config.hook_secret.expose()) {
+        return StatusCode::NOT_FOUND;
+    }
+    if !is_plain_id(&body.order_id) {
+        return StatusCode::BAD_REQUEST;
+    }
+    match refresh_order(&app, &body.order_id).await {
+        Ok(()) => StatusCode::OK,
+        // Klarna or our database did not answer: a non-2xx makes Klarna send it again.
+        Err(e) => {
+            tracing::warn!(order_id = %body.order_id, "notification not handled yet: {e}");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Reads an order of ours from Order Management and records its fraud decision.
+pub async fn refresh_order(app: &AppState, order_id: &str) -> Result<(), String> {
+    let ours = app
+        .store
+        .order_by_klarna_id(order_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(ours) = ours else {
+        // Not an order of ours (or not recorded yet; the order path records it with the
+        // fraud status Klarna answers then).
+        tracing::warn!(order_id, "notification for an order we do not know");
+        return Ok(());
+    };
+    let managed = app
+        .klarna
+        .read_order(order_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let state = match managed.fraud_status {
+        FraudStatus::Accepted => OrderState::Accepted,
+        FraudStatus::Rejected => OrderState::Rejected,
+        FraudStatus::Pending => OrderState::Pending,
+    };
+    if state != ours.order.state {
+        app.store
+            .set_order_state(order_id, state, crate::state::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(order_id, ?state, "Klarna's fraud review ended");
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::config::Secret;
 use klarna::payments::SessionRead;
 use klarna::payments::{
-    CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, MerchantSession, SessionRequest,
+    CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, ManagedOrder, MerchantSession, SessionRequest,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -61,6 +61,15 @@ impl KlarnaCallError {
     }
 }
 
+/// The `Klarna-Idempotency-Key` of one logical operation: a UUIDv5 of what identifies it, so
+/// a retry (after a dropped answer, a restart, on another instance) sends the same key and
+/// Klarna answers with its first result instead of acting twice (integration-resilience).
+pub fn idempotency_key(operation: &str) -> String {
+    /// Our namespace for these keys (a fixed, random UUID).
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5c0f_6a2e_8f1d_4d5b_9b7e_2a64_c1e0_7d3f);
+    uuid::Uuid::new_v5(&NAMESPACE, operation.as_bytes()).to_string()
+}
+
 #[derive(Clone)]
 pub struct KlarnaClient {
     http: reqwest::Client,
@@ -88,11 +97,12 @@ impl KlarnaClient {
     pub async fn create_session(
         &self,
         request: &SessionRequest,
+        idempotency_key: &str,
     ) -> Result<MerchantSession, KlarnaCallError> {
         self.send_json(
             reqwest::Method::POST,
             "/payments/v1/sessions",
-            Some(request),
+            Some((request, idempotency_key)),
         )
         .await
     }
@@ -102,11 +112,12 @@ impl KlarnaClient {
         &self,
         session_id: &str,
         request: &SessionRequest,
+        idempotency_key: &str,
     ) -> Result<(), KlarnaCallError> {
         self.send(
             reqwest::Method::POST,
             &format!("/payments/v1/sessions/{}", plain(session_id)?),
-            Some(request),
+            Some((request, idempotency_key)),
         )
         .await
         .map(|_| ())
@@ -125,6 +136,7 @@ impl KlarnaClient {
         &self,
         authorization_token: &str,
         request: &CreateOrderRequest,
+        idempotency_key: &str,
     ) -> Result<KlarnaOrder, KlarnaCallError> {
         self.send_json(
             reqwest::Method::POST,
@@ -132,7 +144,17 @@ impl KlarnaClient {
                 "/payments/v1/authorizations/{}/order",
                 plain(authorization_token)?
             ),
-            Some(request),
+            Some((request, idempotency_key)),
+        )
+        .await
+    }
+
+    /// Order Management's view of an order: its fraud decision as Klarna has it now.
+    pub async fn read_order(&self, order_id: &str) -> Result<ManagedOrder, KlarnaCallError> {
+        self.send_json::<(), _>(
+            reqwest::Method::GET,
+            &format!("/ordermanagement/v1/orders/{}", plain(order_id)?),
+            None,
         )
         .await
     }
@@ -158,24 +180,26 @@ impl KlarnaClient {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&B>,
+        body: Option<(&B, &str)>,
     ) -> Result<T, KlarnaCallError> {
         let bytes = self.send(method, path, body).await?;
         serde_json::from_slice(&bytes).map_err(|e| KlarnaCallError::Decode(e.to_string()))
     }
 
+    /// Every body Klarna receives (a POST) comes with its operation's idempotency key; GETs and
+    /// DELETEs carry no body at all.
     async fn send<B: Serialize>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&B>,
+        body: Option<(&B, &str)>,
     ) -> Result<Vec<u8>, KlarnaCallError> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
             .basic_auth(&self.username, Some(self.password.expose()));
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some((body, key)) = body {
+            request = request.json(body).header("Klarna-Idempotency-Key", key);
         }
         let response = request
             .send()

@@ -14,10 +14,12 @@ pub mod error;
 pub mod hooks;
 pub mod klarna_client;
 pub mod lang;
+pub mod order_store;
 pub mod security;
 pub mod sign_in_throttle;
 pub mod state;
 pub mod store;
+pub mod workers;
 pub mod xs2a_client;
 
 use axum::extract::DefaultBodyLimit;
@@ -49,7 +51,7 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 pub async fn app(
     mut config: Config,
     addr: SocketAddr,
-) -> Result<(Router, Option<sandbox::Sandbox>), StartError> {
+) -> Result<(Router, Option<sandbox::Sandbox>, state::AppState), StartError> {
     if config.mode == Mode::Sandbox && config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
@@ -75,8 +77,13 @@ pub async fn app(
         xs2a_client::Xs2aClient::new(config.xs2a_base_url(&origin), config.xs2a_token.clone());
     let consent = consent_crypto::ConsentCipher::from_base64(config.consent_key.expose())?;
     let link_timeout = std::time::Duration::from_secs(config.link_timeout_secs);
+    let worker_every = std::time::Duration::from_millis(config.worker_interval_ms);
     let state = state::AppState::new(config, klarna, xs2a, consent, store);
     bank_links::spawn_sweeper(state.clone(), link_timeout);
+    state.keep_task(workers::spawn(state.clone(), worker_every));
+    if let Some(sb) = &sandbox {
+        state.keep_task(sandbox::spawn_ticker(sb.clone(), worker_every));
+    }
     let api = Router::new()
         .merge(checkout::routes())
         .merge(hooks::routes())
@@ -94,7 +101,7 @@ pub async fn app(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .with_state(state);
+        .with_state(state.clone());
     let mut router = api;
     if let Some(sb) = &sandbox {
         router = router.nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
@@ -120,13 +127,15 @@ pub async fn app(
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin-allow-popups"),
         ));
-    Ok((router, sandbox))
+    Ok((router, sandbox, state))
 }
 
 /// A server running in the background, for tests and the demo.
 pub struct Running {
     pub addr: SocketAddr,
     pub sandbox: Option<sandbox::Sandbox>,
+    /// The server's own state (its store, its workers' wake-up), for tests.
+    pub state: state::AppState,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -134,12 +143,19 @@ impl Running {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// Stops serving and stops this instance's background workers, as a crash would (tests
+    /// start another instance on the same database afterwards).
+    pub fn crash(&self) {
+        self.task.abort();
+        self.state.stop_tasks();
+    }
 }
 
 pub async fn spawn(config: Config) -> Result<Running, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let (router, sandbox) = app(config, addr).await?;
+    let (router, sandbox, state) = app(config, addr).await?;
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {
@@ -149,6 +165,7 @@ pub async fn spawn(config: Config) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         sandbox,
+        state,
         task,
     })
 }
@@ -161,7 +178,7 @@ pub async fn serve(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let mode = config.mode;
-    let (router, _) = app(config, addr).await?;
+    let (router, _, _) = app(config, addr).await?;
     tracing::info!(?mode, "listening on http://{addr}");
     println!(
         "klarna-checkout: shop checkout at http://{addr}/ , bank linking at http://{addr}/bank/"

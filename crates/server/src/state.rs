@@ -23,7 +23,10 @@ pub struct AppState {
     /// Progress of running and finished syncs, by account.
     pub sync_progress: Arc<Mutex<HashMap<String, klarna::api::SyncProgress>>>,
     pub store: Store,
-    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Wakes the background workers (a shopper is waiting for an order).
+    pub wake: Arc<tokio::sync::Notify>,
+    /// This instance's background tasks, stopped by [`AppState::stop_tasks`].
+    tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl AppState {
@@ -44,17 +47,31 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             sync_progress: Arc::default(),
             store,
-            locks: Arc::default(),
+            wake: Arc::default(),
+            tasks: Arc::default(),
         }
     }
 
-    /// A lock per key (a checkout session, an authorization token): every way to an order
-    /// (the browser's retries, a second approval, Klarna's callback) queues here. Entries
-    /// nobody holds any more are dropped on the way.
-    pub fn order_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.retain(|_, l| Arc::strong_count(l) > 1);
-        locks.entry(key.to_string()).or_default().clone()
+    pub fn keep_task(&self, task: tokio::task::JoinHandle<()>) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
+    }
+
+    pub fn stop_tasks(&self) {
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+
+    pub fn wake_workers(&self) {
+        self.wake.notify_one();
     }
 }
 

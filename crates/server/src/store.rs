@@ -1,7 +1,7 @@
-//! SQLite storage for checkout sessions and orders. Writes are synchronous (`synchronous=FULL`)
-//! so that an order Klarna created is on disk before the shopper is told about it.
+//! SQLite storage for checkout sessions (orders, attempts and callbacks: `order_store.rs`).
+//! Writes are synchronous (`synchronous=FULL`) so that an order Klarna created is on disk
+//! before the shopper is told about it.
 
-use klarna::api::{ApiError, OrderState, PlacedOrder};
 use klarna::PricedCart;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -85,6 +85,54 @@ const MIGRATIONS: &[&str] = &[
     // unreachable) is retried by the sweeper until it succeeds, so nothing stays open.
     "ALTER TABLE bank_links ADD COLUMN session_open INTEGER NOT NULL DEFAULT 1;
     UPDATE bank_links SET session_open = 0 WHERE state != 'started';",
+    // Orders you can trust: an order records exactly what Klarna was asked (country, currency,
+    // amount, tax); one order per checkout session is a constraint, not a lock in one process.
+    // An order attempt is written before Klarna is called, with the idempotency key a retry
+    // repeats; Klarna's authorization callbacks are kept until they are handled. The shopper's
+    // language is kept apart from Klarna's locale, which follows the purchase country.
+    "ALTER TABLE checkout_sessions ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+    UPDATE checkout_sessions SET language = substr(locale, 1, 2);
+    CREATE TABLE orders_v2 (
+        authorization_token TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL UNIQUE REFERENCES checkout_sessions(id),
+        klarna_order_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        purchase_country TEXT NOT NULL,
+        purchase_currency TEXT NOT NULL,
+        order_amount INTEGER NOT NULL,
+        order_tax_amount INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    INSERT INTO orders_v2 SELECT authorization_token, session_id, klarna_order_id, state,
+        COALESCE(json_extract(request, '$.purchase_country'), ''),
+        COALESCE(json_extract(request, '$.purchase_currency'), ''),
+        order_amount, COALESCE(json_extract(request, '$.order_tax_amount'), 0),
+        request, created_at, created_at FROM orders;
+    DROP TABLE orders;
+    ALTER TABLE orders_v2 RENAME TO orders;
+    CREATE TABLE order_attempts (
+        session_id TEXT PRIMARY KEY REFERENCES checkout_sessions(id),
+        authorization_token TEXT NOT NULL UNIQUE,
+        idempotency_key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        lease_until INTEGER NOT NULL,
+        retry_at INTEGER NOT NULL,
+        tries INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE authorization_callbacks (
+        authorization_token TEXT PRIMARY KEY,
+        klarna_session_id TEXT NOT NULL,
+        process_after INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        tries INTEGER NOT NULL DEFAULT 0,
+        received_at INTEGER NOT NULL
+    );
+    CREATE INDEX authorization_callbacks_due ON authorization_callbacks (process_after);
+    CREATE INDEX checkout_sessions_created ON checkout_sessions (created_at);
+    CREATE INDEX checkout_sessions_klarna ON checkout_sessions (klarna_session_id);",
 ];
 
 #[derive(Clone, Debug)]
@@ -98,7 +146,11 @@ pub struct StoredSession {
     pub klarna_session_id: String,
     pub client_token: String,
     pub cart_ref: String,
+    /// Klarna's locale: one Klarna allows for the purchase country.
     pub locale: String,
+    /// The shopper's language (ISO 639-1), from which `locale` is chosen again when the
+    /// purchase country changes.
+    pub language: String,
     pub cart: PricedCart,
     pub created_at: i64,
 }
@@ -144,14 +196,15 @@ impl Store {
     pub async fn insert_session(&self, s: &StoredSession) -> Result<(), sqlx::Error> {
         let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
-            "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, priced_cart, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.id)
         .bind(&s.klarna_session_id)
         .bind(&s.client_token)
         .bind(&s.cart_ref)
         .bind(&s.locale)
+        .bind(&s.language)
         .bind(cart)
         .bind(s.created_at)
         .execute(&self.pool)
@@ -195,7 +248,7 @@ impl Store {
 
     pub async fn session(&self, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT id, klarna_session_id, client_token, cart_ref, locale, priced_cart, created_at
+            "SELECT id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at
              FROM checkout_sessions WHERE id = ?",
         )
         .bind(id)
@@ -209,110 +262,9 @@ impl Store {
             client_token: row.try_get("client_token")?,
             cart_ref: row.try_get("cart_ref")?,
             locale: row.try_get("locale")?,
+            language: row.try_get("language")?,
             cart: serde_json::from_str(&cart).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             created_at: row.try_get("created_at")?,
         }))
-    }
-
-    pub async fn order_for_token(&self, token: &str) -> Result<Option<PlacedOrder>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT klarna_order_id, state, order_amount FROM orders WHERE authorization_token = ?",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let state: String = row.try_get("state")?;
-        Ok(Some(PlacedOrder {
-            order_id: row.try_get("klarna_order_id")?,
-            state: parse_state(&state),
-            order_amount: row.try_get("order_amount")?,
-            redirect_url: None,
-        }))
-    }
-
-    /// Records an order Klarna created; `request` is the exact body sent, kept for support.
-    pub async fn insert_order(
-        &self,
-        token: &str,
-        session_id: &str,
-        order: &PlacedOrder,
-        request: &str,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO orders (authorization_token, session_id, klarna_order_id, state, order_amount, request, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(token)
-        .bind(session_id)
-        .bind(&order.order_id)
-        .bind(state_name(order.state))
-        .bind(order.order_amount)
-        .bind(request)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The authorization token of the order already placed in a session, if any.
-    pub async fn order_token_of_session(
-        &self,
-        session_id: &str,
-    ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT authorization_token FROM orders WHERE session_id = ? LIMIT 1")
-            .bind(session_id)
-            .fetch_optional(&self.pool)
-            .await
-    }
-
-    pub async fn order_count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-            .fetch_one(&self.pool)
-            .await
-    }
-
-    /// Klarna repeats a create-order error for the same token forever; remembering it spares a call.
-    pub async fn failed_authorization(&self, token: &str) -> Result<Option<ApiError>, sqlx::Error> {
-        let raw: Option<String> = sqlx::query_scalar(
-            "SELECT error FROM failed_authorizations WHERE authorization_token = ?",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
-    }
-
-    pub async fn insert_failed_authorization(
-        &self,
-        token: &str,
-        error: &ApiError,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        let raw = serde_json::to_string(error).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query("INSERT OR REPLACE INTO failed_authorizations (authorization_token, error, created_at) VALUES (?, ?, ?)")
-            .bind(token)
-            .bind(raw)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-}
-
-fn state_name(state: OrderState) -> &'static str {
-    match state {
-        OrderState::Accepted => "accepted",
-        OrderState::Pending => "pending",
-        OrderState::Rejected => "rejected",
-    }
-}
-
-fn parse_state(raw: &str) -> OrderState {
-    match raw {
-        "accepted" => OrderState::Accepted,
-        "rejected" => OrderState::Rejected,
-        _ => OrderState::Pending,
     }
 }

@@ -1,0 +1,78 @@
+//! `Klarna-Idempotency-Key`, honoured as Klarna documents it (integration resilience): on a
+//! POST or PATCH, a key seen in the last 24 hours (sandbox clock) is answered with the first
+//! answer, without acting again; only the key matters, not the body. A duplicate that arrives
+//! while the first is still being handled waits for it. Answers of Klarna's own trouble (5xx)
+//! are not kept: nothing was done, so a retry is handled anew.
+
+use crate::state::{FirstAnswer, Sandbox};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Klarna keeps a key's first answer this long.
+pub const KEY_LIFETIME_SECS: i64 = 24 * 3600;
+
+pub(crate) async fn replay(
+    State(sandbox): State<Sandbox>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = request
+        .headers()
+        .get("klarna-idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(key) = key.filter(|_| matches!(*request.method(), Method::POST | Method::PATCH))
+    else {
+        return next.run(request).await;
+    };
+    let now = sandbox.clock.now();
+    let slot = {
+        let mut keys = sandbox
+            .idempotency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        keys.retain(|_, slot| {
+            Arc::strong_count(slot) > 1
+                || slot.try_lock().map_or(true, |a| {
+                    a.as_ref().is_some_and(|a| now - a.at < KEY_LIFETIME_SECS)
+                })
+        });
+        keys.entry(key).or_default().clone()
+    };
+    let mut first = slot.lock().await;
+    if let Some(answer) = first.as_ref().filter(|a| now - a.at < KEY_LIFETIME_SECS) {
+        return rebuild(answer);
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let Ok(body) = axum::body::to_bytes(response.into_body(), 1 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let answer = FirstAnswer {
+        at: now,
+        status: status.as_u16(),
+        body,
+    };
+    let out = rebuild(&answer);
+    if !status.is_server_error() {
+        *first = Some(answer);
+    }
+    out
+}
+
+fn rebuild(answer: &FirstAnswer) -> Response {
+    let mut response = Response::new(Body::from(answer.body.clone()));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if !answer.body.is_empty() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+    }
+    response
+}

@@ -1,0 +1,260 @@
+//! Shopper endpoints: start a checkout for a cart reference, follow the shopper's billing
+//! country, and (in `orders.rs`) place the order for an authorization. The server alone
+//! decides prices, currency and Klarna's locale; the browser names a cart and a language.
+
+mod errors;
+mod orders;
+
+pub use errors::status_of;
+pub(crate) use orders::call_klarna;
+pub use orders::{create_order_once, OrderWait, ATTEMPT_LEASE_SECS};
+
+use crate::catalog::{self, CatalogError};
+use crate::error::{ApiJson, AppError};
+use crate::klarna_client::{idempotency_key, KlarnaCallError};
+use crate::state::AppState;
+use crate::store::StoredSession;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use errors::klarna_failure;
+use klarna::api::{ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout};
+use klarna::payments::{MerchantUrls, PaymentMethodCategory, SessionRequest};
+use klarna::{price_cart, Country, FieldProblem, PricedCart, TaxMode};
+
+/// Klarna keeps a payment session open for 48 hours.
+const KLARNA_SESSION_LIFETIME_SECS: i64 = 48 * 3600;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/checkout/sessions", post(start_checkout))
+        .route("/api/checkout/sessions/{id}", patch(change_country))
+        .route(
+            "/api/checkout/sessions/{id}/order",
+            get(orders::order_status),
+        )
+        .route("/api/checkout/orders", post(orders::place_order))
+}
+
+/// `de-DE` → (`de`, Germany). The locale's region decides the purchase country until the
+/// shopper's billing country is known; its language decides Klarna's locale there.
+fn read_locale(locale: &str) -> Result<(String, Country), AppError> {
+    let mut parts = locale.split(['-', '_']);
+    let language = parts.next().unwrap_or_default();
+    let country = parts.next().and_then(Country::from_code);
+    match country {
+        Some(c)
+            if language.len() == 2
+                && language.bytes().all(|b| b.is_ascii_alphabetic())
+                && parts.next().is_none() =>
+        {
+            Ok((language.to_ascii_lowercase(), c))
+        }
+        _ => Err(AppError::field(
+            "locale",
+            FieldProblem::UnsupportedCountry,
+            format!("locale: {locale:?} is not a language-COUNTRY tag of a Klarna country, such as \"de-DE\"."),
+        )),
+    }
+}
+
+pub(crate) fn unknown_session(id: &str) -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::UnknownSession,
+        format!("session: no checkout session {id:?}."),
+    )
+}
+
+/// Prices a cart reference for a country, from the price list of that country's currency,
+/// and builds Klarna's session body for it. `field` names the request field that chose the
+/// country, for the error when the shop has no prices in its currency.
+fn priced_request(
+    app: &AppState,
+    id: &str,
+    cart_ref: &str,
+    country: Country,
+    language: &str,
+    field: &str,
+) -> Result<(PricedCart, SessionRequest), AppError> {
+    let items = catalog::cart(cart_ref, country).map_err(|e| match e {
+        CatalogError::UnknownCart(_) => AppError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownCart,
+            format!("cart: no cart with reference {cart_ref:?}."),
+        ),
+        CatalogError::NoPrices(currency) => AppError::field(
+            field,
+            FieldProblem::UnsupportedCountry,
+            format!(
+                "{field}: Klarna sells in {} only in {}, and this shop has no prices in {} for this cart.",
+                country.name(),
+                currency.code(),
+                currency.code()
+            ),
+        ),
+    })?;
+    let cart = price_cart(
+        &items,
+        country,
+        TaxMode::for_country(country, app.config.us_sales_tax_rate),
+    )
+    .map_err(|e| AppError::internal("pricing a cart", e))?;
+    let request = SessionRequest {
+        purchase_country: country.code().into(),
+        purchase_currency: cart.currency.code().into(),
+        locale: country.klarna_locale(language).into(),
+        order_amount: cart.order_amount,
+        order_tax_amount: cart.order_tax_amount,
+        order_lines: cart.order_lines.clone(),
+        intent: Some("buy".into()),
+        merchant_reference1: Some(id.into()),
+        merchant_urls: merchant_urls(app),
+    };
+    Ok((cart, request))
+}
+
+/// Klarna's server callbacks: the authorization callback (Klarna calls it required) and the
+/// notification of a pending order's fraud decision.
+pub(crate) fn merchant_urls(app: &AppState) -> Option<MerchantUrls> {
+    let authorization = app.config.authorization_callback_url();
+    let notification = app.config.notification_url();
+    (authorization.is_some() || notification.is_some()).then_some(MerchantUrls {
+        authorization,
+        notification,
+        ..MerchantUrls::default()
+    })
+}
+
+fn answer(
+    app: &AppState,
+    stored: StoredSession,
+    categories: Vec<PaymentMethodCategory>,
+) -> Json<CheckoutSession> {
+    let expires_in_secs =
+        (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - crate::state::now()).max(0);
+    Json(CheckoutSession {
+        countries: catalog::countries(&stored.cart_ref),
+        session: stored.id,
+        client_token: stored.client_token,
+        categories: categories
+            .into_iter()
+            .map(|c| PaymentCategory {
+                identifier: c.identifier,
+                name: c.name,
+                badge_url: c.asset_urls.map(|a| a.standard),
+            })
+            .collect(),
+        cart: stored.cart,
+        locale: stored.locale,
+        sdk_url: app.config.payments_sdk_url().into(),
+        expires_in_secs,
+    })
+}
+
+async fn start_checkout(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<StartCheckout>,
+) -> Result<Json<CheckoutSession>, AppError> {
+    let (language, country) = read_locale(&req.locale)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let (cart, request) = priced_request(&app, &id, &req.cart, country, &language, "locale")?;
+    let session = app
+        .klarna
+        .create_session(&request, &idempotency_key(&format!("session:{id}:create")))
+        .await
+        .map_err(|e| klarna_failure("creating a session", e))?;
+    let stored = StoredSession {
+        id,
+        klarna_session_id: session.session_id,
+        client_token: session.client_token,
+        cart_ref: req.cart,
+        locale: request.locale,
+        language,
+        cart,
+        created_at: crate::state::now(),
+    };
+    app.store.insert_session(&stored).await?;
+    Ok(answer(&app, stored, session.payment_method_categories))
+}
+
+/// The shopper picked another billing country: Klarna's purchase country, its locale and the
+/// VAT inside the prices follow it. Within one currency Klarna's session is updated (the
+/// client token stays valid). Another currency is priced from that currency's own price list
+/// (never converted) in a new Klarna session; Klarna documents no call to cancel a payment
+/// session, so the old one is left to expire, as WooCommerce's and Klarna's own SFCC
+/// integrations do. A country whose currency the cart has no prices in is refused.
+async fn change_country(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ChangeCountry>,
+) -> Result<Json<CheckoutSession>, AppError> {
+    let country = Country::from_code(&req.country).ok_or_else(|| {
+        AppError::field(
+            "country",
+            FieldProblem::UnsupportedCountry,
+            format!("country: Klarna does not sell in {:?}.", req.country),
+        )
+    })?;
+    let mut stored = app
+        .store
+        .session(&id)
+        .await?
+        .ok_or_else(|| unknown_session(&id))?;
+    let (cart, request) = priced_request(
+        &app,
+        &id,
+        &stored.cart_ref,
+        country,
+        &stored.language,
+        "country",
+    )?;
+    let same_currency = cart.currency == stored.cart.currency;
+    let updated = if same_currency {
+        // One key per distinct update: the same update retried is the same operation.
+        let body = serde_json::to_string(&request).unwrap_or_default();
+        let key = idempotency_key(&format!(
+            "session:{}:update:{body}",
+            stored.klarna_session_id
+        ));
+        match app
+            .klarna
+            .update_session(&stored.klarna_session_id, &request, &key)
+            .await
+        {
+            Ok(()) => Some(
+                app.klarna
+                    .read_session(&stored.klarna_session_id)
+                    .await
+                    .map_err(|e| klarna_failure("reading a session", e))?,
+            ),
+            Err(KlarnaCallError::Api { status: 404, .. }) => None,
+            Err(e) => return Err(klarna_failure("updating a session", e)),
+        }
+    } else {
+        None
+    };
+    let categories = match updated {
+        Some(read) => read.payment_method_categories,
+        None => {
+            let generation = uuid::Uuid::new_v4();
+            let session = app
+                .klarna
+                .create_session(
+                    &request,
+                    &idempotency_key(&format!("session:{id}:create:{generation}")),
+                )
+                .await
+                .map_err(|e| klarna_failure("creating a session", e))?;
+            stored.klarna_session_id = session.session_id;
+            stored.client_token = session.client_token;
+            stored.created_at = crate::state::now();
+            session.payment_method_categories
+        }
+    };
+    stored.locale = request.locale;
+    stored.cart = cart;
+    app.store.update_session(&stored).await?;
+    Ok(answer(&app, stored, categories))
+}

@@ -1,0 +1,121 @@
+//! Background work that survives a restart, because all of it is read from the database:
+//! order attempts whose holder died or got no answer from Klarna (asked again with the same
+//! idempotency key), Klarna's stored authorization callbacks, and the purge of what Klarna
+//! has forgotten. Every instance runs it; leases in the database make each item one
+//! instance's at a time.
+
+use crate::checkout::{create_order_once, OrderWait};
+use crate::state::{now, AppState};
+use std::time::Duration;
+
+/// How long a worker may hold a callback before another may take it.
+const CALLBACK_LEASE_SECS: i64 = 60;
+/// Rounds between two purges.
+const PURGE_EVERY: u32 = 60;
+
+/// Starts the worker: a round every `every`, or at once when woken.
+pub fn spawn(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut round = 0u32;
+        loop {
+            run_round(&app, round.is_multiple_of(PURGE_EVERY)).await;
+            round = round.wrapping_add(1);
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = app.wake.notified() => {}
+            }
+        }
+    })
+}
+
+/// One round: everything due now. Public so tests can drive rounds without waiting.
+pub async fn run_round(app: &AppState, purge: bool) {
+    recover_attempts(app).await;
+    handle_callbacks(app).await;
+    if purge {
+        match app.store.purge_expired(now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "purged expired checkout sessions and refusals"),
+            Err(e) => tracing::warn!("purging: {e}"),
+        }
+    }
+}
+
+/// Attempts whose lease expired: their holder crashed, or Klarna gave no usable answer.
+async fn recover_attempts(app: &AppState) {
+    // Bounded per round, so one round never runs away.
+    for _ in 0..50 {
+        let attempt = match app
+            .store
+            .claim_stale_attempt(now(), crate::checkout::ATTEMPT_LEASE_SECS)
+            .await
+        {
+            Ok(Some(a)) => a,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("recovering order attempts: {e}");
+                return;
+            }
+        };
+        let session = attempt.session_id.clone();
+        match crate::checkout::call_klarna(app, attempt).await {
+            Ok(order) => {
+                tracing::info!(order_id = %order.order_id, %session, "order recovered")
+            }
+            Err(e) => {
+                tracing::warn!(%session, code = ?e.body.code, "order attempt not settled yet")
+            }
+        }
+    }
+}
+
+async fn handle_callbacks(app: &AppState) {
+    for _ in 0..50 {
+        let (token, klarna_session, tries) = match app
+            .store
+            .claim_due_callback(now(), CALLBACK_LEASE_SECS)
+            .await
+        {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("reading authorization callbacks: {e}");
+                return;
+            }
+        };
+        let done = match app.store.session_by_klarna_id(&klarna_session).await {
+            Ok(None) => {
+                tracing::warn!(%klarna_session, "authorization callback for an unknown session");
+                true
+            }
+            Err(e) => {
+                tracing::warn!("authorization callback: {e}");
+                false
+            }
+            Ok(Some(session)) => {
+                match create_order_once(app, &session, &token, None, None, OrderWait::Worker).await
+                {
+                    Ok(order) => {
+                        tracing::info!(order_id = %order.order_id, session = %session.id, "order ensured by authorization callback");
+                        true
+                    }
+                    // Klarna or another holder is still busy with it: later.
+                    Err(e) if e.body.code == klarna::api::ErrorCode::KlarnaUnavailable => false,
+                    Err(e) => {
+                        tracing::warn!(session = %session.id, code = ?e.body.code, "authorization callback could not create the order");
+                        true
+                    }
+                }
+            }
+        };
+        let result = if done {
+            app.store.finish_callback(&token).await
+        } else {
+            let later = now() + (2_i64 << tries.clamp(0, 8)).min(600);
+            app.store.retry_callback(&token, later).await
+        };
+        if let Err(e) = result {
+            tracing::warn!("authorization callback bookkeeping: {e}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! No order lost, none doubled: Klarna gets an idempotency key and answers a repeat with its
+//! first answer; Klarna's authorization callback is stored before it is answered and becomes
+//! the order after a crash, also for an approval the browser got without a token; a pending
+//! order's fraud review ends as Klarna's Order Management says, not as a notification claims.
+
+mod common;
+
+use common::*;
+use klarna::api::{OrderState, OrderStatus, PlacedOrder};
+use serde_json::json;
+use server::config::Secret;
+use std::time::Duration;
+
+const SECRET: &str = "hooksecret0123456789";
+
+/// Polls `check` until it answers `Some`, for at most `secs` seconds.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn order_status(http: &reqwest::Client, url: &str, session: &str) -> OrderStatus {
+    let r = http
+        .get(format!("{url}/api/checkout/sessions/{session}/order"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// Literal requests as Klarna's integration-resilience page describes them.
+#[tokio::test]
+async fn klarna_answers_a_repeated_idempotency_key_with_its_first_answer() {
+    let env = start().await;
+    let creds = sandbox::SandboxCredentials::default();
+    let create = |key: Option<&'static str>| {
+        let mut r = env
+            .http
+            .post(format!("{}/sandbox/payments/v1/sessions", env.url))
+            .basic_auth(&creds.username, Some(&creds.password))
+            .header("content-type", "application/json")
+            .body(
+                r#"{"purchase_country":"DE","purchase_currency":"EUR","locale":"de-DE","order_amount":1000,
+                    "order_tax_amount":160,"order_lines":[{"name":"Mug","quantity":1,"unit_price":1000,
+                    "tax_rate":1900,"total_amount":1000,"total_tax_amount":160}]}"#,
+            );
+        if let Some(key) = key {
+            r = r.header("Klarna-Idempotency-Key", key);
+        }
+        async move {
+            let v: serde_json::Value = r.send().await.unwrap().json().await.unwrap();
+            v["session_id"].as_str().unwrap().to_string()
+        }
+    };
+    let key = "6f1c3a1e-9d0b-5c7e-8a4b-2f3d4e5f6a7b";
+    assert_eq!(create(Some(key)).await, create(Some(key)).await);
+    assert_ne!(create(None).await, create(None).await);
+}
+
+#[tokio::test]
+async fn an_approval_without_a_token_becomes_the_order_through_klarnas_callback() {
+    // The callback would normally wait an hour for the browser; a waiting shopper brings it on.
+    let env = start_with(|c| {
+        c.callback_delay_secs = 3600;
+        c.worker_interval_ms = 50;
+    })
+    .await;
+    let session = env.start_checkout().await;
+    let billing = address("customer+de+bankapp@klarna.com");
+    let approved = env.authorize(&session, &billing).await;
+    assert_eq!(approved["outcome"], "approved_without_token", "{approved}");
+    let order = eventually(10, || async {
+        order_status(&env.http, &env.url, &session.session)
+            .await
+            .order
+    })
+    .await
+    .expect("the callback's order, while the shopper waits");
+    assert_eq!(order.state, OrderState::Accepted);
+    assert_eq!(env.sandbox.order_count(), 1);
+}
+
+#[tokio::test]
+async fn a_stored_callback_becomes_the_order_after_a_crash() {
+    // Klarna runs apart from our server, which crashes after storing the callback.
+    let sb = sandbox::Sandbox::new(sandbox::SandboxCredentials::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let klarna_url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        sandbox::MOUNT_PATH
+    );
+    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let dir = TempDir::new();
+    let mut cfg = config(&dir);
+    cfg.klarna_api_url = Some(klarna_url.clone());
+    cfg.callback_delay_secs = 3600;
+    cfg.worker_interval_ms = 50;
+    let first = server::spawn(cfg.clone()).await.unwrap();
+    let http = reqwest::Client::new();
+    let session: klarna::api::CheckoutSession = http
+        .post(format!("{}/api/checkout/sessions", first.url()))
+        .json(&json!({"cart": "demo", "locale": "de-DE"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let approved: serde_json::Value = http
+        .post(format!("{klarna_url}/kp/authorize"))
+        .json(&json!({"client_token": session.client_token, "payment_method_category": "pay_later",
+                      "stage": "confirm", "data": {"billing_address": address("customer+de+bankapp@klarna.com")}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved["outcome"], "approved_without_token");
+    let store = first.state.store.clone();
+    eventually(10, || async {
+        (store.pending_callbacks().await.unwrap() == 1).then_some(())
+    })
+    .await
+    .expect("the callback is stored");
+    first.crash();
+    assert_eq!(sb.order_count(), 0);
+
+    let second = server::spawn(cfg).await.unwrap();
+    let order = eventually(10, || async {
+        order_status(&http, &second.url(), &session.session)
+            .await
+            .order
+    })
+    .await
+    .expect("the restarted server creates the order from the stored callback");
+    assert_eq!(sb.order_count(), 1);
+    assert_eq!(second.state.store.pending_callbacks().await.unwrap(), 0);
+    assert_eq!(second.state.store.order_count().await.unwrap(), 1);
+    assert_eq!(order.order_amount, session.cart.order_amount);
+}
+
+async fn pending_order(env: &Env, email: &str) -> (klarna::api::CheckoutSession, PlacedOrder) {
+    let session = env.start_checkout().await;
+    let billing = address(email);
+    let token = env.token(&session, &billing).await;
+    let order: PlacedOrder = env
+        .place(&session, &token, &billing)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order.state, OrderState::Pending);
+    (session, order)
+}
+
+#[tokio::test]
+async fn a_fraud_review_ends_as_order_management_says_not_as_a_notification_claims() {
+    let env = start_with(|c| {
+        c.hook_secret = Secret::new(SECRET);
+        c.worker_interval_ms = 50;
+    })
+    .await;
+    let (accepted_session, accepted) = pending_order(&env, "customer+de+pending@klarna.com").await;
+    let (rejected_session, _) =
+        pending_order(&env, "customer+de+pending+rejected@klarna.com").await;
+
+    // A forged notification (the body is unsigned) changes nothing: Klarna still says pending.
+    let r = env
+        .post(
+            &format!("/hooks/klarna/notification/{SECRET}"),
+            json!({"order_id": accepted.order_id, "event_type": "FRAUD_RISK_ACCEPTED"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let status = order_status(&env.http, &env.url, &accepted_session.session).await;
+    assert_eq!(status.order.unwrap().state, OrderState::Pending);
+    let wrong = env
+        .post(
+            "/hooks/klarna/notification/wrong",
+            json!({"order_id": accepted.order_id, "event_type": "FRAUD_RISK_ACCEPTED"}),
+        )
+        .await;
+    assert_eq!(wrong.status(), 404);
+
+    // Klarna's review ends on its clock; it notifies, and the server reads the decision.
+    env.sandbox.clock.advance(5 * 3600);
+    for (session, expected) in [
+        (&accepted_session, OrderState::Accepted),
+        (&rejected_session, OrderState::Rejected),
+    ] {
+        let state = eventually(10, || async {
+            let s = order_status(&env.http, &env.url, &session.session).await;
+            s.order
+                .map(|o| o.state)
+                .filter(|s| *s != OrderState::Pending)
+        })
+        .await;
+        assert_eq!(state, Some(expected));
+    }
+}

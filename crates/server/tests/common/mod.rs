@@ -1,0 +1,148 @@
+//! The test harness shared by the server's integration tests: a server on the embedded
+//! sandbox in a temporary directory, and the shopper's and Klarna's steps over HTTP.
+#![allow(dead_code)]
+
+use klarna::api::{ApiError, CheckoutSession};
+use klarna::Address;
+use serde_json::{json, Value};
+use server::config::Config;
+use std::path::PathBuf;
+
+pub struct Env {
+    pub url: String,
+    pub sandbox: sandbox::Sandbox,
+    pub http: reqwest::Client,
+    pub state: server::state::AppState,
+    pub _dir: TempDir,
+}
+
+/// A directory removed when the test ends.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("kc-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn config(dir: &TempDir) -> Config {
+    let mut c = Config::sandbox(dir.0.join("dist"), dir.0.join("db.sqlite"));
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c
+}
+
+pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = TempDir::new();
+    let mut cfg = config(&dir);
+    adjust(&mut cfg);
+    let running = server::spawn(cfg).await.unwrap();
+    Env {
+        url: running.url(),
+        sandbox: running.sandbox.unwrap(),
+        state: running.state,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+pub fn address(email: &str) -> Address {
+    Address {
+        given_name: "Testperson-de".into(),
+        family_name: "Approved".into(),
+        email: email.into(),
+        street_address: "Hellersbergstraße 14".into(),
+        postal_code: "41460".into(),
+        city: "Neuss".into(),
+        country: "DE".into(),
+        ..Address::default()
+    }
+}
+
+impl Env {
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `PATCH /api/checkout/sessions/{session}` with a new billing country.
+    pub async fn change_country(
+        &self,
+        session: &CheckoutSession,
+        country: &str,
+    ) -> reqwest::Response {
+        self.http
+            .patch(format!(
+                "{}/api/checkout/sessions/{}",
+                self.url, session.session
+            ))
+            .json(&json!({ "country": country }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn start_checkout(&self) -> CheckoutSession {
+        let r = self
+            .post(
+                "/api/checkout/sessions",
+                json!({"cart": "demo", "locale": "de-DE"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// What `Klarna.Payments.authorize()` does in the browser once the shopper confirms.
+    pub async fn authorize(&self, session: &CheckoutSession, billing: &Address) -> Value {
+        let r = self
+            .post(
+                "/sandbox/kp/authorize",
+                json!({"client_token": session.client_token, "payment_method_category": "pay_later",
+                       "stage": "confirm", "data": {"billing_address": billing}}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    pub async fn token(&self, session: &CheckoutSession, billing: &Address) -> String {
+        let v = self.authorize(session, billing).await;
+        assert_eq!(v["outcome"], "approved", "{v}");
+        v["authorization_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn place(
+        &self,
+        session: &CheckoutSession,
+        token: &str,
+        billing: &Address,
+    ) -> reqwest::Response {
+        self.post(
+            "/api/checkout/orders",
+            json!({"session": session.session, "authorization_token": token, "billing_address": billing}),
+        )
+        .await
+    }
+}
+
+pub async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
