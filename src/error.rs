@@ -16,6 +16,8 @@ pub enum CheckoutError {
     /// Every category was refused.
     Unavailable,
     AuthorizationExpired,
+    /// The server's rate limit: this connection started too many checkouts or orders.
+    TooManyRequests,
     Internal(Option<String>),
 }
 
@@ -30,6 +32,7 @@ impl CheckoutError {
             CheckoutError::Rejected => Text::Rejected,
             CheckoutError::Unavailable => Text::NoCategoryLeft,
             CheckoutError::AuthorizationExpired => Text::AuthorizationExpired,
+            CheckoutError::TooManyRequests => Text::TooManyRequests,
             CheckoutError::Internal(None) => Text::Internal,
             CheckoutError::Internal(Some(id)) => {
                 return format!(
@@ -61,6 +64,7 @@ impl CheckoutError {
             CheckoutError::Rejected => "rejected",
             CheckoutError::Unavailable => "unavailable",
             CheckoutError::AuthorizationExpired => "authorization_expired",
+            CheckoutError::TooManyRequests => "too_many_requests",
             CheckoutError::Internal(_) => "internal",
         }
     }
@@ -80,6 +84,7 @@ impl From<ApiFailure> for CheckoutError {
                 }
                 ErrorCode::Rejected => CheckoutError::Rejected,
                 ErrorCode::KlarnaUnavailable => CheckoutError::Network,
+                ErrorCode::TooManyRequests => CheckoutError::TooManyRequests,
                 ErrorCode::BadRequest | ErrorCode::UnknownCart | ErrorCode::Internal => {
                     CheckoutError::Internal(e.support_id)
                 }

@@ -422,6 +422,26 @@ async fn network_failure_on_order_offers_a_retry_that_resends() {
 }
 
 #[wasm_bindgen_test]
+async fn too_many_orders_from_one_connection_ask_to_wait_without_a_retry() {
+    fake_klarna(
+        "{ approved: true, show_form: true, authorization_token: 'tok-r' }",
+        429,
+        r#"{"code":"too_many_requests","message":"Too many requests from your connection. Please wait 20 seconds and try again."}"#,
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    settle().await;
+    assert!(
+        text(".kc-notice-too_many_requests").contains("Please wait a minute"),
+        "{}",
+        text("#kc-notice")
+    );
+    // Trying again at once would only be refused again.
+    assert!(!exists("#kc-retry"));
+}
+
+#[wasm_bindgen_test]
 async fn expired_authorization_asks_to_confirm_again() {
     fake_klarna(
         "{ approved: true, show_form: true, authorization_token: 'old' }",

@@ -108,6 +108,8 @@ pub enum ErrorCode {
     Rejected,
     /// Klarna did not answer or answered 5xx: try again.
     KlarnaUnavailable,
+    /// Too many requests from this client (rate limit); wait for `Retry-After`, then try again.
+    TooManyRequests,
     /// Banking endpoints: nobody is signed in.
     #[cfg(feature = "banking")]
     SignInRequired,

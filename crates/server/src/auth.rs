@@ -2,6 +2,7 @@
 //! id in an HttpOnly SameSite=Strict cookie, and a CSRF token that every state-changing call
 //! must repeat in `X-CSRF-Token`. Shopper endpoints stay public.
 
+use crate::client_addr::ClientKey;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
 use crate::state::{now, AppState};
@@ -9,7 +10,7 @@ use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use klarna::api::{ErrorCode, SignIn, SignedIn};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 pub const COOKIE: &str = "kc_bookkeeper";
@@ -77,10 +77,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn sign_in(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = app.sign_in_throttle.attempt(peer.ip(), now()) {
+    if let Err(wait) = app.sign_in_throttle.attempt(client, now()) {
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooManyAttempts,
@@ -113,7 +113,7 @@ async fn sign_in(
             ),
         ));
     }
-    app.sign_in_throttle.succeeded(peer.ip());
+    app.sign_in_throttle.succeeded(client);
     let id = random_token();
     let csrf = random_token();
     app.bookkeepers

@@ -1,6 +1,7 @@
 //! Server configuration, from environment variables only, so that credentials never sit in a
 //! file of the repository.
 
+use crate::client_addr::{CidrError, TrustedProxies};
 use klarna::country::Region;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -75,6 +76,12 @@ pub struct Config {
     /// How often the order worker looks for due callbacks and unfinished attempts
     /// (`KC_WORKER_INTERVAL_MS`); a waiting shopper wakes it at once.
     pub worker_interval_ms: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (`KC_TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: TrustedProxies,
+    /// Checkout sessions a client may start per minute (`KC_RATE_SESSIONS_PER_MIN`).
+    pub rate_sessions_per_min: u32,
+    /// Orders a client may try to place per minute (`KC_RATE_ORDERS_PER_MIN`).
+    pub rate_orders_per_min: u32,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -89,6 +96,10 @@ pub enum ConfigError {
     Missing(&'static str, &'static str),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0} must be a whole number of requests per minute, at least 1, not {1:?}")]
+    RatePerMinute(&'static str, String),
+    #[error("KC_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] CidrError),
 }
 
 /// The sandbox's bookkeeper and password (the demo prints them; never valid outside the sandbox).
@@ -120,11 +131,13 @@ impl Config {
             xs2a_api_url: None,
             link_timeout_secs: 15 * 60,
             worker_interval_ms: 1000,
+            trusted_proxies: TrustedProxies::default(),
+            rate_sessions_per_min: 30,
+            rate_orders_per_min: 30,
         }
     }
 
-    /// Reads `KC_MODE`, `KC_REGION`, `KC_HOST`, `KC_PORT`, `KC_DATABASE`, `KC_DIST`,
-    /// `KLARNA_API_USERNAME`, `KLARNA_API_PASSWORD`, `KLARNA_API_URL`.
+    /// Reads the variables of the README's configuration table (`KC_*`, `KLARNA_*`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = Config::sandbox(
             get("KC_DIST").unwrap_or_else(|| "dist".into()).into(),
@@ -171,6 +184,25 @@ impl Config {
             config.link_timeout_secs = secs
                 .parse()
                 .map_err(|_| ConfigError::Listen(format!("KC_LINK_TIMEOUT_SECS={secs}")))?;
+        }
+        if let Some(list) = get("KC_TRUSTED_PROXIES") {
+            config.trusted_proxies = TrustedProxies::parse(&list)?;
+        }
+        for (name, field) in [
+            (
+                "KC_RATE_SESSIONS_PER_MIN",
+                &mut config.rate_sessions_per_min,
+            ),
+            ("KC_RATE_ORDERS_PER_MIN", &mut config.rate_orders_per_min),
+        ] {
+            if let Some(value) = get(name) {
+                *field = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(ConfigError::RatePerMinute(name, value))?;
+            }
         }
         if let Some(user) = get("KC_BOOKKEEPER_USER") {
             config.bookkeeper_user = user;
@@ -387,6 +419,34 @@ mod tests {
             Config::from_env(env(&plain_http)).unwrap_err(),
             ConfigError::Invalid(m) if m.contains("KC_PUBLIC_URL")
         ));
+    }
+
+    #[test]
+    fn rate_limits_and_trusted_proxies_are_read_and_bad_values_named() {
+        let c = Config::from_env(env(&[])).unwrap();
+        assert_eq!((c.rate_sessions_per_min, c.rate_orders_per_min), (30, 30));
+        assert!(c.trusted_proxies.is_empty());
+        let c = Config::from_env(env(&[
+            ("KC_RATE_SESSIONS_PER_MIN", "5"),
+            ("KC_RATE_ORDERS_PER_MIN", " 7 "),
+            ("KC_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8, fd00::/8"),
+        ]))
+        .unwrap();
+        assert_eq!((c.rate_sessions_per_min, c.rate_orders_per_min), (5, 7));
+        assert!(c.trusted_proxies.trusts("10.9.8.7".parse().unwrap()));
+        assert!(!c.trusted_proxies.trusts("192.0.2.1".parse().unwrap()));
+        for bad in ["0", "-1", "ten", ""] {
+            assert_eq!(
+                Config::from_env(env(&[("KC_RATE_ORDERS_PER_MIN", bad)])).unwrap_err(),
+                ConfigError::RatePerMinute("KC_RATE_ORDERS_PER_MIN", bad.into())
+            );
+        }
+        let e =
+            Config::from_env(env(&[("KC_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/40")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "KC_TRUSTED_PROXIES: \"10.0.0.0/40\": the prefix length must be a number up to 32"
+        );
     }
 
     #[test]

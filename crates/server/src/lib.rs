@@ -8,6 +8,7 @@ pub mod bank_store;
 pub mod bank_sync;
 pub mod catalog;
 pub mod checkout;
+pub mod client_addr;
 pub mod config;
 pub mod consent_crypto;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod hooks;
 pub mod klarna_client;
 pub mod lang;
 pub mod order_store;
+pub mod rate_limit;
 pub mod security;
 pub mod sign_in_throttle;
 pub mod state;
@@ -95,6 +97,11 @@ pub async fn app(
         // shop page (which a 200 would pass off as an answer).
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint))
         .method_not_allowed_fallback(error::method_not_allowed)
+        // Inside `negotiate`, so a refusal speaks the caller's language.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::enforce,
+        ))
         .layer(axum::middleware::from_fn(lang::negotiate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(

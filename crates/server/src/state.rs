@@ -18,6 +18,8 @@ pub struct AppState {
     pub consent: ConsentCipher,
     pub bookkeepers: Sessions,
     pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
+    /// Per-client budgets of the checkout endpoints.
+    pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Permits for Argon2 verifications running at once.
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Progress of running and finished syncs, by account.
@@ -37,6 +39,10 @@ impl AppState {
         consent: ConsentCipher,
         store: Store,
     ) -> AppState {
+        let rate_limiter = crate::rate_limit::RateLimiter::new(
+            config.rate_sessions_per_min,
+            config.rate_orders_per_min,
+        );
         AppState {
             config: Arc::new(config),
             klarna,
@@ -44,6 +50,7 @@ impl AppState {
             consent,
             bookkeepers: Sessions::default(),
             sign_in_throttle: Default::default(),
+            rate_limiter,
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             sync_progress: Arc::default(),
             store,

@@ -18,7 +18,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::KlarnaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::SignInRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::CsrfRejected => StatusCode::FORBIDDEN,
-        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyAttempts | ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::LinkNotFinished => StatusCode::CONFLICT,
         ErrorCode::LinkFailed | ErrorCode::LinkAborted => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
