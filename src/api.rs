@@ -3,7 +3,7 @@
 
 use js_sys::{Promise, JSON};
 use klarna::api::{
-    ApiError, ChangeCountry, CheckoutSession, PlaceOrder, PlacedOrder, StartCheckout,
+    ApiError, ChangeCountry, CheckoutSession, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,6 +60,18 @@ impl Endpoint {
 
     pub async fn place_order(&self, body: &PlaceOrder) -> Result<PlacedOrder, ApiFailure> {
         send_json("POST", &self.url("/api/checkout/orders"), body).await
+    }
+
+    /// The session's order once the server has one (created from Klarna's callback, or its
+    /// fraud review ended).
+    pub async fn order_status(&self, session: &str) -> Result<OrderStatus, ApiFailure> {
+        send::<(), _>(
+            "GET",
+            &self.url(&format!("/api/checkout/sessions/{session}/order")),
+            None,
+            &[],
+        )
+        .await
     }
 }
 

@@ -42,6 +42,10 @@ pub enum Text {
     SupportId,
     Optional,
     Quantity,
+    ConfirmingOrder,
+    ConfirmingSlow,
+    CheckAgain,
+    ReviewRejected,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -117,6 +121,14 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (_, Optional) => "optional",
         (Lang::De, Quantity) => "Menge",
         (_, Quantity) => "Qty",
+        (Lang::De, ConfirmingOrder) => "Klarna hat Ihre Zahlung freigegeben. Wir bestätigen Ihre Bestellung …",
+        (_, ConfirmingOrder) => "Klarna approved your payment. Confirming your order…",
+        (Lang::De, ConfirmingSlow) => "Klarna hat Ihre Zahlung freigegeben, Ihre Bestellung ist aber noch nicht bestätigt. Sie müssen nicht erneut zahlen: Sie erhalten eine E-Mail, sobald sie bestätigt ist.",
+        (_, ConfirmingSlow) => "Klarna approved your payment, but your order is not confirmed yet. You need not pay again: you will get an e-mail as soon as it is confirmed.",
+        (Lang::De, CheckAgain) => "Erneut prüfen",
+        (_, CheckAgain) => "Check again",
+        (Lang::De, ReviewRejected) => "Klarna hat die Zahlung nach der Prüfung abgelehnt. Die Bestellung wird nicht versandt und nichts wird berechnet.",
+        (_, ReviewRejected) => "After its review, Klarna declined this payment. The order will not ship and you will not be charged.",
     }
 }
 

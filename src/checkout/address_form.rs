@@ -100,6 +100,7 @@ pub fn AddressFields(
     address: RwSignal<Address>,
     errors: RwSignal<Vec<FieldError>>,
     currency: Currency,
+    countries: Vec<Country>,
     lang: Lang,
     #[prop(optional)] section: &'static str,
 ) -> impl IntoView {
@@ -156,9 +157,17 @@ pub fn AddressFields(
         })
         .collect_view();
     let country_id = field_id(&format!("{prefix}.country"));
+    // The countries the server can sell this cart in (each in its own currency); an older
+    // server that does not say: those of the cart's currency.
     let options = Country::ALL
         .iter()
-        .filter(|c| c.currency() == currency)
+        .filter(|c| {
+            if countries.is_empty() {
+                c.currency() == currency
+            } else {
+                countries.contains(c)
+            }
+        })
         .map(|c| {
             let code = c.code();
             view! {
@@ -195,13 +204,15 @@ pub fn AddressForm(
     same_as_billing: RwSignal<bool>,
     errors: RwSignal<Vec<FieldError>>,
     currency: Currency,
+    countries: Vec<Country>,
     lang: Lang,
     disabled: Signal<bool>,
 ) -> impl IntoView {
+    let shipping_countries = countries.clone();
     view! {
         <fieldset class="kc-fieldset" disabled=move || disabled.get()>
             <legend>{t(lang, Text::BillingAddress)}</legend>
-            <AddressFields prefix="billing_address" address=billing errors=errors currency=currency lang=lang section="billing " />
+            <AddressFields prefix="billing_address" address=billing errors=errors currency=currency countries=countries lang=lang section="billing " />
             <label class="kc-check">
                 <input
                     type="checkbox"
@@ -215,7 +226,7 @@ pub fn AddressForm(
         <Show when=move || !same_as_billing.get()>
             <fieldset class="kc-fieldset" disabled=move || disabled.get()>
                 <legend>{t(lang, Text::ShippingAddress)}</legend>
-                <AddressFields prefix="shipping_address" address=shipping errors=errors currency=currency lang=lang section="shipping " />
+                <AddressFields prefix="shipping_address" address=shipping errors=errors currency=currency countries=shipping_countries.clone() lang=lang section="shipping " />
             </fieldset>
         </Show>
     }

@@ -7,7 +7,7 @@ use crate::error::CheckoutError;
 use crate::sdk::loader;
 use crate::sdk::payments::{self, AuthorizeOutcome, AuthorizeResult};
 use klarna::address::validate_addresses;
-use klarna::api::{ChangeCountry, OrderState, PlaceOrder, StartCheckout};
+use klarna::api::{ChangeCountry, OrderState, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout};
 use klarna::{Address, FieldError, FieldProblem};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -270,6 +270,10 @@ fn on_authorized(
             ctx.finalize_pending.set(true);
             ctx.busy.set(false);
         }
+        AuthorizeOutcome::ApprovedWithoutToken => {
+            ctx.finalize_pending.set(false);
+            await_order(ctx);
+        }
         AuthorizeOutcome::InvalidFields(fields) => {
             ctx.busy.set(false);
             let errors = fields
@@ -300,29 +304,9 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
         let result = endpoint.place_order(&request).await;
         ctx.busy.set(false);
         match result {
-            Ok(order) if order.state == OrderState::Rejected => {
-                // Klarna turned the order down after authorizing it (fraud check): its session
-                // is used up, and the same shopper would be refused again in any category.
-                ctx.retry_order.set(None);
-                let all = ctx.session.with_untracked(|s| {
-                    s.as_ref()
-                        .map(|s| s.categories.iter().map(|c| c.identifier.clone()).collect())
-                        .unwrap_or_default()
-                });
-                ctx.refused.set(all);
-                ctx.selected.set(None);
-                ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
-                ctx.notice.set(Some(CheckoutError::Unavailable));
-            }
             Ok(order) => {
                 ctx.retry_order.set(None);
-                let event = if order.state == OrderState::Pending {
-                    "order-pending"
-                } else {
-                    "order-created"
-                };
-                ctx.emit(event, to_js(&order));
-                ctx.phase.set(Phase::Done(order));
+                order_placed(ctx, order);
             }
             Err(failure) => {
                 let error = CheckoutError::from(failure);
@@ -339,6 +323,87 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
                     ctx.field_errors.set(errors.clone());
                 }
                 ctx.notice.set(Some(error));
+            }
+        }
+    });
+}
+
+/// The order exists: confirm it, or, when Klarna's fraud check turned it down, say that
+/// Klarna can't be used (its session is used up, and the same shopper would be refused again
+/// in any category).
+fn order_placed(ctx: Ctx, order: PlacedOrder) {
+    ctx.busy.set(false);
+    if order.state == OrderState::Rejected && !matches!(ctx.phase.get_untracked(), Phase::Done(_)) {
+        let all = ctx.session.with_untracked(|s| {
+            s.as_ref()
+                .map(|s| s.categories.iter().map(|c| c.identifier.clone()).collect())
+                .unwrap_or_default()
+        });
+        ctx.refused.set(all);
+        ctx.selected.set(None);
+        ctx.phase.set(Phase::Shopping);
+        ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
+        ctx.notice.set(Some(CheckoutError::Unavailable));
+        return;
+    }
+    match order.state {
+        OrderState::Pending => ctx.emit("order-pending", to_js(&order)),
+        OrderState::Accepted => ctx.emit("order-created", to_js(&order)),
+        // The review ended in a refusal after the confirmation was shown.
+        OrderState::Rejected => ctx.emit("error", to_js(&CheckoutError::Rejected.code())),
+    }
+    let pending = order.state == OrderState::Pending;
+    ctx.phase.set(Phase::Done(order));
+    if pending {
+        watch_review(ctx);
+    }
+}
+
+fn session_id(ctx: Ctx) -> Option<String> {
+    ctx.session
+        .with_untracked(|s| s.as_ref().map(|s| s.session.clone()))
+}
+
+/// Klarna approved without a token: asks the server for the order its callback creates,
+/// every two seconds for a minute (Klarna's own SFCC cartridge waits about 20 seconds).
+pub fn await_order(ctx: Ctx) {
+    let Some(session) = session_id(ctx) else {
+        return;
+    };
+    ctx.busy.set(true);
+    ctx.notice.set(None);
+    ctx.phase.set(Phase::Confirming { waited_out: false });
+    let endpoint = ctx.endpoint.get_value();
+    spawn_local(async move {
+        for _ in 0..30 {
+            if let Ok(OrderStatus { order: Some(order) }) = endpoint.order_status(&session).await {
+                order_placed(ctx, order);
+                return;
+            }
+            crate::api::sleep(2_000).await;
+        }
+        ctx.busy.set(false);
+        ctx.phase.set(Phase::Confirming { waited_out: true });
+    });
+}
+
+/// A pending order is under Klarna's fraud review (hours at most): the confirmation follows
+/// its outcome while the page is open, asking ever less often.
+fn watch_review(ctx: Ctx) {
+    let Some(session) = session_id(ctx) else {
+        return;
+    };
+    let endpoint = ctx.endpoint.get_value();
+    spawn_local(async move {
+        let mut wait = 5_000;
+        for _ in 0..40 {
+            crate::api::sleep(wait).await;
+            wait = (wait * 2).min(60_000);
+            if let Ok(OrderStatus { order: Some(order) }) = endpoint.order_status(&session).await {
+                if order.state != OrderState::Pending {
+                    order_placed(ctx, order);
+                    return;
+                }
             }
         }
     });

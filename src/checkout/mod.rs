@@ -46,6 +46,17 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     Some(session) => view! { <Shopping ctx=ctx session=session /> }.into_any(),
                     None => ().into_any(),
                 },
+                Phase::Confirming { waited_out } => view! {
+                    <div class="kc-notice kc-confirming" role="status" aria-live="polite" id="kc-confirming">
+                        {(!waited_out).then(|| view! { <span class="kc-spinner" aria-hidden="true"></span> })}
+                        <p>{t(lang, if waited_out { Text::ConfirmingSlow } else { Text::ConfirmingOrder })}</p>
+                        {waited_out.then(|| view! {
+                            <button type="button" id="kc-check-again" class="kc-button kc-secondary" on:click=move |_| flow::await_order(ctx)>
+                                {t(lang, Text::CheckAgain)}
+                            </button>
+                        })}
+                    </div>
+                }.into_any(),
                 Phase::Done(order) => match ctx.session.get_untracked() {
                     Some(session) => view! {
                         <Confirmation order=order lang=lang session=session locale=ctx.locale.get_value() />
@@ -79,6 +90,7 @@ fn Shopping(ctx: Ctx, session: CheckoutSession) -> impl IntoView {
                     same_as_billing=ctx.same_as_billing
                     errors=ctx.field_errors
                     currency=currency
+                    countries=session.countries.clone()
                     lang=lang
                     disabled=Signal::derive(move || ctx.busy.get())
                 />
@@ -198,6 +210,7 @@ fn Confirmation(
     locale: String,
 ) -> impl IntoView {
     let pending = order.state == OrderState::Pending;
+    let declined = order.state == OrderState::Rejected;
     let currency = session.cart.currency;
     // The page changed under the shopper's feet: move focus to the news.
     let heading = NodeRef::<leptos::html::H2>::new();
@@ -216,6 +229,7 @@ fn Confirmation(
             </p>
             <p class="kc-confirmation-total">{t(lang, Text::Total)}": "{money(order.order_amount, currency, &locale)}</p>
             {pending.then(|| view! { <p class="kc-notice kc-notice-pending" id="kc-pending">{t(lang, Text::PendingReview)}</p> })}
+            {declined.then(|| view! { <p class="kc-notice kc-notice-error" id="kc-declined">{t(lang, Text::ReviewRejected)}</p> })}
             <div class="kc-confirmation-cart">{summary}</div>
         </section>
     }

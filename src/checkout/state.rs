@@ -13,6 +13,12 @@ pub enum Phase {
     Starting,
     StartFailed(CheckoutError),
     Shopping,
+    /// Klarna approved without giving the page a token: the server creates the order from
+    /// Klarna's callback and the page waits for it. `waited_out`: it has not arrived yet
+    /// after a minute; the shopper may check again.
+    Confirming {
+        waited_out: bool,
+    },
     Done(PlacedOrder),
 }
 

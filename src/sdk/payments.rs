@@ -54,6 +54,9 @@ pub enum AuthorizeOutcome {
         authorization_token: String,
     },
     FinalizeRequired,
+    /// Approved, but the token went to our server only (the shopper confirmed in a bank's
+    /// app): Klarna's authorization callback brings it there; the page waits for the order.
+    ApprovedWithoutToken,
     InvalidFields(Vec<String>),
     /// The shopper closed Klarna's dialog: keep Klarna on offer.
     Aborted,
@@ -73,11 +76,11 @@ impl AuthorizeResult {
                 authorization_token: token.clone(),
             },
             (true, _, Some(true), _) => AuthorizeOutcome::FinalizeRequired,
+            (true, _, _, _) => AuthorizeOutcome::ApprovedWithoutToken,
             (false, _, _, Some(e)) if self.show_form && !e.invalid_fields.is_empty() => {
                 AuthorizeOutcome::InvalidFields(e.invalid_fields.clone())
             }
             (false, _, _, _) if self.show_form => AuthorizeOutcome::Aborted,
-            // `approved` without a token is not documented; treat it like a refusal to be safe.
             _ => AuthorizeOutcome::Rejected,
         }
     }
