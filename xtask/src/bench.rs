@@ -1,6 +1,7 @@
-//! `cargo xtask bench`: bytes of the built component (raw and gzip) and the time from navigation
-//! to an interactive checkout in headless Chromium, median of several runs. Measures and prints;
-//! never asserts.
+//! `cargo xtask bench [size | reliability]`: bytes of the built component (raw and gzip) and the
+//! time from navigation to an interactive checkout in headless Chromium, median of several runs
+//! (`size`); then the reliability scenarios (`reliability`, see `crate::reliability`), which
+//! need no browser build. Plain `bench` runs both. Measures and prints; never asserts.
 
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM};
 use crate::{build_component, root, run, Result};
@@ -12,7 +13,21 @@ use std::time::Duration;
 
 const RUNS: usize = 7;
 
-pub fn measure() -> Result {
+pub fn measure(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        None => {
+            size_and_time()?;
+            crate::reliability::measure()
+        }
+        Some("size") => size_and_time(),
+        Some("reliability") => crate::reliability::measure(),
+        Some(other) => Err(format!(
+            "unknown bench {other:?}: cargo xtask bench [size | reliability]"
+        )),
+    }
+}
+
+fn size_and_time() -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     build_component()?;
@@ -98,7 +113,7 @@ async fn time_to_interactive() -> Result<Vec<u64>> {
     let port = free_port()?;
     let db = std::env::temp_dir().join(format!("kc-bench-{port}.sqlite"));
     let _server = Killed(
-        Command::new(root().join("target/debug/klarna-checkout-server"))
+        Command::new(crate::target_dir().join("debug/klarna-checkout-server"))
             .env("KC_PORT", port.to_string())
             .env("KC_DIST", root().join("dist"))
             .env("KC_DATABASE", &db)

@@ -1,8 +1,11 @@
 //! `cargo xtask demo` builds the component and serves the demo shop on the sandbox;
 //! `cargo xtask test` runs every test, browser tests included; `cargo xtask bench` measures
-//! bundle size and time to an interactive checkout. Each installs what it needs first.
+//! bundle size, time to an interactive checkout and, alone with `cargo xtask bench reliability`,
+//! whether orders survive duplicates and a server killed at random moments. Each installs what
+//! it needs first.
 
 mod bench;
+mod reliability;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -13,10 +16,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("bench") => bench::measure(),
+        Some("bench") => bench::measure(&args[1..]),
         Some("build") => tools::ensure_build_tools().and_then(|_| build_component()),
         _ => {
-            eprintln!("usage: cargo xtask <demo [--port N] | test | bench | build>");
+            eprintln!(
+                "usage: cargo xtask <demo [--port N] | test | bench [size | reliability] | build>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -36,6 +41,15 @@ pub fn root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace root),
+/// `target/` otherwise. Commands started by xtask inherit the same variable.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
 }
 
 /// Runs a command in the workspace root with the project's tool directories on `PATH`.
@@ -95,7 +109,7 @@ fn demo(args: &[String]) -> Result {
     tools::ensure_build_tools()?;
     build_component()?;
     run(Command::new("cargo").args(["build", "--quiet", "-p", "server"]))?;
-    let server = root().join("target/debug/klarna-checkout-server");
+    let server = target_dir().join("debug/klarna-checkout-server");
     println!("xtask: starting the demo on the Klarna sandbox; Ctrl-C stops it");
     run(Command::new(server)
         .env("KC_MODE", "sandbox")

@@ -1,4 +1,5 @@
-//! Test-only knobs: move the clock, inject faults, reset, and count Klarna's orders.
+//! Test-only knobs: move the clock, inject faults, reset, count Klarna's orders (with the
+//! checkout each belongs to) and the answers a fault holds back.
 
 use crate::faults::Faults;
 use crate::state::Sandbox;
@@ -14,6 +15,7 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/_control/faults", put(set_faults))
         .route("/_control/reset", post(reset))
         .route("/_control/orders", get(orders))
+        .route("/_control/held_answers", get(held_answers))
 }
 
 #[derive(Deserialize)]
@@ -50,8 +52,22 @@ struct OrderSummary {
     order_id: String,
     authorization_token: String,
     order_amount: i64,
+    /// Our checkout session id, as the order request carried it: doubles per checkout show here.
+    merchant_reference1: Option<String>,
     fraud_status: klarna::payments::FraudStatus,
     created_at: i64,
+}
+
+#[derive(Serialize)]
+struct Held {
+    held_answers: usize,
+}
+
+/// Orders committed whose answer is still held back (`answer_delay_ms`).
+async fn held_answers(State(sandbox): State<Sandbox>) -> Json<Held> {
+    Json(Held {
+        held_answers: sandbox.held_answers(),
+    })
 }
 
 async fn orders(State(sandbox): State<Sandbox>) -> Json<Vec<OrderSummary>> {
@@ -64,6 +80,7 @@ async fn orders(State(sandbox): State<Sandbox>) -> Json<Vec<OrderSummary>> {
                 order_id: o.order.order_id.clone(),
                 authorization_token: o.authorization_token.clone(),
                 order_amount: o.request.order_amount,
+                merchant_reference1: o.request.merchant_reference1.clone(),
                 fraud_status: o.order.fraud_status,
                 created_at: o.created_at,
             })

@@ -1,4 +1,6 @@
-//! Fault knobs, so tests can show what a shopper sees when Klarna is slow, failing or unreachable.
+//! Fault knobs, so tests can show what a shopper sees when Klarna is slow, failing or unreachable,
+//! and so the reliability bench can make Klarna commit an order whose answer never arrives or
+//! arrives late (a kill of our server can then land between Klarna's commit and our write).
 
 use crate::state::Sandbox;
 use axum::body::Body;
@@ -18,6 +20,11 @@ pub struct Faults {
     pub fail_next: u32,
     /// The next N matching requests lose their connection before any answer.
     pub drop_next: u32,
+    /// The next N matching requests are handled (an order is created) and then lose their
+    /// connection instead of the answer: "order created, answer lost".
+    pub lose_answer_next: u32,
+    /// Matching requests are handled first, then their answer is held back this long.
+    pub answer_delay_ms: u64,
     pub path_contains: String,
 }
 
@@ -30,12 +37,23 @@ pub(crate) async fn apply(
     if path.contains("/_control/") {
         return next.run(request).await;
     }
-    let (latency, action) = sandbox.take_fault(&path);
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
+    let taken = sandbox.take_fault(&path);
+    if taken.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(taken.latency_ms)).await;
     }
-    match action {
-        FaultAction::None => next.run(request).await,
+    match taken.action {
+        FaultAction::None | FaultAction::LoseAnswer => {
+            let response = next.run(request).await;
+            if taken.answer_delay_ms > 0 {
+                let _held = sandbox.hold_answer();
+                tokio::time::sleep(Duration::from_millis(taken.answer_delay_ms)).await;
+            }
+            if matches!(taken.action, FaultAction::LoseAnswer) {
+                dropped_connection()
+            } else {
+                response
+            }
+        }
         // Each API fails in its own error shape, as Klarna's do.
         FaultAction::Fail if path.contains("/xs2a/") => crate::xs2a::Xs2aError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -63,6 +81,15 @@ pub(crate) enum FaultAction {
     None,
     Fail,
     Drop,
+    LoseAnswer,
+}
+
+/// What one request gets: a delay before it is handled, what happens to it, and a delay
+/// between its handling and its answer.
+pub(crate) struct Taken {
+    pub latency_ms: u64,
+    pub action: FaultAction,
+    pub answer_delay_ms: u64,
 }
 
 /// A body that fails before its first byte makes hyper abort the connection, which the
@@ -75,9 +102,13 @@ fn dropped_connection() -> Response {
 }
 
 impl Faults {
-    pub(crate) fn take(&mut self, path: &str) -> (u64, FaultAction) {
+    pub(crate) fn take(&mut self, path: &str) -> Taken {
         if !path.contains(&self.path_contains) {
-            return (0, FaultAction::None);
+            return Taken {
+                latency_ms: 0,
+                action: FaultAction::None,
+                answer_delay_ms: 0,
+            };
         }
         let action = if self.drop_next > 0 {
             self.drop_next -= 1;
@@ -85,9 +116,47 @@ impl Faults {
         } else if self.fail_next > 0 {
             self.fail_next -= 1;
             FaultAction::Fail
+        } else if self.lose_answer_next > 0 {
+            self.lose_answer_next -= 1;
+            FaultAction::LoseAnswer
         } else {
             FaultAction::None
         };
-        (self.latency_ms, action)
+        Taken {
+            latency_ms: self.latency_ms,
+            action,
+            answer_delay_ms: self.answer_delay_ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losing_an_answer_comes_after_refusals_and_only_on_matching_paths() {
+        let mut faults = Faults {
+            drop_next: 1,
+            lose_answer_next: 1,
+            answer_delay_ms: 5,
+            path_contains: "/order".into(),
+            ..Faults::default()
+        };
+        let other = faults.take("/payments/v1/sessions");
+        assert!(matches!(other.action, FaultAction::None));
+        assert_eq!(other.answer_delay_ms, 0);
+        assert!(matches!(faults.take("/x/order").action, FaultAction::Drop));
+        let lost = faults.take("/x/order");
+        assert!(matches!(lost.action, FaultAction::LoseAnswer));
+        assert_eq!(lost.answer_delay_ms, 5);
+        assert!(matches!(faults.take("/x/order").action, FaultAction::None));
+    }
+
+    #[test]
+    fn unknown_fault_fields_are_refused_and_missing_ones_default() {
+        let f: Faults = serde_json::from_str(r#"{"lose_answer_next": 2}"#).unwrap();
+        assert_eq!((f.lose_answer_next, f.answer_delay_ms), (2, 0));
+        assert!(serde_json::from_str::<Faults>(r#"{"lose_next": 2}"#).is_err());
     }
 }

@@ -1,10 +1,11 @@
 //! The sandbox's memory: sessions, authorizations and orders, as Klarna keeps them.
 
 use crate::clock::Clock;
-use crate::faults::{FaultAction, Faults};
+use crate::faults::{Faults, Taken};
 use klarna::payments::{CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, SessionRequest};
 use klarna::Address;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Klarna's lifetimes.
@@ -118,6 +119,18 @@ pub struct Sandbox {
     pub(crate) idempotency: IdempotencyKeys,
     pub clock: Clock,
     pub credentials: SandboxCredentials,
+    /// Answers handled but held back by `answer_delay_ms` right now (kept across `reset`,
+    /// since the requests it counts are still running).
+    held_answers: Arc<AtomicUsize>,
+}
+
+/// Counts one held-back answer for as long as it lives, also when the request is abandoned.
+pub(crate) struct HeldAnswer(Arc<AtomicUsize>);
+
+impl Drop for HeldAnswer {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Sandbox {
@@ -138,8 +151,19 @@ impl Sandbox {
         self.lock().faults = faults;
     }
 
-    pub(crate) fn take_fault(&self, path: &str) -> (u64, FaultAction) {
+    pub(crate) fn take_fault(&self, path: &str) -> Taken {
         self.lock().faults.take(path)
+    }
+
+    pub(crate) fn hold_answer(&self) -> HeldAnswer {
+        self.held_answers.fetch_add(1, Ordering::SeqCst);
+        HeldAnswer(self.held_answers.clone())
+    }
+
+    /// How many requests Klarna has handled whose answer `answer_delay_ms` still holds back:
+    /// the bench reads it to tell whether a kill landed between Klarna's commit and our write.
+    pub fn held_answers(&self) -> usize {
+        self.held_answers.load(Ordering::SeqCst)
     }
 
     /// Number of orders Klarna created: tests use it to prove "exactly one order".
