@@ -76,6 +76,7 @@ fn session() -> CheckoutSession {
         locale: "en-DE".into(),
         sdk_url: "/never-loaded.js".into(),
         expires_in_secs: 48 * 3600,
+        countries: Vec::new(),
     }
 }
 
@@ -219,6 +220,27 @@ async fn approved_authorization_places_the_order_and_confirms() {
         .unwrap_or_default();
     assert_eq!(focused, "H2");
     assert!(text(".kc-confirmation-cart").contains("Organic cotton T-shirt"));
+}
+
+#[wasm_bindgen_test]
+async fn an_approval_without_a_token_waits_for_the_order_the_server_creates() {
+    // Klarna approved in the bank's app: the page has no token; the server has the order.
+    fake_klarna(
+        "{ approved: true, show_form: true }",
+        200,
+        &format!(r#"{{"order":{ORDER}}}"#),
+    );
+    let m = mount(session()).await;
+    m.ctx.billing.set(valid_billing());
+    click("#kc-buy");
+    until("the confirmation", || exists("#kc-order-id")).await;
+    assert_eq!(text("#kc-order-id"), "order-123");
+    assert!(calls().contains(&"fetch:/api/checkout/sessions/s-1/order".to_string()));
+    assert!(
+        !calls().contains(&"fetch:/api/checkout/orders".to_string()),
+        "no token, so nothing to place: the server's callback made the order"
+    );
+    assert!(!exists(".kc-notice-rejected"), "an approval is never shown as a refusal");
 }
 
 /// Klarna approves, and our server answers the order in `state`: the page after Buy.

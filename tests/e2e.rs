@@ -200,6 +200,18 @@ impl Shop {
         panic!("{css} never said {needle:?}; it says {last:?}");
     }
 
+    /// Waits until nothing matches `css` any more.
+    async fn wait_gone(&self, css: &str) {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
+            if self.count(css).await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} is still there");
+    }
+
     async fn focused_id(&self) -> String {
         let v = self
             .browser
@@ -357,6 +369,27 @@ async fn fraud_review_is_announced_as_pending() {
     assert!(!shop.order_id().await.is_empty());
     shop.wait_text("#kc-pending", "reviewing").await;
     shop.snap("pending-review").await;
+    // Klarna's review ends (its clock moves on): it notifies our server, which reads the
+    // decision from Order Management; the open confirmation follows without a reload.
+    shop.sandbox.clock.advance(5 * 3600);
+    shop.wait_gone("#kc-pending").await;
+    assert!(shop.text(".kc-confirmation").await.contains("Thank you"));
+    shop.snap("pending-review-accepted").await;
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn an_approval_in_the_banking_app_is_confirmed_by_the_server() {
+    // Klarna approves in the bank's app and gives the page no token: only Klarna's callback
+    // brings it, to the server. The page says so and waits; the server creates the order.
+    let shop = Shop::open().await;
+    shop.fill("customer+de+bankapp@klarna.com", "41460").await;
+    shop.buy_and_confirm().await;
+    let id = shop.order_id().await;
+    assert!(!id.is_empty());
+    shop.wait_text(".kc-confirmation", "Thank you").await;
+    assert_eq!(shop.sandbox.order_count(), 1);
+    assert_eq!(shop.server.state.store.order_count().await.unwrap(), 1);
     shop.close().await;
 }
 

@@ -213,3 +213,60 @@ async fn a_fraud_review_ends_as_order_management_says_not_as_a_notification_clai
         assert_eq!(state, Some(expected));
     }
 }
+
+#[tokio::test]
+async fn an_order_whose_answer_was_lost_is_recorded_without_the_shopper() {
+    let env = start_with(|c| {
+        c.callback_delay_secs = 3600;
+        c.worker_interval_ms = 50;
+    })
+    .await;
+    let session = env.start_checkout().await;
+    let billing = address("customer+de@klarna.com");
+    let token = env.token(&session, &billing).await;
+    // Klarna creates the order, and its answer never arrives.
+    env.sandbox.set_faults(sandbox::Faults {
+        lose_answer_next: 1,
+        path_contains: "/order".into(),
+        ..Default::default()
+    });
+    let (status, e) = error_of(env.place(&session, &token, &billing).await).await;
+    assert_eq!((status, e.code), (503, klarna::api::ErrorCode::KlarnaUnavailable));
+    assert_eq!(env.sandbox.order_count(), 1, "Klarna has the order");
+    assert_eq!(env.state.store.order_count().await.unwrap(), 0);
+    // The shopper closed the tab. The recovery worker asks Klarna again with the same
+    // idempotency key once the retry is due (5 s), and records Klarna's first answer.
+    let store = env.state.store.clone();
+    eventually(20, || async { (store.order_count().await.unwrap() == 1).then_some(()) })
+        .await
+        .expect("the order is recorded by the server itself");
+    assert_eq!(env.sandbox.order_count(), 1, "and not created twice");
+    let status = order_status(&env.http, &env.url, &session.session).await;
+    assert_eq!(status.order.unwrap().order_amount, session.cart.order_amount);
+}
+
+#[tokio::test]
+async fn sessions_and_refusals_klarna_has_forgotten_are_purged_orders_are_kept() {
+    let env = start().await;
+    let ordered = env.start_checkout().await;
+    let billing = address("customer+de@klarna.com");
+    let token = env.token(&ordered, &billing).await;
+    assert_eq!(env.place(&ordered, &token, &billing).await.status(), 200);
+    let abandoned = env.start_checkout().await;
+    let refused = env.start_checkout().await;
+    let mut moved = billing.clone();
+    let refused_token = env.token(&refused, &billing).await;
+    moved.postal_code = "41462".into();
+    assert_eq!(env.place(&refused, &refused_token, &moved).await.status(), 409);
+    let store = &env.state.store;
+    assert!(store.failed_authorization(&refused_token).await.unwrap().is_some());
+
+    let now = server::state::now();
+    assert_eq!(store.purge_expired(now + 47 * 3600).await.unwrap(), 0, "within 48 h");
+    assert_eq!(store.purge_expired(now + 49 * 3600).await.unwrap(), 3);
+    assert!(store.session(&abandoned.session).await.unwrap().is_none());
+    assert!(store.session(&refused.session).await.unwrap().is_none());
+    assert!(store.failed_authorization(&refused_token).await.unwrap().is_none());
+    assert!(store.session(&ordered.session).await.unwrap().is_some(), "an ordered session stays");
+    assert_eq!(store.order_count().await.unwrap(), 1);
+}
