@@ -49,7 +49,7 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 pub async fn app(
     mut config: Config,
     addr: SocketAddr,
-) -> Result<(Router, Option<sandbox::Sandbox>), StartError> {
+) -> Result<(Router, Option<sandbox::Sandbox>, sandbox::Clock), StartError> {
     if config.mode == Mode::Sandbox && config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
@@ -75,7 +75,11 @@ pub async fn app(
         xs2a_client::Xs2aClient::new(config.xs2a_base_url(&origin), config.xs2a_token.clone());
     let consent = consent_crypto::ConsentCipher::from_base64(config.consent_key.expose())?;
     let link_timeout = std::time::Duration::from_secs(config.link_timeout_secs);
-    let state = state::AppState::new(config, klarna, xs2a, consent, store);
+    let clock = sandbox
+        .as_ref()
+        .map(|s| s.clock.clone())
+        .unwrap_or_default();
+    let state = state::AppState::new(config, klarna, xs2a, consent, store, clock.clone());
     bank_links::spawn_sweeper(state.clone(), link_timeout);
     let api = Router::new()
         .merge(checkout::routes())
@@ -120,13 +124,15 @@ pub async fn app(
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin-allow-popups"),
         ));
-    Ok((router, sandbox))
+    Ok((router, sandbox, clock))
 }
 
 /// A server running in the background, for tests and the demo.
 pub struct Running {
     pub addr: SocketAddr,
     pub sandbox: Option<sandbox::Sandbox>,
+    /// The server's "now" (the sandbox's clock in sandbox mode): tests set it to a fixed date.
+    pub clock: sandbox::Clock,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -139,7 +145,7 @@ impl Running {
 pub async fn spawn(config: Config) -> Result<Running, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let (router, sandbox) = app(config, addr).await?;
+    let (router, sandbox, clock) = app(config, addr).await?;
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {
@@ -149,6 +155,7 @@ pub async fn spawn(config: Config) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         sandbox,
+        clock,
         task,
     })
 }
@@ -161,7 +168,7 @@ pub async fn serve(
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let mode = config.mode;
-    let (router, _) = app(config, addr).await?;
+    let (router, ..) = app(config, addr).await?;
     tracing::info!(?mode, "listening on http://{addr}");
     println!(
         "klarna-checkout: shop checkout at http://{addr}/ , bank linking at http://{addr}/bank/"

@@ -23,6 +23,10 @@ pub struct AppState {
     /// Progress of running and finished syncs, by account.
     pub sync_progress: Arc<Mutex<HashMap<String, klarna::api::SyncProgress>>>,
     pub store: Store,
+    /// "Now" for the bank-linking side (sign-in sessions and throttle, links, consents, syncs).
+    /// In sandbox mode it is the embedded sandbox's own clock, one "now" for Klarna and for us,
+    /// so a test sets the date once; otherwise real time.
+    pub clock: sandbox::Clock,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
@@ -33,6 +37,7 @@ impl AppState {
         xs2a: Xs2aClient,
         consent: ConsentCipher,
         store: Store,
+        clock: sandbox::Clock,
     ) -> AppState {
         AppState {
             config: Arc::new(config),
@@ -44,6 +49,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             sync_progress: Arc::default(),
             store,
+            clock,
             locks: Arc::default(),
         }
     }
@@ -58,6 +64,7 @@ impl AppState {
     }
 }
 
+/// Real time, for the checkout side (which reads it directly for now).
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
