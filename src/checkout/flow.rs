@@ -82,8 +82,15 @@ pub fn change_country(ctx: Ctx, country: String) {
                 load_sdk(ctx);
             }
             Err(e) => {
+                let error = CheckoutError::from(e);
+                if error == CheckoutError::SessionExpired {
+                    // The server no longer has this checkout (purged 48 hours on): start
+                    // another, keeping the form; its country is then set again.
+                    start_session(ctx, true);
+                    return;
+                }
                 ctx.retry_country.set_value(Some(country));
-                ctx.notice.set(Some(e.into()));
+                ctx.notice.set(Some(error));
             }
         }
     });

@@ -1,5 +1,5 @@
-//! Test-only knobs: move the clock, inject faults, reset, count Klarna's orders (with the
-//! checkout each belongs to) and the answers a fault holds back.
+//! Test-only knobs: move or set the clock, inject faults, reset, count Klarna's orders (with
+//! the checkout each belongs to) and the answers a fault holds back.
 
 use crate::faults::Faults;
 use crate::state::Sandbox;
@@ -11,17 +11,20 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
-        .route("/_control/clock", post(advance_clock))
+        .route("/_control/clock", post(change_clock))
         .route("/_control/faults", put(set_faults))
         .route("/_control/reset", post(reset))
         .route("/_control/orders", get(orders))
         .route("/_control/held_answers", get(held_answers))
 }
 
+/// `{"advance_secs": N}` moves the clock by N seconds, `{"set": T}` to the Unix time T; one of
+/// the two, nothing else.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Advance {
-    advance_secs: i64,
+struct ClockChange {
+    advance_secs: Option<i64>,
+    set: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -29,11 +32,23 @@ struct Now {
     now: i64,
 }
 
-async fn advance_clock(State(sandbox): State<Sandbox>, Json(body): Json<Advance>) -> Json<Now> {
-    sandbox.clock.advance(body.advance_secs);
-    Json(Now {
+async fn change_clock(
+    State(sandbox): State<Sandbox>,
+    Json(body): Json<ClockChange>,
+) -> Result<Json<Now>, (StatusCode, &'static str)> {
+    match (body.advance_secs, body.set) {
+        (Some(secs), None) => sandbox.clock.advance(secs),
+        (None, Some(at)) => sandbox.clock.set(at),
+        _ => {
+            return Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "give exactly one of advance_secs and set",
+            ))
+        }
+    }
+    Ok(Json(Now {
         now: sandbox.clock.now(),
-    })
+    }))
 }
 
 async fn set_faults(State(sandbox): State<Sandbox>, Json(faults): Json<Faults>) -> StatusCode {

@@ -1,10 +1,14 @@
 //! The XS2A emulator over HTTP, as a server (REST, `Authorization: Token`) and the launcher's
-//! overlay (the `/xs2a/app/{client_token}` endpoints) would drive it.
+//! overlay (the `/xs2a/app/{client_token}` endpoints) would drive it. The sandbox clock is set
+//! to a fixed day first, so the bank's history and every date below are the same on any day
+//! the tests run.
 
 use sandbox::xs2a::{Xs2a, XS2A_API_TOKEN};
 use sandbox::Sandbox;
 use serde_json::{json, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+/// 2026-06-15T10:00:00Z: "today" on the sandbox clock in these tests.
+const JUNE_15: i64 = 1_781_517_600;
 
 struct Env {
     base: String,
@@ -25,8 +29,22 @@ async fn serve(app: axum::Router) -> Env {
     }
 }
 
+/// A sandbox whose clock reads [`JUNE_15`], set the way a test driving it over HTTP would.
 async fn spawn() -> Env {
-    serve(axum::Router::new().nest("/sandbox", sandbox::router(Sandbox::default()))).await
+    let env =
+        serve(axum::Router::new().nest("/sandbox", sandbox::router(Sandbox::default()))).await;
+    let (status, now) = env
+        .send(
+            reqwest::Method::POST,
+            "/_control/clock",
+            None,
+            Some(json!({"set": JUNE_15})),
+        )
+        .await;
+    assert_eq!(status, 200, "{now}");
+    let now = now["now"].as_i64().expect("now");
+    assert!((JUNE_15..JUNE_15 + 60).contains(&now), "{now}");
+    env
 }
 
 const PSU: &str = r#"{"user_agent": "Mozilla/5.0 (test)", "ip_address": "127.0.0.1"}"#;
@@ -210,22 +228,39 @@ impl Env {
     }
 }
 
-/// Today (UTC) shifted by `days`, as `YYYY-MM-DD`: the sandbox clock starts at real time.
+/// [`JUNE_15`] shifted by `days`, as `YYYY-MM-DD`.
 fn date(days: i64) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("time")
-        .as_secs() as i64;
-    let z = secs.div_euclid(86_400) + days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    klarna::date::Date::from_unix(JUNE_15)
+        .add_days(days)
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_clock_is_set_or_advanced_and_refuses_anything_else() {
+    let env = spawn().await;
+    let clock = |body: Value| {
+        let env = &env;
+        async move {
+            env.send(reqwest::Method::POST, "/_control/clock", None, Some(body))
+                .await
+        }
+    };
+    let (s, v) = clock(json!({"advance_secs": 86_400})).await;
+    assert_eq!(s, 200, "{v}");
+    let now = v["now"].as_i64().expect("now");
+    assert!((JUNE_15 + 86_400..JUNE_15 + 86_460).contains(&now), "{now}");
+    for wrong in [
+        json!({}),
+        json!({"set": JUNE_15, "advance_secs": 1}),
+        json!({"set_to": JUNE_15}),
+        json!({"set": "2026-06-15"}),
+    ] {
+        let (s, v) = clock(wrong.clone()).await;
+        assert!((400..500).contains(&s), "{wrong} → {s} {v}");
+    }
+    let (s, v) = clock(json!({"set": 0})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!((0..60).contains(&v["now"].as_i64().expect("now")), "{v}");
 }
 
 #[tokio::test]
@@ -982,6 +1017,7 @@ async fn consents_expire_with_their_lifetime_and_need_one() {
 #[tokio::test]
 async fn serves_the_launcher_and_a_handle_counts_open_sessions() {
     let sb = Sandbox::default();
+    sb.clock.set(JUNE_15);
     let xs2a = Xs2a::new();
     let env = serve(axum::Router::new().nest(
         "/sandbox",

@@ -5,7 +5,7 @@
 use crate::client_addr::ClientKey;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
-use crate::state::{now, AppState};
+use crate::state::AppState;
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -80,7 +80,7 @@ async fn sign_in(
     client: ClientKey,
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = app.sign_in_throttle.attempt(client, now()) {
+    if let Err(wait) = app.sign_in_throttle.attempt(client, app.clock.now()) {
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooManyAttempts,
@@ -125,7 +125,7 @@ async fn sign_in(
             BookkeeperSession {
                 user: req.user.clone(),
                 csrf: csrf.clone(),
-                expires_at: now() + SESSION_SECS,
+                expires_at: app.clock.now() + SESSION_SECS,
             },
         );
     // Outside the sandbox the server is reached over TLS (maybe through a proxy, so the public
@@ -214,7 +214,8 @@ impl FromRequestParts<AppState> for Bookkeeper {
         let id = cookie_value(&parts.headers, COOKIE).ok_or_else(sign_in)?;
         let session = {
             let mut all = app.bookkeepers.0.lock().unwrap_or_else(|e| e.into_inner());
-            all.retain(|_, s| s.expires_at > now());
+            let now = app.clock.now();
+            all.retain(|_, s| s.expires_at > now);
             all.get(&id).cloned().ok_or_else(sign_in)?
         };
         if parts.method != Method::GET && parts.method != Method::HEAD {

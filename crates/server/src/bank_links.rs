@@ -8,16 +8,13 @@ use crate::auth::Bookkeeper;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
 use crate::lang::{self, say};
-use crate::state::{now, AppState};
+use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use klarna::api::{
-    BankLinkStarted, ConsentState, ConsentStatus, ErrorCode, LinkedAccount, LinkedBank,
-    StartBankLink,
-};
+use klarna::api::{BankLinkStarted, ErrorCode, LinkedAccount, LinkedBank, StartBankLink};
 use klarna::date::Date;
 use klarna::xs2a::{
     mask_iban, ConsentScope, Empty, FlowState, Psu, SessionRequest, TransactionsScope,
@@ -26,10 +23,10 @@ use klarna::FieldProblem;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Banks grant at most 90 days of access per consent.
-pub const CONSENT_DAYS: i64 = 90;
-/// From this many days left, the bookkeeper is asked to renew.
-const WARN_DAYS: i64 = 14;
+mod dates;
+
+pub use dates::CONSENT_DAYS;
+use dates::{consent_status, start_date, today};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,39 +34,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/bank-links/{link}/complete", post(complete))
         .route("/api/bank-links/{link}/abort", post(abort))
         .route("/api/banks", get(banks))
-}
-
-fn today() -> Date {
-    Date::from_unix(now())
-}
-
-/// The start date: given (not in the future) or 1 January of this year.
-fn start_date(given: Option<&str>) -> Result<Date, AppError> {
-    let today = today();
-    let Some(text) = given.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(today.start_of_year());
-    };
-    let date = Date::parse(text).ok_or_else(|| {
-        AppError::field(
-            "start_date",
-            FieldProblem::RejectedByKlarna,
-            say(
-                "start_date: use a date like 2026-01-01.",
-                "start_date: Bitte ein Datum wie 2026-01-01 angeben.",
-            ),
-        )
-    })?;
-    if date > today {
-        return Err(AppError::field(
-            "start_date",
-            FieldProblem::RejectedByKlarna,
-            say(
-                "start_date: the start date cannot be in the future; transactions are fetched from it onwards.",
-                "start_date: Das Startdatum darf nicht in der Zukunft liegen; ab ihm werden die Umsätze abgerufen.",
-            ),
-        ));
-    }
-    Ok(date)
 }
 
 fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
@@ -118,7 +82,7 @@ async fn start(
             ),
         ));
     }
-    let from = start_date(req.start_date.as_deref())?;
+    let from = start_date(req.start_date.as_deref(), today(&app))?;
     let request = SessionRequest {
         psu: psu(&headers, peer),
         // Klarna's app then speaks the bookkeeper's language too.
@@ -145,7 +109,7 @@ async fn start(
         xs2a_session_id: session.session_id.clone(),
         flow_id: String::new(),
         state: "failed".into(),
-        created_at: now(),
+        created_at: app.clock.now(),
     };
     let flow = match app.xs2a.start_accounts_flow(&session).await {
         Ok(flow) => flow,
@@ -328,7 +292,7 @@ async fn finish(
         consent_id: consent.consent_id,
         consent_token_sealed: app.consent.seal(&consent.consent_token),
         consent_start: link.start_date.clone(),
-        consent_expires_on: today().add_days(CONSENT_DAYS).to_string(),
+        consent_expires_on: today(app).add_days(CONSENT_DAYS).to_string(),
     };
     let stored: Vec<StoredAccount> = accounts
         .into_iter()
@@ -345,33 +309,22 @@ async fn finish(
             xs2a_account_id: a.id,
         })
         .collect();
-    let id = app.store.save_connection(&connection, &stored).await?;
+    let id = app
+        .store
+        .save_connection(&connection, &stored, app.clock.now())
+        .await?;
     tracing::info!(company = %link.company, bank = %connection.bank_name, accounts = stored.len(), "bank linked");
     let accounts = app.store.accounts_of(&id).await?;
-    Ok(view(StoredConnection { id, ..connection }, accounts))
+    Ok(view(
+        StoredConnection { id, ..connection },
+        accounts,
+        today(app),
+    ))
 }
 
-fn consent_status(expires_on: &str) -> ConsentStatus {
-    let days_left = Date::parse(expires_on)
-        .map(|d| d.days() - today().days())
-        .unwrap_or(0);
-    let state = if days_left <= 0 {
-        ConsentState::Expired
-    } else if days_left <= WARN_DAYS {
-        ConsentState::Expiring
-    } else {
-        ConsentState::Valid
-    };
-    ConsentStatus {
-        state,
-        expires_on: expires_on.to_string(),
-        days_left: days_left.max(0),
-    }
-}
-
-fn view(c: StoredConnection, accounts: Vec<StoredAccount>) -> LinkedBank {
+fn view(c: StoredConnection, accounts: Vec<StoredAccount>, today: Date) -> LinkedBank {
     LinkedBank {
-        consent: consent_status(&c.consent_expires_on),
+        consent: consent_status(&c.consent_expires_on, today),
         connection: c.id,
         company: c.company,
         bank_name: c.bank_name,
@@ -410,7 +363,7 @@ async fn banks(
     let mut out = Vec::new();
     for c in app.store.connections().await? {
         let accounts = app.store.accounts_of(&c.id).await?;
-        out.push(view(c, accounts));
+        out.push(view(c, accounts, today(&app)));
     }
     Ok(Json(out))
 }
@@ -422,7 +375,7 @@ pub fn spawn_sweeper(app: AppState, timeout: Duration) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let before = now() - timeout.as_secs() as i64;
+            let before = app.clock.now() - timeout.as_secs() as i64;
             let Ok(stale) = app.store.stale_links(before).await else {
                 continue;
             };

@@ -116,6 +116,7 @@ impl Store {
         &self,
         c: &StoredConnection,
         accounts: &[StoredAccount],
+        now: i64,
     ) -> Result<String, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<String> = sqlx::query_scalar(
@@ -141,7 +142,7 @@ impl Store {
         .bind(&c.consent_token_sealed)
         .bind(&c.consent_start)
         .bind(&c.consent_expires_on)
-        .bind(crate::state::now())
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         for a in accounts {

@@ -6,7 +6,7 @@ use crate::auth::Bookkeeper;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
-use crate::state::{now, AppState};
+use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -37,8 +37,8 @@ async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
 
 /// The first day to fetch: asked for, or where the last sync ended, never before the consent
 /// (a relink with a later start date moves the consent's start past the last synced day) and
-/// never after today.
-fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
+/// never after `today`.
+fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String, AppError> {
     let start = &t.connection.consent_start;
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
         let resume = t.last_synced_date.as_ref().filter(|d| *d > start);
@@ -70,7 +70,7 @@ fn first_day(t: &SyncTarget, asked: Option<&str>) -> Result<String, AppError> {
             ),
         ));
     }
-    if date > Date::from_unix(now()) {
+    if date > today {
         return Err(AppError::field(
             "from_date",
             FieldProblem::RejectedByKlarna,
@@ -97,10 +97,11 @@ async fn sync(
     ApiJson(body): ApiJson<SyncRequest>,
 ) -> Result<Json<SyncProgress>, AppError> {
     let t = target(&app, &id).await?;
+    let today = Date::from_unix(app.clock.now());
     let expires = Date::parse(&t.connection.consent_expires_on)
         .map(|d| d.days())
         .unwrap_or(0);
-    if expires <= Date::from_unix(now()).days() {
+    if expires <= today.days() {
         return Err(AppError::new(
             StatusCode::CONFLICT,
             ErrorCode::LinkFailed,
@@ -113,8 +114,8 @@ async fn sync(
     let asked = body.from_date.as_deref();
     let mut progress = SyncProgress {
         running: true,
-        from_date: first_day(&t, asked)?,
-        to_date: Date::from_unix(now()).to_string(),
+        from_date: first_day(&t, asked, today)?,
+        to_date: today.to_string(),
         ..SyncProgress::default()
     };
     set_progress(&app, &id, &progress);
@@ -289,7 +290,7 @@ async fn csv(
 
 #[cfg(test)]
 mod tests {
-    use super::{field, first_day};
+    use super::{field, first_day, Date};
     use crate::bank_store::{StoredAccount, StoredConnection, SyncTarget};
 
     fn target(consent_start: &str, last_synced: Option<&str>) -> SyncTarget {
@@ -319,7 +320,8 @@ mod tests {
 
     #[test]
     fn a_sync_resumes_where_it_ended_but_never_before_the_consent() {
-        let first = |start, last| first_day(&target(start, last), None).ok();
+        let today = Date::parse("2026-06-15").unwrap();
+        let first = |start, last| first_day(&target(start, last), None, today).ok();
         assert_eq!(first("2026-01-01", None).as_deref(), Some("2026-01-01"));
         assert_eq!(
             first("2026-01-01", Some("2026-03-10")).as_deref(),
@@ -331,10 +333,14 @@ mod tests {
             Some("2026-05-01")
         );
         let t = target("2026-01-01", None);
-        assert!(first_day(&t, Some("2025-12-31")).is_err());
-        assert!(first_day(&t, Some("2999-01-01")).is_err(), "future");
+        assert!(first_day(&t, Some("2025-12-31"), today).is_err());
+        assert!(first_day(&t, Some("2026-06-16"), today).is_err(), "future");
         assert_eq!(
-            first_day(&t, Some("2026-02-01")).ok().as_deref(),
+            first_day(&t, Some("2026-06-15"), today).ok().as_deref(),
+            Some("2026-06-15")
+        );
+        assert_eq!(
+            first_day(&t, Some("2026-02-01"), today).ok().as_deref(),
             Some("2026-02-01")
         );
     }

@@ -59,7 +59,7 @@ async fn authorization(
     if !is_plain_id(&body.authorization_token) || !is_plain_id(&body.session_id) {
         return StatusCode::BAD_REQUEST;
     }
-    let now = crate::state::now();
+    let now = app.clock.now();
     let due = now + app.config.callback_delay_secs as i64;
     match app
         .store
@@ -121,7 +121,7 @@ pub async fn refresh_order(app: &AppState, order_id: &str) -> Result<(), String>
     };
     if state != ours.order.state {
         app.store
-            .set_order_state(order_id, state, crate::state::now())
+            .set_order_state(order_id, state, app.clock.now())
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(order_id, ?state, "Klarna's fraud review ended");

@@ -80,7 +80,11 @@ pub async fn app(
     let consent = consent_crypto::ConsentCipher::from_base64(config.consent_key.expose())?;
     let link_timeout = std::time::Duration::from_secs(config.link_timeout_secs);
     let worker_every = std::time::Duration::from_millis(config.worker_interval_ms);
-    let state = state::AppState::new(config, klarna, xs2a, consent, store);
+    let clock = sandbox
+        .as_ref()
+        .map(|s| s.clock.clone())
+        .unwrap_or_default();
+    let state = state::AppState::new(config, klarna, xs2a, consent, store, clock);
     bank_links::spawn_sweeper(state.clone(), link_timeout);
     state.keep_task(workers::spawn(state.clone(), worker_every));
     if let Some(sb) = &sandbox {
@@ -143,6 +147,8 @@ pub struct Running {
     pub sandbox: Option<sandbox::Sandbox>,
     /// The server's own state (its store, its workers' wake-up), for tests.
     pub state: state::AppState,
+    /// The server's "now" (the sandbox's clock in sandbox mode): tests set it to a fixed date.
+    pub clock: sandbox::Clock,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -172,6 +178,7 @@ pub async fn spawn(config: Config) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         sandbox,
+        clock: state.clock.clone(),
         state,
         task,
     })

@@ -29,6 +29,10 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// This instance's background tasks, stopped by [`AppState::stop_tasks`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// "Now" for the bank-linking side (sign-in sessions and throttle, links, consents, syncs).
+    /// In sandbox mode it is the embedded sandbox's own clock, one "now" for Klarna and for us,
+    /// so a test sets the date once; otherwise real time.
+    pub clock: sandbox::Clock,
 }
 
 impl AppState {
@@ -38,6 +42,7 @@ impl AppState {
         xs2a: Xs2aClient,
         consent: ConsentCipher,
         store: Store,
+        clock: sandbox::Clock,
     ) -> AppState {
         let rate_limiter = crate::rate_limit::RateLimiter::new(
             config.rate_sessions_per_min,
@@ -56,6 +61,7 @@ impl AppState {
             store,
             wake: Arc::default(),
             tasks: Arc::default(),
+            clock,
         }
     }
 
@@ -82,6 +88,7 @@ impl AppState {
     }
 }
 
+/// Real time, for the checkout side (which reads it directly for now).
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

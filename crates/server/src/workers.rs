@@ -5,7 +5,7 @@
 //! instance's at a time.
 
 use crate::checkout::{create_order_once, OrderWait};
-use crate::state::{now, AppState};
+use crate::state::AppState;
 use std::time::Duration;
 
 /// How long a worker may hold a callback before another may take it.
@@ -33,7 +33,7 @@ pub async fn run_round(app: &AppState, purge: bool) {
     recover_attempts(app).await;
     handle_callbacks(app).await;
     if purge {
-        match app.store.purge_expired(now()).await {
+        match app.store.purge_expired(app.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "purged expired checkout sessions and refusals"),
             Err(e) => tracing::warn!("purging: {e}"),
@@ -47,7 +47,7 @@ async fn recover_attempts(app: &AppState) {
     for _ in 0..50 {
         let attempt = match app
             .store
-            .claim_stale_attempt(now(), crate::checkout::ATTEMPT_LEASE_SECS)
+            .claim_stale_attempt(app.clock.now(), crate::checkout::ATTEMPT_LEASE_SECS)
             .await
         {
             Ok(Some(a)) => a,
@@ -73,7 +73,7 @@ async fn handle_callbacks(app: &AppState) {
     for _ in 0..50 {
         let (token, klarna_session, tries) = match app
             .store
-            .claim_due_callback(now(), CALLBACK_LEASE_SECS)
+            .claim_due_callback(app.clock.now(), CALLBACK_LEASE_SECS)
             .await
         {
             Ok(Some(c)) => c,
@@ -111,7 +111,7 @@ async fn handle_callbacks(app: &AppState) {
         let result = if done {
             app.store.finish_callback(&token).await
         } else {
-            let later = now() + (2_i64 << tries.clamp(0, 8)).min(600);
+            let later = app.clock.now() + (2_i64 << tries.clamp(0, 8)).min(600);
             app.store.retry_callback(&token, later).await
         };
         if let Err(e) = result {

@@ -1,9 +1,18 @@
 //! Bookkeeper endpoints: sign-in, CSRF, and bank linking against the sandbox's XS2A emulator.
+//! Every test runs on a fixed date (the server's clock, which in sandbox mode is Klarna's too),
+//! so a bank's history, a consent's 90 days and "1 January of this year" read the same on any
+//! day the tests run.
 
 use klarna::api::{ApiError, ErrorCode, SignedIn};
 use serde_json::{json, Value};
 use server::config::{Config, SANDBOX_BOOKKEEPER, SANDBOX_BOOKKEEPER_PASSWORD};
 use std::path::PathBuf;
+
+/// 2026-06-15T10:00:00Z: "today" in these tests.
+const JUNE_15: i64 = 1_781_517_600;
+/// 2027-01-02T09:00:00Z: the second day of a year, with hardly any of it booked.
+const JANUARY_2: i64 = 1_798_880_400;
+const DAY: i64 = 86_400;
 
 struct Env {
     url: String,
@@ -11,7 +20,12 @@ struct Env {
     dir: PathBuf,
     cookie: String,
     csrf: String,
+    /// The sandbox playing Klarna's Open Banking, and its base URL (`{url}/sandbox` unless
+    /// Klarna runs apart).
     sandbox: sandbox::Sandbox,
+    klarna: String,
+    /// The server's "now".
+    clock: sandbox::Clock,
 }
 
 impl Drop for Env {
@@ -27,6 +41,7 @@ async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
     let running = server::spawn(cfg).await.unwrap();
+    running.clock.set(JUNE_15);
     Env {
         url: running.url(),
         http: reqwest::Client::new(),
@@ -34,7 +49,28 @@ async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         cookie: String::new(),
         csrf: String::new(),
         sandbox: running.sandbox.clone().expect("sandbox mode"),
+        klarna: format!("{}{}", running.url(), sandbox::MOUNT_PATH),
+        clock: running.clock.clone(),
     }
+}
+
+/// Our server in sandbox mode, but Klarna's Open Banking is another sandbox on its own clock,
+/// as Klarna is in production: a test can move Klarna's time without moving ours.
+async fn start_with_klarna_apart() -> Env {
+    let klarna = sandbox::Sandbox::default();
+    klarna.clock.set(JUNE_15);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        sandbox::MOUNT_PATH
+    );
+    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(klarna.clone()));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let mut env = start_with(|cfg| cfg.xs2a_api_url = Some(base.clone())).await;
+    env.sandbox = klarna;
+    env.klarna = base;
+    env
 }
 
 impl Env {
@@ -214,7 +250,7 @@ async fn a_start_date_in_the_future_is_refused_with_the_reason() {
 impl Env {
     /// What the XS2A app launcher does in the browser: country, bank, login, OTP.
     async fn run_test_bank(&self, client_token: &str, username: &str) -> Value {
-        let app = format!("{}/sandbox/xs2a/app/{client_token}", self.url);
+        let app = format!("{}/xs2a/app/{client_token}", self.klarna);
         let step = |path: &str, body: Value| {
             let url = format!("{app}/{path}");
             let http = self.http.clone();
@@ -241,7 +277,7 @@ impl Env {
     async fn open_xs2a_sessions(&self) -> i64 {
         let v: Value = self
             .http
-            .get(format!("{}/sandbox/_control/xs2a/open-sessions", self.url))
+            .get(format!("{}/_control/xs2a/open-sessions", self.klarna))
             .send()
             .await
             .unwrap()
@@ -267,8 +303,8 @@ impl Env {
 async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_the_session() {
     let env = start_with(|_| {}).await.signed_in().await;
     let started = env.start_link().await;
-    assert!(
-        started.start_date.ends_with("-01-01"),
+    assert_eq!(
+        started.start_date, "2026-01-01",
         "defaults to the fiscal year's start"
     );
     assert_eq!(env.open_xs2a_sessions().await, 1);
@@ -291,6 +327,7 @@ async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_t
     assert_eq!(bank.accounts.len(), 2);
     assert!(bank.accounts.iter().all(|a| a.masked_iban.contains("••••")));
     assert_eq!(bank.consent.days_left, 90);
+    assert_eq!(bank.consent.expires_on, "2026-09-13");
     assert_eq!(bank.consent.state, klarna::api::ConsentState::Valid);
     assert_eq!(
         env.open_xs2a_sessions().await,
@@ -497,20 +534,95 @@ impl Env {
 
 #[tokio::test]
 async fn a_token_rotated_in_a_failed_answer_is_kept_for_the_next_call() {
-    let env = start_with(|_| {}).await.signed_in().await;
+    let env = start_with_klarna_apart().await.signed_in().await;
     let bank = env.linked_bank().await;
     let account = &bank.accounts[0].id;
-    // Klarna's clock past the consent's 90 days: it refuses, and rotates the token anyway.
-    env.sandbox.clock.advance(91 * 24 * 3600);
+    // Klarna's clock past the consent's 90 days (ours is not): it refuses, and rotates the
+    // token anyway.
+    env.sandbox.clock.advance(91 * DAY);
     let r = env.sync(account, json!({})).await;
     assert_eq!(r.status(), 409);
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.code, ErrorCode::LinkFailed);
-    assert!(e.message.contains("Link the bank again"), "{}", e.message);
+    assert!(
+        e.message.contains("no longer accepts this consent"),
+        "Klarna was asked and refused: {}",
+        e.message
+    );
     // Back in time, the next call works only with the token from that error answer.
-    env.sandbox.clock.reset();
+    env.sandbox.clock.set(JUNE_15);
     let r = env.sync(account, json!({})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+#[tokio::test]
+async fn a_consent_counts_down_its_90_days_and_then_refuses_to_sync() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    // 76 days later (a new sign-in: the last one lasted eight hours), 14 days are left.
+    env.clock.set(JUNE_15 + 76 * DAY);
+    let env = env.signed_in().await;
+    let banks: Vec<klarna::api::LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks[0].consent.state, klarna::api::ConsentState::Expiring);
+    assert_eq!(banks[0].consent.days_left, 14);
+    // On the 90th day the consent is over: the page says so, and a sync is refused without
+    // asking Klarna.
+    env.clock.set(JUNE_15 + 90 * DAY);
+    let env = env.signed_in().await;
+    let banks: Vec<klarna::api::LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks[0].consent.state, klarna::api::ConsentState::Expired);
+    assert_eq!(banks[0].consent.days_left, 0);
+    let r = env.sync(&bank.accounts[0].id, json!({})).await;
+    assert_eq!(r.status(), 409);
+    let e: ApiError = r.json().await.unwrap();
+    assert!(e.message.contains("consent has expired"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn on_2_january_a_link_starts_on_1_january_and_syncs_the_new_year() {
+    let env = start_with(|_| {}).await;
+    env.clock.set(JANUARY_2);
+    let env = env.signed_in().await;
+    let bank = env.linked_bank().await;
+    assert_eq!(bank.start_date, "2027-01-01");
+    assert_eq!(bank.consent.expires_on, "2027-04-02");
+    let r = env.sync(&bank.accounts[0].id, json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let synced: klarna::api::SyncProgress = r.json().await.unwrap();
+    assert_eq!(
+        (synced.from_date.as_str(), synced.to_date.as_str()),
+        ("2027-01-01", "2027-01-02")
+    );
+    let list: Vec<klarna::api::BookedTransaction> = env
+        .get(&format!(
+            "/api/accounts/{}/transactions",
+            bank.accounts[0].id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len() as u32, synced.added);
+    assert!(
+        list.iter().all(|t| t.booking_date.as_str() >= "2027-01-01"),
+        "nothing of last year: {list:?}"
+    );
 }
 
 #[tokio::test]

@@ -235,9 +235,12 @@ async fn an_order_whose_answer_was_lost_is_recorded_without_the_shopper() {
     assert_eq!(env.sandbox.order_count(), 1, "Klarna has the order");
     assert_eq!(env.state.store.order_count().await.unwrap(), 0);
     // The shopper closed the tab. The recovery worker asks Klarna again with the same
-    // idempotency key once the retry is due (5 s), and records Klarna's first answer.
+    // idempotency key once the retry is due (5 s on the clock), and records Klarna's first
+    // answer.
+    env.state.clock.advance(6);
+    env.state.wake_workers();
     let store = env.state.store.clone();
-    eventually(20, || async { (store.order_count().await.unwrap() == 1).then_some(()) })
+    eventually(10, || async { (store.order_count().await.unwrap() == 1).then_some(()) })
         .await
         .expect("the order is recorded by the server itself");
     assert_eq!(env.sandbox.order_count(), 1, "and not created twice");
@@ -261,7 +264,7 @@ async fn sessions_and_refusals_klarna_has_forgotten_are_purged_orders_are_kept()
     let store = &env.state.store;
     assert!(store.failed_authorization(&refused_token).await.unwrap().is_some());
 
-    let now = server::state::now();
+    let now = env.state.clock.now();
     assert_eq!(store.purge_expired(now + 47 * 3600).await.unwrap(), 0, "within 48 h");
     assert_eq!(store.purge_expired(now + 49 * 3600).await.unwrap(), 3);
     assert!(store.session(&abandoned.session).await.unwrap().is_none());

@@ -133,7 +133,7 @@ fn answer(
     categories: Vec<PaymentMethodCategory>,
 ) -> Json<CheckoutSession> {
     let expires_in_secs =
-        (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - crate::state::now()).max(0);
+        (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - app.clock.now()).max(0);
     Json(CheckoutSession {
         countries: catalog::countries(&stored.cart_ref),
         session: stored.id,
@@ -173,7 +173,7 @@ async fn start_checkout(
         locale: request.locale,
         language,
         cart,
-        created_at: crate::state::now(),
+        created_at: app.clock.now(),
     };
     app.store.insert_session(&stored).await?;
     Ok(answer(&app, stored, session.payment_method_categories))
@@ -249,7 +249,7 @@ async fn change_country(
                 .map_err(|e| klarna_failure("creating a session", e))?;
             stored.klarna_session_id = session.session_id;
             stored.client_token = session.client_token;
-            stored.created_at = crate::state::now();
+            stored.created_at = app.clock.now();
             session.payment_method_categories
         }
     };

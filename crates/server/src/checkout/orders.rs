@@ -92,7 +92,7 @@ pub(super) async fn order_status(
         }));
     }
     app.store
-        .bring_callbacks_forward(&session.klarna_session_id, crate::state::now())
+        .bring_callbacks_forward(&session.klarna_session_id, app.clock.now())
         .await?;
     app.wake_workers();
     Ok(Json(OrderStatus { order: None }))
@@ -122,7 +122,7 @@ pub async fn create_order_once(
         }
         match app
             .store
-            .claim_attempt(&attempt, crate::state::now(), ATTEMPT_LEASE_SECS)
+            .claim_attempt(&attempt, app.clock.now(), ATTEMPT_LEASE_SECS)
             .await?
         {
             Claim::Ours(attempt) => return call_klarna(app, *attempt).await,
@@ -204,7 +204,7 @@ fn order_request(
 
 /// Calls Klarna for an attempt this caller holds, and writes down how it ended.
 pub(crate) async fn call_klarna(app: &AppState, attempt: Attempt) -> Result<PlacedOrder, AppError> {
-    let now = crate::state::now();
+    let now = app.clock.now();
     let result = app
         .klarna
         .create_order(
