@@ -240,7 +240,10 @@ async fn an_approval_without_a_token_waits_for_the_order_the_server_creates() {
         !calls().contains(&"fetch:/api/checkout/orders".to_string()),
         "no token, so nothing to place: the server's callback made the order"
     );
-    assert!(!exists(".kc-notice-rejected"), "an approval is never shown as a refusal");
+    assert!(
+        !exists(".kc-notice-rejected"),
+        "an approval is never shown as a refusal"
+    );
 }
 
 /// Klarna approves, and our server answers the order in `state`: the page after Buy.

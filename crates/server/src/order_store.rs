@@ -430,12 +430,17 @@ impl Store {
             .await
     }
 
-    /// Forgets what Klarna has forgotten: refused authorizations and checkout sessions that
-    /// never became an order, 48 hours on. Sessions with an order, an attempt or a callback
-    /// still to handle are kept. Answers how many rows went.
+    /// Forgets what Klarna has forgotten: refused authorizations, callbacks (their
+    /// authorizations lasted an hour) and checkout sessions that never became an order, 48
+    /// hours on. Sessions with an order, an attempt or a newer callback are kept. Answers how
+    /// many rows went.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
         let before = now - KEEP_UNORDERED_SECS;
         let failed = sqlx::query("DELETE FROM failed_authorizations WHERE created_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        let callbacks = sqlx::query("DELETE FROM authorization_callbacks WHERE received_at < ?")
             .bind(before)
             .execute(&self.pool)
             .await?;
@@ -448,7 +453,7 @@ impl Store {
         .bind(before)
         .execute(&self.pool)
         .await?;
-        Ok(failed.rows_affected() + sessions.rows_affected())
+        Ok(failed.rows_affected() + callbacks.rows_affected() + sessions.rows_affected())
     }
 }
 

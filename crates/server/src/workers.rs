@@ -10,16 +10,19 @@ use std::time::Duration;
 
 /// How long a worker may hold a callback before another may take it.
 const CALLBACK_LEASE_SECS: i64 = 60;
-/// Rounds between two purges.
-const PURGE_EVERY: u32 = 60;
+/// Time between two purges (real time: the first comes a minute after start).
+const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// Starts the worker: a round every `every`, or at once when woken.
 pub fn spawn(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut round = 0u32;
+        let mut last_purge = tokio::time::Instant::now();
         loop {
-            run_round(&app, round.is_multiple_of(PURGE_EVERY)).await;
-            round = round.wrapping_add(1);
+            let purge = last_purge.elapsed() >= PURGE_EVERY;
+            if purge {
+                last_purge = tokio::time::Instant::now();
+            }
+            run_round(&app, purge).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = app.wake.notified() => {}

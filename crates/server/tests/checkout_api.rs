@@ -366,7 +366,8 @@ async fn a_klarna_session_past_48_hours_is_replaced_when_the_country_changes() {
         "Klarna's is new"
     );
     let token = env.token(&renewed, &billing).await;
-    assert_eq!(env.place(&renewed, &token, &billing).await.status(), 200);
+    let placed = env.place(&renewed, &token, &billing).await;
+    assert_eq!(placed.status(), 200, "{}", placed.text().await.unwrap());
     assert_eq!(env.sandbox.order_count(), 1);
 }
 

@@ -22,8 +22,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// How long an attempt's holder may take before anyone may take it over: longer than the
-/// Klarna client's whole timeout (20 s), so a slow answer is never raced by a second call.
-pub const ATTEMPT_LEASE_SECS: i64 = 60;
+/// Klarna client's whole timeout (20 s), so a slow answer is normally not raced by a second
+/// call, and short, because a holder that crashed blocks its session's retries that long. A
+/// race would be harmless anyway: the same idempotency key gets Klarna's first answer.
+pub const ATTEMPT_LEASE_SECS: i64 = 30;
 
 /// How long a caller waits for someone else's attempt on the same session to end.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +39,7 @@ pub enum OrderWait {
 impl OrderWait {
     fn patience(self) -> Duration {
         match self {
-            OrderWait::Shopper => Duration::from_secs(25),
+            OrderWait::Shopper => Duration::from_secs(10),
             OrderWait::Worker => Duration::ZERO,
         }
     }
