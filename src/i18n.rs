@@ -46,6 +46,7 @@ pub enum Text {
     ConfirmingSlow,
     CheckAgain,
     ReviewRejected,
+    PaymentDeclined,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -125,6 +126,8 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (_, ConfirmingOrder) => "Klarna approved your payment. Confirming your order…",
         (Lang::De, ConfirmingSlow) => "Klarna hat Ihre Zahlung freigegeben, Ihre Bestellung ist aber noch nicht bestätigt. Sie müssen nicht erneut zahlen: Sie erhalten eine E-Mail, sobald sie bestätigt ist.",
         (_, ConfirmingSlow) => "Klarna approved your payment, but your order is not confirmed yet. You need not pay again: you will get an e-mail as soon as it is confirmed.",
+        (Lang::De, PaymentDeclined) => "Zahlung abgelehnt",
+        (_, PaymentDeclined) => "Payment declined",
         (Lang::De, CheckAgain) => "Erneut prüfen",
         (_, CheckAgain) => "Check again",
         (Lang::De, ReviewRejected) => "Klarna hat die Zahlung nach der Prüfung abgelehnt. Die Bestellung wird nicht versandt und nichts wird berechnet.",

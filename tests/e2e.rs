@@ -382,12 +382,31 @@ async fn fraud_review_is_announced_as_pending() {
 }
 
 #[tokio::test]
+async fn a_fraud_review_that_ends_in_a_refusal_is_said_on_the_confirmation() {
+    let shop = Shop::open().await;
+    shop.fill("customer+de+pending+rejected@klarna.com", "41460")
+        .await;
+    shop.buy_and_confirm().await;
+    shop.wait_text("#kc-pending", "reviewing").await;
+    shop.sandbox.clock.advance(5 * 3600);
+    shop.wait_text("#kc-declined", "declined").await;
+    shop.wait_text(".kc-confirmation h2", "Payment declined")
+        .await;
+    assert_eq!(shop.count("#kc-pending").await, 0);
+    shop.snap("pending-review-declined").await;
+    shop.close().await;
+}
+
+#[tokio::test]
 async fn an_approval_in_the_banking_app_is_confirmed_by_the_server() {
     // Klarna approves in the bank's app and gives the page no token: only Klarna's callback
     // brings it, to the server. The page says so and waits; the server creates the order.
     let shop = Shop::open().await;
     shop.fill("customer+de+bankapp@klarna.com", "41460").await;
     shop.buy_and_confirm().await;
+    shop.wait_text("#kc-confirming", "Klarna approved your payment")
+        .await;
+    shop.snap("approved-confirming").await;
     let id = shop.order_id().await;
     assert!(!id.is_empty());
     shop.wait_text(".kc-confirmation", "Thank you").await;

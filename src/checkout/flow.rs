@@ -388,6 +388,13 @@ pub fn await_order(ctx: Ctx) {
                 return;
             }
             crate::api::sleep(2_000).await;
+            // Gone (unmounted) or moved on: stop asking.
+            if !matches!(
+                ctx.phase.try_get_untracked(),
+                Some(Phase::Confirming { .. })
+            ) {
+                return;
+            }
         }
         ctx.busy.set(false);
         ctx.phase.set(Phase::Confirming { waited_out: true });
@@ -395,17 +402,29 @@ pub fn await_order(ctx: Ctx) {
 }
 
 /// A pending order is under Klarna's fraud review (hours at most): the confirmation follows
-/// its outcome while the page is open, asking ever less often.
+/// its outcome for as long as it is shown, asking ever less often (5 s doubling to a minute).
 fn watch_review(ctx: Ctx) {
     let Some(session) = session_id(ctx) else {
         return;
     };
     let endpoint = ctx.endpoint.get_value();
+    let still_pending = move || {
+        matches!(
+            ctx.phase.try_get_untracked(),
+            Some(Phase::Done(PlacedOrder {
+                state: OrderState::Pending,
+                ..
+            }))
+        )
+    };
     spawn_local(async move {
         let mut wait = 5_000;
-        for _ in 0..40 {
+        while still_pending() {
             crate::api::sleep(wait).await;
             wait = (wait * 2).min(60_000);
+            if !still_pending() {
+                return;
+            }
             if let Ok(OrderStatus { order: Some(order) }) = endpoint.order_status(&session).await {
                 if order.state != OrderState::Pending {
                     order_placed(ctx, order);

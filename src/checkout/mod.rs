@@ -222,7 +222,7 @@ fn Confirmation(
     let summary = view! { <CartSummary cart=session.cart lang=lang locale=locale.clone() /> };
     view! {
         <section class="kc-confirmation" role="status" aria-live="polite">
-            <h2 node_ref=heading tabindex="-1">{t(lang, Text::OrderThanks)}</h2>
+            <h2 node_ref=heading tabindex="-1">{t(lang, if declined { Text::PaymentDeclined } else { Text::OrderThanks })}</h2>
             <p>
                 {t(lang, Text::OrderNumber)}": "
                 <strong id="kc-order-id">{order.order_id.clone()}</strong>

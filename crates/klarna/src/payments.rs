@@ -135,7 +135,8 @@ pub enum FraudStatus {
 
 impl<'de> Deserialize<'de> for FraudStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
+        // `null` too reads as pending.
+        let raw = Option::<String>::deserialize(d)?.unwrap_or_default();
         Ok(match raw.as_str() {
             "ACCEPTED" | "ACCEPTED_AFTER_REVIEW" => FraudStatus::Accepted,
             "REJECTED" | "REJECTED_AFTER_REVIEW" => FraudStatus::Rejected,
@@ -298,6 +299,9 @@ mod tests {
             r#"{"order_id":"0b1d9815","authorized_payment_method":[1,2],"extra":true}"#,
         )
         .unwrap();
+        let null: KlarnaOrder =
+            serde_json::from_str(r#"{"order_id":"o","fraud_status":null}"#).unwrap();
+        assert_eq!(null.fraud_status, FraudStatus::Pending);
         assert_eq!(order.fraud_status, FraudStatus::Pending);
         assert_eq!(order.authorized_payment_method, None);
         let read: SessionRead = serde_json::from_str(r#"{"status":"complete"}"#).unwrap();

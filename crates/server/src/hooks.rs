@@ -104,8 +104,17 @@ pub async fn refresh_order(app: &AppState, order_id: &str) -> Result<(), String>
         .await
         .map_err(|e| e.to_string())?;
     let Some(ours) = ours else {
-        // Not an order of ours (or not recorded yet; the order path records it with the
-        // fraud status Klarna answers then).
+        // Perhaps an order whose answer is still on its way to an attempt of ours: Klarna must
+        // notify again. Otherwise not ours.
+        if app
+            .store
+            .attempts_in_flight()
+            .await
+            .map_err(|e| e.to_string())?
+            > 0
+        {
+            return Err("order not recorded yet".into());
+        }
         tracing::warn!(order_id, "notification for an order we do not know");
         return Ok(());
     };
@@ -119,11 +128,12 @@ pub async fn refresh_order(app: &AppState, order_id: &str) -> Result<(), String>
         FraudStatus::Rejected => OrderState::Rejected,
         FraudStatus::Pending => OrderState::Pending,
     };
+    // Written even when unchanged: `updated_at` says when Klarna was last asked.
+    app.store
+        .set_order_state(order_id, state, app.clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
     if state != ours.order.state {
-        app.store
-            .set_order_state(order_id, state, app.clock.now())
-            .await
-            .map_err(|e| e.to_string())?;
         tracing::info!(order_id, ?state, "Klarna's fraud review ended");
     }
     Ok(())

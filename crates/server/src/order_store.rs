@@ -249,6 +249,17 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        // Already recorded (a takeover raced the first holder): it must be this session's.
+        let owner: String =
+            sqlx::query_scalar("SELECT session_id FROM orders WHERE authorization_token = ?")
+                .bind(&attempt.authorization_token)
+                .fetch_one(&mut *tx)
+                .await?;
+        if owner != attempt.session_id {
+            return Err(sqlx::Error::Protocol(format!(
+                "authorization token already ordered for checkout session {owner}"
+            )));
+        }
         sqlx::query("DELETE FROM order_attempts WHERE session_id = ?")
             .bind(&attempt.session_id)
             .execute(&mut *tx)
@@ -330,6 +341,28 @@ impl Store {
             ))
         })
         .transpose()
+    }
+
+    /// Pending orders Klarna was last asked about before `before`, oldest first.
+    pub async fn stale_pending_orders(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT klarna_order_id FROM orders WHERE state = 'pending' AND updated_at < ?
+             ORDER BY updated_at LIMIT ?",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    pub async fn attempts_in_flight(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM order_attempts")
+            .fetch_one(&self.pool)
+            .await
     }
 
     pub async fn order_count(&self) -> Result<i64, sqlx::Error> {

@@ -29,6 +29,9 @@ pub const MAX_CLIENTS: usize = 100_000;
 pub enum Bucket {
     /// `POST /api/checkout/sessions`
     Sessions,
+    /// `PATCH /api/checkout/sessions/{id}`: a country change may start a Klarna session too
+    /// (another currency); budgeted like session creation, apart from it.
+    CountryChanges,
     /// `POST /api/checkout/orders`
     Orders,
 }
@@ -37,12 +40,15 @@ impl Bucket {
     /// The limited endpoint a request goes to, if any. Paths are compared as the router sees
     /// them (undecoded), so `/api/checkout/%73essions` reaches no handler and needs no limit.
     pub fn of(method: &Method, path: &str) -> Option<Bucket> {
-        if method != Method::POST {
-            return None;
-        }
-        match path {
-            "/api/checkout/sessions" => Some(Bucket::Sessions),
-            "/api/checkout/orders" => Some(Bucket::Orders),
+        match (method.as_str(), path) {
+            ("POST", "/api/checkout/sessions") => Some(Bucket::Sessions),
+            ("POST", "/api/checkout/orders") => Some(Bucket::Orders),
+            ("PATCH", p)
+                if p.strip_prefix("/api/checkout/sessions/")
+                    .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+            {
+                Some(Bucket::CountryChanges)
+            }
             _ => None,
         }
     }
@@ -50,6 +56,7 @@ impl Bucket {
     fn name(self) -> &'static str {
         match self {
             Bucket::Sessions => "checkout sessions",
+            Bucket::CountryChanges => "country changes",
             Bucket::Orders => "orders",
         }
     }
@@ -93,7 +100,7 @@ impl RateLimiter {
     /// Counts a request of `client` to `bucket`, or says how long it must wait.
     pub fn check(&self, bucket: Bucket, client: ClientKey, now: Instant) -> Result<(), Duration> {
         let interval = match bucket {
-            Bucket::Sessions => self.sessions_interval,
+            Bucket::Sessions | Bucket::CountryChanges => self.sessions_interval,
             Bucket::Orders => self.orders_interval,
         };
         let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
@@ -191,7 +198,7 @@ mod tests {
     const SEC: Duration = Duration::from_secs(1);
 
     #[test]
-    fn only_session_creation_and_order_placement_are_limited() {
+    fn only_session_creation_country_changes_and_order_placement_are_limited() {
         assert_eq!(
             Bucket::of(&Method::POST, "/api/checkout/sessions"),
             Some(Bucket::Sessions)
@@ -201,7 +208,14 @@ mod tests {
             Some(Bucket::Orders)
         );
         assert_eq!(Bucket::of(&Method::GET, "/api/checkout/sessions"), None);
-        assert_eq!(Bucket::of(&Method::PATCH, "/api/checkout/sessions/x"), None);
+        assert_eq!(
+            Bucket::of(&Method::PATCH, "/api/checkout/sessions/x"),
+            Some(Bucket::CountryChanges)
+        );
+        assert_eq!(
+            Bucket::of(&Method::GET, "/api/checkout/sessions/x/order"),
+            None
+        );
         assert_eq!(Bucket::of(&Method::POST, "/api/health"), None);
     }
 

@@ -112,6 +112,10 @@ const MIGRATIONS: &[&str] = &[
         request, created_at, created_at FROM orders;
     DROP TABLE orders;
     ALTER TABLE orders_v2 RENAME TO orders;
+    -- The previous catalog put the euro figures on every currency: such a session that has no
+    -- order yet must not become one at those prices. Its shopper gets a new session.
+    DELETE FROM checkout_sessions WHERE json_extract(priced_cart, '$.currency') != 'EUR'
+        AND id NOT IN (SELECT session_id FROM orders);
     CREATE TABLE order_attempts (
         session_id TEXT PRIMARY KEY REFERENCES checkout_sessions(id),
         authorization_token TEXT NOT NULL UNIQUE,
@@ -179,10 +183,15 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), sqlx::Error> {
+        self.migrate_to(MIGRATIONS.len()).await
+    }
+
+    /// Applies the migrations not yet applied, up to the first `upto`.
+    async fn migrate_to(&self, upto: usize) -> Result<(), sqlx::Error> {
         let done: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(&self.pool)
             .await?;
-        for (i, step) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        for (i, step) in MIGRATIONS.iter().enumerate().take(upto).skip(done as usize) {
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(step).execute(&mut *tx).await?;
             sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
@@ -266,5 +275,53 @@ impl Store {
             cart: serde_json::from_str(&cart).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             created_at: row.try_get("created_at")?,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shop that ran the version before "orders you can trust" keeps every order, now with
+    /// the country, currency and tax Klarna was asked for (read from the stored request).
+    #[tokio::test]
+    async fn orders_of_the_previous_schema_keep_everything_klarna_was_asked() {
+        let dir = std::env::temp_dir().join(format!("kc-migrate-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("old.sqlite");
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        let old = Store { pool };
+        old.migrate_to(4).await.unwrap();
+        sqlx::raw_sql(
+            r#"INSERT INTO checkout_sessions VALUES ('s1', 'k1', 'ct', 'demo', 'sv-SE', '{}', 10);
+               INSERT INTO orders VALUES ('tok1', 's1', 'order-1', 'accepted', 96600,
+                 '{"purchase_country":"SE","purchase_currency":"SEK","order_amount":96600,"order_tax_amount":19320}', 11);"#,
+        )
+        .execute(&old.pool)
+        .await
+        .unwrap();
+        old.migrate().await.unwrap();
+        let facts = old.order_facts("order-1").await.unwrap();
+        assert_eq!(facts, Some(("SE".into(), "SEK".into(), 96_600, 19_320)));
+        let language: String =
+            sqlx::query_scalar("SELECT language FROM checkout_sessions WHERE id = 's1'")
+                .fetch_one(&old.pool)
+                .await
+                .unwrap();
+        assert_eq!(language, "sv");
+        // The new constraint holds for the migrated table: a second order for the session fails.
+        let second = sqlx::raw_sql(
+            "INSERT INTO orders VALUES ('tok2', 's1', 'order-2', 'accepted', 'SE', 'SEK', 1, 0, '{}', 12, 12)",
+        )
+        .execute(&old.pool)
+        .await;
+        assert!(second.is_err());
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -36,10 +36,27 @@ pub async fn run_round(app: &AppState, purge: bool) {
     recover_attempts(app).await;
     handle_callbacks(app).await;
     if purge {
+        reread_pending(app).await;
         match app.store.purge_expired(app.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "purged expired checkout sessions and refusals"),
             Err(e) => tracing::warn!("purging: {e}"),
+        }
+    }
+}
+
+/// Orders still under fraud review whose notification may have been lost (Klarna gave up, the
+/// hook secret changed, the order was recorded after the notification came): Order Management
+/// is asked again, at most every 15 minutes per order.
+async fn reread_pending(app: &AppState) {
+    let before = app.clock.now() - 15 * 60;
+    let due = match app.store.stale_pending_orders(before, 20).await {
+        Ok(due) => due,
+        Err(e) => return tracing::warn!("reading pending orders: {e}"),
+    };
+    for order_id in due {
+        if let Err(e) = crate::hooks::refresh_order(app, &order_id).await {
+            tracing::warn!(%order_id, "re-reading a pending order: {e}");
         }
     }
 }
@@ -102,8 +119,18 @@ async fn handle_callbacks(app: &AppState) {
                         tracing::info!(order_id = %order.order_id, session = %session.id, "order ensured by authorization callback");
                         true
                     }
-                    // Klarna or another holder is still busy with it: later.
-                    Err(e) if e.body.code == klarna::api::ErrorCode::KlarnaUnavailable => false,
+                    // Klarna or another holder is still busy with it, or our own storage
+                    // stumbled: later. For an approval the browser got no token for, this
+                    // callback is the only way to the order.
+                    Err(e)
+                        if matches!(
+                            e.body.code,
+                            klarna::api::ErrorCode::KlarnaUnavailable
+                                | klarna::api::ErrorCode::Internal
+                        ) =>
+                    {
+                        false
+                    }
                     Err(e) => {
                         tracing::warn!(session = %session.id, code = ?e.body.code, "authorization callback could not create the order");
                         true

@@ -156,3 +156,24 @@ async fn the_sandbox_refuses_a_locale_klarna_does_not_list_for_the_country() {
         }
     }
 }
+
+#[tokio::test]
+async fn switching_the_country_back_and_forth_still_buys() {
+    // Each update is its own operation: a key repeated from an earlier, identical update would
+    // make Klarna replay that answer and keep the session on the other country.
+    let env = start().await;
+    let session = env.start_checkout().await;
+    for country in ["AT", "DE", "AT"] {
+        assert_eq!(
+            env.change_country(&session, country).await.status(),
+            200,
+            "{country}"
+        );
+    }
+    let mut billing = address("customer+at@klarna.com");
+    billing.country = "AT".into();
+    billing.postal_code = "1010".into();
+    let token = env.token(&session, &billing).await;
+    let r = env.place(&session, &token, &billing).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}

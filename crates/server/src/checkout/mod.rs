@@ -212,11 +212,13 @@ async fn change_country(
     )?;
     let same_currency = cart.currency == stored.cart.currency;
     let updated = if same_currency {
-        // One key per distinct update: the same update retried is the same operation.
-        let body = serde_json::to_string(&request).unwrap_or_default();
+        // One key per update: the shopper's next change is another operation, even when it
+        // sends the same body as an earlier one (DE → AT → DE → AT), and Klarna would replay
+        // that earlier answer for a repeated key.
         let key = idempotency_key(&format!(
-            "session:{}:update:{body}",
-            stored.klarna_session_id
+            "session:{}:update:{}",
+            stored.klarna_session_id,
+            uuid::Uuid::new_v4()
         ));
         match app
             .klarna

@@ -254,9 +254,10 @@ pub(crate) async fn call_klarna(app: &AppState, attempt: Attempt) -> Result<Plac
     Ok(placed)
 }
 
-/// Klarna's idempotency keys hold for 24 hours; retries back off well inside that.
+/// Klarna's idempotency keys hold for 24 hours; retries back off well inside that: 5 s after
+/// the first try, doubling to 10 minutes.
 fn retry_delay_secs(tries: i64) -> i64 {
-    (5_i64 << tries.clamp(0, 7)).min(600)
+    (5_i64 << (tries - 1).clamp(0, 7)).min(600)
 }
 
 fn still_confirming() -> AppError {
@@ -272,8 +273,8 @@ mod tests {
 
     #[test]
     fn retries_back_off_to_ten_minutes() {
-        assert_eq!(retry_delay_secs(0), 5);
-        assert_eq!(retry_delay_secs(1), 10);
+        assert_eq!(retry_delay_secs(1), 5);
+        assert_eq!(retry_delay_secs(2), 10);
         assert_eq!(retry_delay_secs(20), 600);
     }
 }
