@@ -2,6 +2,9 @@
 //! checkouts and placing orders, who counts as the client (the TCP peer, or the client a
 //! trusted proxy forwards for), and sign-in throttling by the same client.
 
+mod common;
+
+use common::address;
 use klarna::api::{ApiError, CheckoutSession, ErrorCode, PlacedOrder};
 use klarna::Address;
 use serde_json::{json, Value};
@@ -42,19 +45,6 @@ async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         url: running.url(),
         http: reqwest::Client::new(),
         _dir: dir,
-    }
-}
-
-fn address(email: &str) -> Address {
-    Address {
-        given_name: "Testperson-de".into(),
-        family_name: "Approved".into(),
-        email: email.into(),
-        street_address: "Hellersbergstraße 14".into(),
-        postal_code: "41460".into(),
-        city: "Neuss".into(),
-        country: "DE".into(),
-        ..Address::default()
     }
 }
 

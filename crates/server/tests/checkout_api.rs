@@ -158,15 +158,7 @@ async fn fifty_concurrent_duplicates_make_exactly_one_order() {
 #[tokio::test]
 async fn restart_between_session_and_order_loses_nothing() {
     // Klarna (the sandbox) keeps running; our server restarts on the same database file.
-    let sb = sandbox::Sandbox::new(sandbox::SandboxCredentials::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let klarna_url = format!(
-        "http://{}{}",
-        listener.local_addr().unwrap(),
-        sandbox::MOUNT_PATH
-    );
-    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (sb, klarna_url) = separate_klarna().await;
 
     let dir = TempDir::new();
     let mut cfg = config(&dir);

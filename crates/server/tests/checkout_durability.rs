@@ -95,15 +95,7 @@ async fn an_approval_without_a_token_becomes_the_order_through_klarnas_callback(
 #[tokio::test]
 async fn a_stored_callback_becomes_the_order_after_a_crash() {
     // Klarna runs apart from our server, which crashes after storing the callback.
-    let sb = sandbox::Sandbox::new(sandbox::SandboxCredentials::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let klarna_url = format!(
-        "http://{}{}",
-        listener.local_addr().unwrap(),
-        sandbox::MOUNT_PATH
-    );
-    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (sb, klarna_url) = separate_klarna().await;
     let dir = TempDir::new();
     let mut cfg = config(&dir);
     cfg.klarna_api_url = Some(klarna_url.clone());

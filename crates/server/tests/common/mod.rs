@@ -146,3 +146,18 @@ pub async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
 }
+
+/// Klarna (a sandbox) running apart from our server, so that our server can crash and
+/// restart while "Klarna" keeps its state: the sandbox and its base URL.
+pub async fn separate_klarna() -> (sandbox::Sandbox, String) {
+    let sb = sandbox::Sandbox::new(sandbox::SandboxCredentials::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let klarna_url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        sandbox::MOUNT_PATH
+    );
+    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (sb, klarna_url)
+}
