@@ -3,8 +3,12 @@
 //! answer, without acting again; only the key matters, not the body. A duplicate that arrives
 //! while the first is still being handled waits for it. Answers of Klarna's own trouble (5xx)
 //! are not kept: nothing was done, so a retry is handled anew.
+//!
+//! Every request that passes is also written to the sandbox's request log (Klarna's merchant
+//! portal keeps such logs), so tests compare what the server sent with literal JSON written
+//! from Klarna's documentation, not only with our own types.
 
-use crate::state::{FirstAnswer, Sandbox};
+use crate::state::{FirstAnswer, RecordedRequest, Sandbox};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -25,6 +29,17 @@ pub(crate) async fn replay(
         .get("klarna-idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    sandbox.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        idempotency_key: key.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    });
+    let request = Request::from_parts(parts, Body::from(body));
     let Some(key) = key.filter(|_| matches!(*request.method(), Method::POST | Method::PATCH))
     else {
         return next.run(request).await;

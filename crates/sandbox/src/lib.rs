@@ -15,7 +15,7 @@ pub mod xs2a;
 
 pub use clock::Clock;
 pub use faults::Faults;
-pub use state::{Sandbox, SandboxCredentials};
+pub use state::{RecordedRequest, Sandbox, SandboxCredentials};
 
 use axum::Router;
 

@@ -87,6 +87,19 @@ impl StoredOrder {
     }
 }
 
+/// A request the merchant's server sent to the Payments or Order Management API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub idempotency_key: Option<String>,
+    /// The JSON body as sent (`null` when there was none).
+    pub body: serde_json::Value,
+}
+
+/// How many requests the log keeps (the newest).
+const REQUEST_LOG_LEN: usize = 1000;
+
 /// A `Klarna-Idempotency-Key`'s first answer, replayed for 24 hours.
 #[derive(Clone, Debug)]
 pub(crate) struct FirstAnswer {
@@ -110,6 +123,7 @@ pub(crate) struct Inner {
     pub faults: Faults,
     /// `authorize()` calls the browser made (each opens the purchase flow once).
     pub authorize_calls: usize,
+    pub requests: std::collections::VecDeque<RecordedRequest>,
 }
 
 /// Cheap to clone: all clones share one state.
@@ -164,6 +178,20 @@ impl Sandbox {
     /// the bench reads it to tell whether a kill landed between Klarna's commit and our write.
     pub fn held_answers(&self) -> usize {
         self.held_answers.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        let mut inner = self.lock();
+        if inner.requests.len() >= REQUEST_LOG_LEN {
+            inner.requests.pop_front();
+        }
+        inner.requests.push_back(request);
+    }
+
+    /// The requests the merchant's server sent to the Payments and Order Management APIs,
+    /// oldest first (the newest 1,000).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.iter().cloned().collect()
     }
 
     /// Number of orders Klarna created: tests use it to prove "exactly one order".

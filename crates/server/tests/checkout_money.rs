@@ -177,3 +177,106 @@ async fn switching_the_country_back_and_forth_still_buys() {
     let r = env.place(&session, &token, &billing).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
+
+/// What we send Klarna, compared with a literal request written from Klarna's documentation
+/// (create session: `purchase_country`, `purchase_currency`, `locale`, `order_amount`,
+/// `order_tax_amount`, `order_lines` with the tax inside each line), not with our own types.
+#[tokio::test]
+async fn the_session_and_order_we_send_are_klarnas_documented_json() {
+    let env = start().await;
+    let session = env.start_checkout().await;
+    let sent = env.sandbox.requests();
+    let create = sent
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/payments/v1/sessions"))
+        .expect("a session create");
+    let mut body = create.body.clone();
+    let urls = body
+        .as_object_mut()
+        .unwrap()
+        .remove("merchant_urls")
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "purchase_country": "DE",
+            "purchase_currency": "EUR",
+            "locale": "de-DE",
+            "order_amount": 8639,
+            "order_tax_amount": 1191,
+            "order_lines": [
+                {"type": "physical", "reference": "TSHIRT-ORG-M", "name": "Organic cotton T-shirt",
+                 "quantity": 2, "quantity_unit": "pcs", "unit_price": 2490, "tax_rate": 1900, "total_amount": 4980,
+                 "total_discount_amount": 0, "total_tax_amount": 795},
+                {"type": "physical", "reference": "MUG-ENAMEL", "name": "Enamel camping mug",
+                 "quantity": 1, "quantity_unit": "pcs", "unit_price": 1295, "tax_rate": 1900, "total_amount": 1165,
+                 "total_discount_amount": 130, "total_tax_amount": 186},
+                {"type": "physical", "reference": "BOOK-FIELD", "name": "Field guide to birds",
+                 "quantity": 1, "quantity_unit": "pcs", "unit_price": 1999, "tax_rate": 700, "total_amount": 1999,
+                 "total_discount_amount": 0, "total_tax_amount": 131},
+                {"type": "shipping_fee", "reference": "SHIP-STD", "name": "Standard shipping",
+                 "quantity": 1, "quantity_unit": "pcs", "unit_price": 495, "tax_rate": 1900, "total_amount": 495,
+                 "total_discount_amount": 0, "total_tax_amount": 79}
+            ],
+            "intent": "buy",
+            "merchant_reference1": session.session,
+        })
+    );
+    // Both callbacks registered, each behind the secret path segment.
+    for (kind, url) in [
+        ("authorization", &urls["authorization"]),
+        ("notification", &urls["notification"]),
+    ] {
+        let url = url.as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{}/hooks/klarna/{kind}/", env.url)),
+            "{url}"
+        );
+    }
+    // Every POST carries a UUIDv5 idempotency key.
+    let key = create
+        .idempotency_key
+        .as_deref()
+        .expect("Klarna-Idempotency-Key");
+    assert_eq!(uuid::Uuid::parse_str(key).unwrap().get_version_num(), 5);
+
+    let billing = address("customer+de@klarna.com");
+    let token = env.token(&session, &billing).await;
+    assert_eq!(env.place(&session, &token, &billing).await.status(), 200);
+    let sent = env.sandbox.requests();
+    let order = sent
+        .iter()
+        .find(|r| r.path.ends_with(&format!("/authorizations/{token}/order")))
+        .expect("a create order");
+    assert_eq!(order.method, "POST");
+    let b = &order.body;
+    assert_eq!(
+        (
+            &b["purchase_country"],
+            &b["purchase_currency"],
+            &b["locale"]
+        ),
+        (&json!("DE"), &json!("EUR"), &json!("de-DE"))
+    );
+    assert_eq!(
+        (&b["order_amount"], &b["order_tax_amount"]),
+        (&json!(8639), &json!(1191))
+    );
+    assert_eq!(
+        b["order_lines"], create.body["order_lines"],
+        "exactly what was authorized"
+    );
+    assert_eq!(b["billing_address"]["postal_code"], "41460");
+    assert_eq!(b["auto_capture"], false);
+    assert!(b["merchant_urls"]["notification"].is_string());
+    let key = order
+        .idempotency_key
+        .as_deref()
+        .expect("Klarna-Idempotency-Key");
+    assert_eq!(uuid::Uuid::parse_str(key).unwrap().get_version_num(), 5);
+    // Reads and releases carry no body (Klarna answered 403 to an empty one elsewhere).
+    assert!(sent
+        .iter()
+        .filter(|r| r.method == "GET" || r.method == "DELETE")
+        .all(|r| r.body.is_null()));
+}
