@@ -1,7 +1,10 @@
 //! Bookkeeper sign-in for the banking endpoints: an Argon2-verified password, a random session
 //! id in an HttpOnly SameSite=Strict cookie, and a CSRF token that every state-changing call
-//! must repeat in `X-CSRF-Token`. Shopper endpoints stay public.
+//! must repeat in `X-CSRF-Token`. Sessions and the sign-in throttle live in the database
+//! (`bookkeeper_sessions.rs`, `sign_in_throttle.rs`), shared by every instance. Shopper
+//! endpoints stay public.
 
+use crate::bookkeeper_sessions::digest;
 use crate::client_addr::ClientKey;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
@@ -19,23 +22,9 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use klarna::api::{ErrorCode, SignIn, SignedIn};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 pub const COOKIE: &str = "kc_bookkeeper";
 const SESSION_SECS: i64 = 8 * 3600;
-
-#[derive(Clone)]
-struct BookkeeperSession {
-    user: String,
-    csrf: String,
-    expires_at: i64,
-}
-
-/// Signed-in bookkeepers, by session id. In memory: a restart signs everyone out, which is
-/// the safe direction.
-#[derive(Clone, Default)]
-pub struct Sessions(Arc<Mutex<HashMap<String, BookkeeperSession>>>);
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -80,7 +69,7 @@ async fn sign_in(
     client: ClientKey,
     ApiJson(req): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    if let Err(wait) = app.sign_in_throttle.attempt(client, app.clock.now()) {
+    if let Err(wait) = app.store.sign_in_attempt(client, app.clock.now()).await? {
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooManyAttempts,
@@ -113,21 +102,12 @@ async fn sign_in(
             ),
         ));
     }
-    app.sign_in_throttle.succeeded(client);
+    app.store.sign_in_succeeded(client).await?;
     let id = random_token();
     let csrf = random_token();
-    app.bookkeepers
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(
-            id.clone(),
-            BookkeeperSession {
-                user: req.user.clone(),
-                csrf: csrf.clone(),
-                expires_at: app.clock.now() + SESSION_SECS,
-            },
-        );
+    app.store
+        .insert_bookkeeper_session(&id, &req.user, &csrf, app.clock.now() + SESSION_SECS)
+        .await?;
     // Outside the sandbox the server is reached over TLS (maybe through a proxy, so the public
     // URL is the only hint and may be unset): the cookie is always `Secure` there.
     let secure = if app.config.mode != crate::config::Mode::Sandbox
@@ -153,14 +133,10 @@ async fn sign_in(
         .into_response())
 }
 
-async fn sign_out(State(app): State<AppState>, who: Bookkeeper) -> Response {
-    app.bookkeepers
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&who.session);
+async fn sign_out(State(app): State<AppState>, who: Bookkeeper) -> Result<Response, AppError> {
+    app.store.delete_bookkeeper_session(&who.session).await?;
     let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    ([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response()
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -212,19 +188,18 @@ impl FromRequestParts<AppState> for Bookkeeper {
             )
         };
         let id = cookie_value(&parts.headers, COOKIE).ok_or_else(sign_in)?;
-        let session = {
-            let mut all = app.bookkeepers.0.lock().unwrap_or_else(|e| e.into_inner());
-            let now = app.clock.now();
-            all.retain(|_, s| s.expires_at > now);
-            all.get(&id).cloned().ok_or_else(sign_in)?
-        };
+        let session = app
+            .store
+            .bookkeeper_session(&id, app.clock.now())
+            .await?
+            .ok_or_else(sign_in)?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let token = parts
                 .headers
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            if !same(token, &session.csrf) || cross_site(&parts.headers) {
+            if !same(&digest(token), &session.csrf_digest) || cross_site(&parts.headers) {
                 return Err(AppError::new(
                     StatusCode::FORBIDDEN,
                     ErrorCode::CsrfRejected,

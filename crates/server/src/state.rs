@@ -1,6 +1,5 @@
 //! What every request handler shares.
 
-use crate::auth::Sessions;
 use crate::config::Config;
 use crate::consent_crypto::ConsentCipher;
 use crate::klarna_client::KlarnaClient;
@@ -16,8 +15,6 @@ pub struct AppState {
     pub klarna: KlarnaClient,
     pub xs2a: Xs2aClient,
     pub consent: ConsentCipher,
-    pub bookkeepers: Sessions,
-    pub sign_in_throttle: crate::sign_in_throttle::SignInThrottle,
     /// Per-client budgets of the checkout endpoints.
     pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Permits for Argon2 verifications running at once.
@@ -53,8 +50,6 @@ impl AppState {
             klarna,
             xs2a,
             consent,
-            bookkeepers: Sessions::default(),
-            sign_in_throttle: Default::default(),
             rate_limiter,
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             sync_progress: Arc::default(),

@@ -137,6 +137,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX authorization_callbacks_due ON authorization_callbacks (process_after);
     CREATE INDEX checkout_sessions_created ON checkout_sessions (created_at);
     CREATE INDEX checkout_sessions_klarna ON checkout_sessions (klarna_session_id);",
+    // Bookkeepers' sign-in sessions and the sign-in throttle live here, not in one process:
+    // any instance knows who is signed in, and wrong passwords count across instances. Only
+    // SHA-256 digests of the session id and the CSRF token are stored.
+    "CREATE TABLE bookkeeper_sessions (
+        id_digest TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        csrf_digest TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX bookkeeper_sessions_expiry ON bookkeeper_sessions (expires_at);
+    CREATE TABLE sign_in_attempts (
+        client_key TEXT PRIMARY KEY,
+        attempts INTEGER NOT NULL,
+        window_start INTEGER NOT NULL
+    );",
 ];
 
 #[derive(Clone, Debug)]

@@ -37,7 +37,14 @@ pub async fn run_round(app: &AppState, purge: bool) {
     handle_callbacks(app).await;
     if purge {
         reread_pending(app).await;
-        match app.store.purge_expired(app.clock.now()).await {
+        let now = app.clock.now();
+        if let Err(e) = app.store.purge_bookkeeper_sessions(now).await {
+            tracing::warn!("purging sign-in sessions: {e}");
+        }
+        if let Err(e) = app.store.purge_sign_in_attempts(now).await {
+            tracing::warn!("purging sign-in attempts: {e}");
+        }
+        match app.store.purge_expired(now).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "purged expired checkout sessions and refusals"),
             Err(e) => tracing::warn!("purging: {e}"),
