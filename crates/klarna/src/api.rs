@@ -128,6 +128,9 @@ pub enum ErrorCode {
     /// The bookkeeper closed the bank's dialog.
     #[cfg(feature = "banking")]
     LinkAborted,
+    /// A sync of the same bank connection is already running (here or on another instance).
+    #[cfg(feature = "banking")]
+    SyncRunning,
     Internal,
 }
 

@@ -83,11 +83,10 @@ fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String,
     Ok(date.to_string())
 }
 
-fn set_progress(app: &AppState, id: &str, p: &SyncProgress) {
-    app.sync_progress
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.to_string(), p.clone());
+/// Written for every instance to read (the page polls whichever it reaches).
+async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), AppError> {
+    app.store.save_sync_progress(id, p, app.clock.now()).await?;
+    Ok(())
 }
 
 async fn sync(
@@ -118,11 +117,31 @@ async fn sync(
         to_date: today.to_string(),
         ..SyncProgress::default()
     };
-    set_progress(&app, &id, &progress);
-    let result = fetch_all(&app, &t, &mut progress).await;
+    // One sync per connection, whichever instance and account asks: the consent token is the
+    // connection's, and Klarna rotates it on every call.
+    if !app
+        .store
+        .claim_sync(&t.connection.id, app.clock.now())
+        .await?
+    {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::SyncRunning,
+            say(
+                "A sync of this bank is already running. Please wait until it has finished.",
+                "Für diese Bank läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.",
+            ),
+        ));
+    }
+    let result = match set_progress(&app, &id, &progress).await {
+        Ok(()) => fetch_all(&app, &t, &mut progress).await,
+        Err(e) => Err(e),
+    };
     progress.running = false;
-    set_progress(&app, &id, &progress);
+    let saved = set_progress(&app, &id, &progress).await;
+    app.store.release_sync(&t.connection.id).await?;
     result?;
+    saved?;
     app.store.set_last_synced(&id, &progress.to_date).await?;
     Ok(Json(progress))
 }
@@ -185,7 +204,8 @@ async fn fetch_all(
             .store
             .insert_transactions(&t.account.id, &fetched.result.transactions)
             .await?;
-        set_progress(app, &t.account.id, progress);
+        set_progress(app, &t.account.id, progress).await?;
+        app.store.renew_sync(&c.id, app.clock.now()).await?;
         page = Some(fetched);
     }
 }
@@ -228,9 +248,8 @@ async fn progress(
     State(app): State<AppState>,
     _who: Bookkeeper,
     Path(id): Path<String>,
-) -> Json<SyncProgress> {
-    let all = app.sync_progress.lock().unwrap_or_else(|e| e.into_inner());
-    Json(all.get(&id).cloned().unwrap_or_default())
+) -> Result<Json<SyncProgress>, AppError> {
+    Ok(Json(app.store.sync_progress(&id, app.clock.now()).await?))
 }
 
 async fn list(

@@ -5,7 +5,6 @@ use crate::consent_crypto::ConsentCipher;
 use crate::klarna_client::KlarnaClient;
 use crate::store::Store;
 use crate::xs2a_client::Xs2aClient;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,8 +18,6 @@ pub struct AppState {
     pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Permits for Argon2 verifications running at once.
     pub password_checks: Arc<tokio::sync::Semaphore>,
-    /// Progress of running and finished syncs, by account.
-    pub sync_progress: Arc<Mutex<HashMap<String, klarna::api::SyncProgress>>>,
     pub store: Store,
     /// Wakes the background workers (a shopper is waiting for an order).
     pub wake: Arc<tokio::sync::Notify>,
@@ -52,7 +49,6 @@ impl AppState {
             consent,
             rate_limiter,
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
-            sync_progress: Arc::default(),
             store,
             wake: Arc::default(),
             tasks: Arc::default(),

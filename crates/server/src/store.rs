@@ -152,6 +152,20 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         window_start INTEGER NOT NULL
     );",
+    // One sync per bank connection at a time, across instances: a lease on the connection, so
+    // two syncs never rotate one consent token against each other. A sync's progress is kept
+    // here too, so any instance can report it.
+    "ALTER TABLE bank_connections ADD COLUMN sync_lease_until INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE sync_progress (
+        account_id TEXT PRIMARY KEY,
+        running INTEGER NOT NULL,
+        pages INTEGER NOT NULL,
+        fetched INTEGER NOT NULL,
+        added INTEGER NOT NULL,
+        from_date TEXT NOT NULL,
+        to_date TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
 ];
 
 #[derive(Clone, Debug)]

@@ -762,3 +762,41 @@ async fn three_wrong_logins_end_the_link_with_the_banks_reason() {
     );
     assert_eq!(env.open_xs2a_sessions().await, 0);
 }
+
+#[tokio::test]
+async fn two_syncs_started_at_once_run_one_at_a_time_and_a_third_succeeds() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    // A slow bank, so that the two overlap.
+    env.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 300,
+        path_contains: "/transactions".into(),
+        ..Default::default()
+    });
+    let (a, b) = tokio::join!(env.sync(account, json!({})), env.sync(account, json!({})));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 409],
+        "one runs, the other is told it is running"
+    );
+    let refused = if a.status() == 409 { a } else { b };
+    let e: ApiError = refused.json().await.unwrap();
+    assert_eq!(e.code, ErrorCode::SyncRunning);
+    assert!(e.message.contains("already running"), "{}", e.message);
+    // Progress is not left "running", and the third sync gets the lease.
+    let progress: klarna::api::SyncProgress = env
+        .get(&format!("/api/accounts/{account}/sync"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!progress.running && progress.pages > 0, "{progress:?}");
+    env.sandbox.set_faults(sandbox::Faults::default());
+    let third = env.sync(account, json!({})).await;
+    assert_eq!(third.status(), 200);
+}

@@ -21,6 +21,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::TooManyAttempts | ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::LinkNotFinished => StatusCode::CONFLICT,
         ErrorCode::LinkFailed | ErrorCode::LinkAborted => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::SyncRunning => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
