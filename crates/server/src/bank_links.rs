@@ -386,7 +386,15 @@ pub fn spawn_sweeper(app: AppState, timeout: Duration) {
                 tracing::info!(link = %link.id, "abandoned bank link ended");
             }
             for session in app.store.sessions_left_open().await.unwrap_or_default() {
-                close_session(&app, &session).await;
+                // Another instance may be closing it right now: once is enough.
+                if app
+                    .store
+                    .claim_session_close(&session, app.clock.now())
+                    .await
+                    .unwrap_or(false)
+                {
+                    close_session(&app, &session).await;
+                }
             }
         }
     });

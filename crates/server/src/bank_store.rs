@@ -86,6 +86,25 @@ impl Store {
         Ok(())
     }
 
+    /// Takes the close of an XS2A session for this instance for a minute, unless another
+    /// instance is closing it (every instance sweeps; each session is closed once).
+    pub async fn claim_session_close(
+        &self,
+        xs2a_session_id: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE bank_links SET close_lease_until = ?
+             WHERE xs2a_session_id = ? AND session_open = 1 AND close_lease_until < ?",
+        )
+        .bind(now + 60)
+        .bind(xs2a_session_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Sessions of ended links whose close did not reach Klarna yet.
     pub async fn sessions_left_open(&self) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query_scalar(

@@ -155,7 +155,11 @@ const MIGRATIONS: &[&str] = &[
     // One sync per bank connection at a time, across instances: a lease on the connection, so
     // two syncs never rotate one consent token against each other. A sync's progress is kept
     // here too, so any instance can report it.
+    //
+    // The sweeper runs on every instance: a lease on a link's XS2A session makes one instance
+    // close it.
     "ALTER TABLE bank_connections ADD COLUMN sync_lease_until INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bank_links ADD COLUMN close_lease_until INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE sync_progress (
         account_id TEXT PRIMARY KEY,
         running INTEGER NOT NULL,

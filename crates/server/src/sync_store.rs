@@ -96,3 +96,52 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    /// Leases in the database decide which instance does a piece of work: the second claim
+    /// fails while the first holds, and succeeds once the lease ran out or was released.
+    #[tokio::test]
+    async fn one_sync_per_connection_and_one_close_per_session() {
+        let dir = std::env::temp_dir().join(format!("kc-leases-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("db.sqlite")).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
+               VALUES ('c1', 'ACME', 'Demo Bank', '88888888', 'k', 's', '2026-01-01', '2026-04-01', 0);
+             INSERT INTO bank_links (id, company, start_date, xs2a_session_id, flow_id, state, connection_id, created_at, session_open)
+               VALUES ('l1', 'ACME', '2026-01-01', 'x1', 'f1', 'timed_out', NULL, 0, 1);",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        assert!(store.claim_sync("c1", 1000).await.unwrap());
+        assert!(!store.claim_sync("c1", 1001).await.unwrap(), "held");
+        assert!(
+            store
+                .claim_sync("c1", 1001 + super::SYNC_LEASE_SECS)
+                .await
+                .unwrap(),
+            "a crashed sync's lease runs out"
+        );
+        store.release_sync("c1").await.unwrap();
+        assert!(store.claim_sync("c1", 1200).await.unwrap(), "released");
+
+        assert!(store.claim_session_close("x1", 1000).await.unwrap());
+        assert!(
+            !store.claim_session_close("x1", 1010).await.unwrap(),
+            "another instance"
+        );
+        assert!(
+            store.claim_session_close("x1", 1061).await.unwrap(),
+            "after a minute"
+        );
+        store.mark_session_closed("x1").await.unwrap();
+        assert!(
+            !store.claim_session_close("x1", 2000).await.unwrap(),
+            "closed"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
