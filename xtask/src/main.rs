@@ -5,6 +5,7 @@
 //! it needs first.
 
 mod bench;
+mod postgres;
 mod reliability;
 mod tools;
 
@@ -140,6 +141,20 @@ fn test() -> Result {
             .env("KC_E2E_DIST", root().join("dist"))
             .env("CHROMEDRIVER", tools::CHROMEDRIVER),
     );
+    // The storage and concurrency tests again, on PostgreSQL: a throwaway cluster, each test
+    // on a database of its own, stopped when this block ends (a failure included).
+    let postgres = match postgres::Cluster::start() {
+        Ok(cluster) => tally.run(
+            Command::new("cargo")
+                .args(["test", "-p", "server", "--no-fail-fast"])
+                .args(POSTGRES_TESTS.iter().flat_map(|t| ["--test", t]))
+                .env("KC_TEST_POSTGRES", &cluster.url),
+        ),
+        Err(e) => {
+            tally.failed += 1;
+            Err(format!("PostgreSQL for the tests: {e}"))
+        }
+    };
     // Components in headless Chromium through wasm-bindgen-test.
     let browser = tally.run(
         Command::new("cargo")
@@ -159,8 +174,16 @@ fn test() -> Result {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     );
     println!("summary: {} passed, {} failed", tally.passed, tally.failed);
-    native.and(browser)
+    native.and(postgres).and(browser)
 }
+
+/// The server's tests that run on both engines (`KC_TEST_POSTGRES` moves them to PostgreSQL).
+const POSTGRES_TESTS: &[&str] = &[
+    "checkout_api",
+    "checkout_durability",
+    "checkout_money",
+    "instances",
+];
 
 /// Adds up the `test result:` lines of every runner, for one closing line over all of them.
 #[derive(Default)]

@@ -114,7 +114,7 @@ pub fn ensure_build_tools() -> Result {
     Ok(())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0")
 }
 

@@ -41,7 +41,7 @@ impl Store {
     pub async fn insert_link(&self, l: &StoredLink) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO bank_links (id, company, start_date, xs2a_session_id, flow_id, state, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&l.id)
         .bind(&l.company)
@@ -57,7 +57,7 @@ impl Store {
 
     pub async fn link(&self, id: &str) -> Result<Option<StoredLink>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links WHERE id = ?",
+            "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -69,7 +69,7 @@ impl Store {
     pub async fn stale_links(&self, before: i64) -> Result<Vec<StoredLink>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links
-             WHERE state = 'started' AND created_at < ?",
+             WHERE state = 'started' AND created_at < $1",
         )
         .bind(before)
         .fetch_all(&self.pool)
@@ -79,7 +79,7 @@ impl Store {
 
     /// The XS2A session is gone at Klarna (deleted, or already unknown there).
     pub async fn mark_session_closed(&self, xs2a_session_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_links SET session_open = 0 WHERE xs2a_session_id = ?")
+        sqlx::query("UPDATE bank_links SET session_open = 0 WHERE xs2a_session_id = $1")
             .bind(xs2a_session_id)
             .execute(&self.pool)
             .await?;
@@ -94,8 +94,8 @@ impl Store {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE bank_links SET close_lease_until = ?
-             WHERE xs2a_session_id = ? AND session_open = 1 AND close_lease_until < ?",
+            "UPDATE bank_links SET close_lease_until = $1
+             WHERE xs2a_session_id = $2 AND session_open = 1 AND close_lease_until < $3",
         )
         .bind(now + 60)
         .bind(xs2a_session_id)
@@ -120,7 +120,7 @@ impl Store {
         state: &str,
         connection_id: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_links SET state = ?, connection_id = COALESCE(?, connection_id) WHERE id = ?")
+        sqlx::query("UPDATE bank_links SET state = $1, connection_id = COALESCE($2, connection_id) WHERE id = $3")
             .bind(state)
             .bind(connection_id)
             .bind(id)
@@ -139,7 +139,7 @@ impl Store {
     ) -> Result<String, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM bank_connections WHERE company = ? AND bank_code = ?",
+            "SELECT id FROM bank_connections WHERE company = $1 AND bank_code = $2",
         )
         .bind(&c.company)
         .bind(&c.bank_code)
@@ -148,7 +148,7 @@ impl Store {
         let id = existing.unwrap_or_else(|| c.id.clone());
         sqlx::query(
             "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (company, bank_code) DO UPDATE SET bank_name = excluded.bank_name, consent_id = excluded.consent_id,
                consent_token_sealed = excluded.consent_token_sealed, consent_start = excluded.consent_start,
                consent_expires_on = excluded.consent_expires_on",
@@ -167,7 +167,7 @@ impl Store {
         for a in accounts {
             sqlx::query(
                 "INSERT INTO bank_accounts (id, connection_id, xs2a_account_id, iban, name, holder_name, balance, currency)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (connection_id, iban) DO UPDATE SET xs2a_account_id = excluded.xs2a_account_id,
                    name = excluded.name, holder_name = excluded.holder_name, balance = excluded.balance, currency = excluded.currency",
             )
@@ -207,7 +207,7 @@ impl Store {
     ) -> Result<Vec<StoredAccount>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, xs2a_account_id, iban, name, holder_name, balance, currency FROM bank_accounts
-             WHERE connection_id = ? ORDER BY name",
+             WHERE connection_id = $1 ORDER BY name",
         )
         .bind(connection_id)
         .fetch_all(&self.pool)
@@ -233,7 +233,7 @@ impl Store {
         connection_id: &str,
         sealed: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET consent_token_sealed = ? WHERE id = ?")
+        sqlx::query("UPDATE bank_connections SET consent_token_sealed = $1 WHERE id = $2")
             .bind(sealed)
             .bind(connection_id)
             .execute(&self.pool)
@@ -246,7 +246,7 @@ const CONNECTION_COLUMNS: &str =
     "SELECT id, company, bank_name, bank_code, consent_id, consent_token_sealed, \
      consent_start, consent_expires_on FROM bank_connections";
 
-fn connection_of(r: &sqlx::sqlite::SqliteRow) -> Result<StoredConnection, sqlx::Error> {
+fn connection_of(r: &sqlx::any::AnyRow) -> Result<StoredConnection, sqlx::Error> {
     Ok(StoredConnection {
         id: r.try_get("id")?,
         company: r.try_get("company")?,
@@ -259,7 +259,7 @@ fn connection_of(r: &sqlx::sqlite::SqliteRow) -> Result<StoredConnection, sqlx::
     })
 }
 
-fn link_of(r: &sqlx::sqlite::SqliteRow) -> Result<StoredLink, sqlx::Error> {
+fn link_of(r: &sqlx::any::AnyRow) -> Result<StoredLink, sqlx::Error> {
     Ok(StoredLink {
         id: r.try_get("id")?,
         company: r.try_get("company")?,
@@ -282,7 +282,7 @@ pub struct SyncTarget {
 impl Store {
     pub async fn sync_target(&self, account_id: &str) -> Result<Option<SyncTarget>, sqlx::Error> {
         let row =
-            sqlx::query("SELECT connection_id, last_synced_date FROM bank_accounts WHERE id = ?")
+            sqlx::query("SELECT connection_id, last_synced_date FROM bank_accounts WHERE id = $1")
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -320,8 +320,8 @@ impl Store {
                 .and_then(|c| c.holder_name.clone())
                 .unwrap_or_default();
             let result = sqlx::query(
-                "INSERT OR IGNORE INTO bank_transactions (id, account_id, transaction_id, booking_date, amount, currency, counterparty, reference)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO bank_transactions (id, account_id, transaction_id, booking_date, amount, currency, counterparty, reference)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(account_id)
@@ -340,7 +340,7 @@ impl Store {
     }
 
     pub async fn set_last_synced(&self, account_id: &str, date: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_accounts SET last_synced_date = ? WHERE id = ?")
+        sqlx::query("UPDATE bank_accounts SET last_synced_date = $1 WHERE id = $2")
             .bind(date)
             .bind(account_id)
             .execute(&self.pool)
@@ -355,7 +355,7 @@ impl Store {
     ) -> Result<Vec<klarna::api::BookedTransaction>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT booking_date, amount, currency, counterparty, reference FROM bank_transactions
-             WHERE account_id = ? ORDER BY booking_date DESC, transaction_id DESC",
+             WHERE account_id = $1 ORDER BY booking_date DESC, transaction_id DESC",
         )
         .bind(account_id)
         .fetch_all(&self.pool)

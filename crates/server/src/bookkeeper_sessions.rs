@@ -31,7 +31,7 @@ impl Store {
         expires_at: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO bookkeeper_sessions (id_digest, user_name, csrf_digest, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO bookkeeper_sessions (id_digest, user_name, csrf_digest, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(digest(id))
         .bind(user)
@@ -49,7 +49,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<StoredBookkeeper>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT user_name, csrf_digest FROM bookkeeper_sessions WHERE id_digest = ? AND expires_at > ?",
+            "SELECT user_name, csrf_digest FROM bookkeeper_sessions WHERE id_digest = $1 AND expires_at > $2",
         )
         .bind(digest(id))
         .bind(now)
@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub async fn delete_bookkeeper_session(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM bookkeeper_sessions WHERE id_digest = ?")
+        sqlx::query("DELETE FROM bookkeeper_sessions WHERE id_digest = $1")
             .bind(digest(id))
             .execute(&self.pool)
             .await?;
@@ -73,7 +73,7 @@ impl Store {
     }
 
     pub async fn purge_bookkeeper_sessions(&self, now: i64) -> Result<u64, sqlx::Error> {
-        sqlx::query("DELETE FROM bookkeeper_sessions WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM bookkeeper_sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await

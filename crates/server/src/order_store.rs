@@ -48,7 +48,7 @@ fn decode(e: serde_json::Error) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(e))
 }
 
-fn order_of(row: &sqlx::sqlite::SqliteRow) -> Result<OrderRecord, sqlx::Error> {
+fn order_of(row: &sqlx::any::AnyRow) -> Result<OrderRecord, sqlx::Error> {
     let state: String = row.try_get("state")?;
     Ok(OrderRecord {
         session_id: row.try_get("session_id")?,
@@ -67,7 +67,7 @@ const ORDER_COLUMNS: &str = "session_id, authorization_token, klarna_order_id, s
 impl Store {
     pub async fn order_for_token(&self, token: &str) -> Result<Option<OrderRecord>, sqlx::Error> {
         let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE authorization_token = ?"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE authorization_token = $1"
         ))
         .bind(token)
         .fetch_optional(&self.pool)
@@ -80,7 +80,7 @@ impl Store {
         session_id: &str,
     ) -> Result<Option<OrderRecord>, sqlx::Error> {
         let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE session_id = ?"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE session_id = $1"
         ))
         .bind(session_id)
         .fetch_optional(&self.pool)
@@ -93,7 +93,7 @@ impl Store {
         order_id: &str,
     ) -> Result<Option<OrderRecord>, sqlx::Error> {
         let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE klarna_order_id = ?"
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE klarna_order_id = $1"
         ))
         .bind(order_id)
         .fetch_optional(&self.pool)
@@ -115,7 +115,7 @@ impl Store {
         // after the caller looked).
         let inserted = sqlx::query(
             "INSERT INTO order_attempts (session_id, authorization_token, idempotency_key, request, lease_until, retry_at, tries, created_at)
-             SELECT ?, ?, ?, ?, ?, 0, 1, ? WHERE NOT EXISTS (SELECT 1 FROM orders WHERE session_id = ?)
+             SELECT $1, $2, $3, $4, $5, 0, 1, $6 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE session_id = $7)
              ON CONFLICT DO NOTHING",
         )
         .bind(&attempt.session_id)
@@ -132,7 +132,7 @@ impl Store {
         }
         let taken = self
             .take_attempt(
-                "session_id = ? AND authorization_token = ?",
+                "session_id = $2 AND authorization_token = $3",
                 &[
                     Arg::Text(&attempt.session_id),
                     Arg::Text(&attempt.authorization_token),
@@ -151,8 +151,8 @@ impl Store {
         lease_secs: i64,
     ) -> Result<Option<Attempt>, sqlx::Error> {
         self.take_attempt(
-            "session_id = (SELECT session_id FROM order_attempts WHERE lease_until < ? AND retry_at <= ? LIMIT 1) AND retry_at <= ?",
-            &[Arg::Int(now), Arg::Int(now), Arg::Int(now)],
+            "session_id = (SELECT session_id FROM order_attempts WHERE done = 0 AND lease_until < $2 AND retry_at <= $2 LIMIT 1) AND retry_at <= $2",
+            &[Arg::Int(now)],
             now,
             lease_secs,
         )
@@ -168,10 +168,12 @@ impl Store {
         now: i64,
         lease_secs: i64,
     ) -> Result<Option<Attempt>, sqlx::Error> {
+        // `$1` is the new lease, `$2`… the filter's values, the last one now.
         let sql = format!(
-            "UPDATE order_attempts SET lease_until = ?, tries = tries + 1
-             WHERE {filter} AND lease_until < ?
-             RETURNING session_id, authorization_token, idempotency_key, request"
+            "UPDATE order_attempts SET lease_until = $1, tries = tries + 1
+             WHERE {filter} AND done = 0 AND lease_until < ${}
+             RETURNING session_id, authorization_token, idempotency_key, request",
+            args.len() + 2
         );
         let mut query = sqlx::query(&sql).bind(now + lease_secs);
         for a in args {
@@ -199,7 +201,7 @@ impl Store {
         retry_at: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE order_attempts SET lease_until = 0, retry_at = ? WHERE session_id = ? AND authorization_token = ?",
+            "UPDATE order_attempts SET lease_until = 0, retry_at = $1 WHERE session_id = $2 AND authorization_token = $3",
         )
         .bind(retry_at)
         .bind(&attempt.session_id)
@@ -211,7 +213,7 @@ impl Store {
 
     pub async fn attempt_tries(&self, session_id: &str) -> Result<i64, sqlx::Error> {
         let tries: Option<i64> =
-            sqlx::query_scalar("SELECT tries FROM order_attempts WHERE session_id = ?")
+            sqlx::query_scalar("SELECT tries FROM order_attempts WHERE session_id = $1")
                 .bind(session_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -233,7 +235,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO orders (authorization_token, session_id, klarna_order_id, state, purchase_country, purchase_currency,
                                  order_amount, order_tax_amount, request, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (authorization_token) DO NOTHING",
         )
         .bind(&attempt.authorization_token)
@@ -251,7 +253,7 @@ impl Store {
         .await?;
         // Already recorded (a takeover raced the first holder): it must be this session's.
         let owner: String =
-            sqlx::query_scalar("SELECT session_id FROM orders WHERE authorization_token = ?")
+            sqlx::query_scalar("SELECT session_id FROM orders WHERE authorization_token = $1")
                 .bind(&attempt.authorization_token)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -260,7 +262,11 @@ impl Store {
                 "authorization token already ordered for checkout session {owner}"
             )));
         }
-        sqlx::query("DELETE FROM order_attempts WHERE session_id = ?")
+        // The attempt stays, done and never to be taken over: its row keeps the session's key,
+        // so an approval racing this commit cannot start a second attempt (on PostgreSQL a
+        // concurrent insert may have checked for the order before this commit).
+        sqlx::query("UPDATE order_attempts SET done = 1, lease_until = $1 WHERE session_id = $2")
+            .bind(i64::MAX)
             .bind(&attempt.session_id)
             .execute(&mut *tx)
             .await?;
@@ -278,7 +284,7 @@ impl Store {
         let raw = serde_json::to_string(error).map_err(decode)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO failed_authorizations (authorization_token, error, created_at) VALUES (?, ?, ?)
+            "INSERT INTO failed_authorizations (authorization_token, error, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (authorization_token) DO UPDATE SET error = excluded.error",
         )
         .bind(&attempt.authorization_token)
@@ -286,18 +292,20 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM order_attempts WHERE session_id = ? AND authorization_token = ?")
-            .bind(&attempt.session_id)
-            .bind(&attempt.authorization_token)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM order_attempts WHERE session_id = $1 AND authorization_token = $2",
+        )
+        .bind(&attempt.session_id)
+        .bind(&attempt.authorization_token)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 
     /// Klarna repeats a create-order error for the same token forever; remembering it spares a call.
     pub async fn failed_authorization(&self, token: &str) -> Result<Option<ApiError>, sqlx::Error> {
         let raw: Option<String> = sqlx::query_scalar(
-            "SELECT error FROM failed_authorizations WHERE authorization_token = ?",
+            "SELECT error FROM failed_authorizations WHERE authorization_token = $1",
         )
         .bind(token)
         .fetch_optional(&self.pool)
@@ -312,7 +320,7 @@ impl Store {
         state: OrderState,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE orders SET state = ?, updated_at = ? WHERE klarna_order_id = ?")
+        sqlx::query("UPDATE orders SET state = $1, updated_at = $2 WHERE klarna_order_id = $3")
             .bind(state_name(state))
             .bind(now)
             .bind(order_id)
@@ -327,7 +335,7 @@ impl Store {
         order_id: &str,
     ) -> Result<Option<(String, String, i64, i64)>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT purchase_country, purchase_currency, order_amount, order_tax_amount FROM orders WHERE klarna_order_id = ?",
+            "SELECT purchase_country, purchase_currency, order_amount, order_tax_amount FROM orders WHERE klarna_order_id = $1",
         )
         .bind(order_id)
         .fetch_optional(&self.pool)
@@ -350,8 +358,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT klarna_order_id FROM orders WHERE state = 'pending' AND updated_at < ?
-             ORDER BY updated_at LIMIT ?",
+            "SELECT klarna_order_id FROM orders WHERE state = 'pending' AND updated_at < $1
+             ORDER BY updated_at LIMIT $2",
         )
         .bind(before)
         .bind(limit)
@@ -360,7 +368,7 @@ impl Store {
     }
 
     pub async fn attempts_in_flight(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM order_attempts")
+        sqlx::query_scalar("SELECT COUNT(*) FROM order_attempts WHERE done = 0")
             .fetch_one(&self.pool)
             .await
     }
@@ -381,7 +389,7 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO authorization_callbacks (authorization_token, klarna_session_id, process_after, received_at)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(token)
         .bind(klarna_session_id)
@@ -399,7 +407,7 @@ impl Store {
         now: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE authorization_callbacks SET process_after = ? WHERE klarna_session_id = ? AND process_after > ?",
+            "UPDATE authorization_callbacks SET process_after = $1 WHERE klarna_session_id = $2 AND process_after > $3",
         )
         .bind(now)
         .bind(klarna_session_id)
@@ -416,10 +424,10 @@ impl Store {
         lease_secs: i64,
     ) -> Result<Option<(String, String, i64)>, sqlx::Error> {
         let row = sqlx::query(
-            "UPDATE authorization_callbacks SET lease_until = ?, tries = tries + 1
+            "UPDATE authorization_callbacks SET lease_until = $1, tries = tries + 1
              WHERE authorization_token = (SELECT authorization_token FROM authorization_callbacks
-                                          WHERE process_after <= ? AND lease_until < ? LIMIT 1)
-               AND lease_until < ?
+                                          WHERE process_after <= $2 AND lease_until < $3 LIMIT 1)
+               AND lease_until < $4
              RETURNING authorization_token, klarna_session_id, tries",
         )
         .bind(now + lease_secs)
@@ -439,7 +447,7 @@ impl Store {
     }
 
     pub async fn finish_callback(&self, token: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM authorization_callbacks WHERE authorization_token = ?")
+        sqlx::query("DELETE FROM authorization_callbacks WHERE authorization_token = $1")
             .bind(token)
             .execute(&self.pool)
             .await?;
@@ -448,7 +456,7 @@ impl Store {
 
     pub async fn retry_callback(&self, token: &str, at: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE authorization_callbacks SET process_after = ?, lease_until = 0 WHERE authorization_token = ?",
+            "UPDATE authorization_callbacks SET process_after = $1, lease_until = 0 WHERE authorization_token = $2",
         )
         .bind(at)
         .bind(token)
@@ -469,16 +477,16 @@ impl Store {
     /// many rows went.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
         let before = now - KEEP_UNORDERED_SECS;
-        let failed = sqlx::query("DELETE FROM failed_authorizations WHERE created_at < ?")
+        let failed = sqlx::query("DELETE FROM failed_authorizations WHERE created_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;
-        let callbacks = sqlx::query("DELETE FROM authorization_callbacks WHERE received_at < ?")
+        let callbacks = sqlx::query("DELETE FROM authorization_callbacks WHERE received_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;
         let sessions = sqlx::query(
-            "DELETE FROM checkout_sessions WHERE created_at < ?
+            "DELETE FROM checkout_sessions WHERE created_at < $1
                AND id NOT IN (SELECT session_id FROM orders)
                AND id NOT IN (SELECT session_id FROM order_attempts)
                AND klarna_session_id NOT IN (SELECT klarna_session_id FROM authorization_callbacks)",

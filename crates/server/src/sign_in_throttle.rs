@@ -23,11 +23,11 @@ impl Store {
     ) -> Result<Result<(), i64>, sqlx::Error> {
         // A window that has passed starts over; otherwise the attempt is counted in it.
         let (attempts, since): (i64, i64) = sqlx::query_as(
-            "INSERT INTO sign_in_attempts (client_key, attempts, window_start) VALUES (?, 1, ?)
+            "INSERT INTO sign_in_attempts (client_key, attempts, window_start) VALUES ($1, 1, $2)
              ON CONFLICT (client_key) DO UPDATE SET
-                 attempts = CASE WHEN ? - sign_in_attempts.window_start >= ? THEN 1
+                 attempts = CASE WHEN $3 - sign_in_attempts.window_start >= $4 THEN 1
                                  ELSE sign_in_attempts.attempts + 1 END,
-                 window_start = CASE WHEN ? - sign_in_attempts.window_start >= ? THEN ?
+                 window_start = CASE WHEN $5 - sign_in_attempts.window_start >= $6 THEN $7
                                      ELSE sign_in_attempts.window_start END
              RETURNING attempts, window_start",
         )
@@ -48,7 +48,7 @@ impl Store {
     }
 
     pub async fn sign_in_succeeded(&self, client: ClientKey) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sign_in_attempts WHERE client_key = ?")
+        sqlx::query("DELETE FROM sign_in_attempts WHERE client_key = $1")
             .bind(client.to_string())
             .execute(&self.pool)
             .await?;
@@ -57,7 +57,7 @@ impl Store {
 
     /// Forgets windows that have passed.
     pub async fn purge_sign_in_attempts(&self, now: i64) -> Result<u64, sqlx::Error> {
-        sqlx::query("DELETE FROM sign_in_attempts WHERE window_start < ?")
+        sqlx::query("DELETE FROM sign_in_attempts WHERE window_start < $1")
             .bind(now - WINDOW_SECS)
             .execute(&self.pool)
             .await

@@ -1,14 +1,26 @@
-//! SQLite storage for checkout sessions (orders, attempts and callbacks: `order_store.rs`).
-//! Writes are synchronous (`synchronous=FULL`) so that an order Klarna created is on disk
-//! before the shopper is told about it.
+//! The database: SQLite (a file, the embedded default) or PostgreSQL (`KC_DATABASE=postgres://…`,
+//! for several instances), through sqlx's `Any` driver. Every query is written once, with
+//! `$1`-style placeholders both engines read, in the stores (`order_store.rs`, `bank_store.rs`,
+//! …); the only text that differs per engine is here: the migrations' JSON reads and how the
+//! schema version is kept. SQLite writes are synchronous (`synchronous=FULL`), so an order
+//! Klarna created is on disk before the shopper is told about it.
 
 use klarna::PricedCart;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::{Executor, Row};
 use std::path::Path;
-use std::time::Duration;
 
-/// Schema steps, applied in order; `PRAGMA user_version` remembers how many ran.
+/// Which database engine a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Schema steps, applied in order on both engines (SQLite's text; [`for_engine`] rewrites the
+/// few SQLite-only functions for PostgreSQL). SQLite counts them in `PRAGMA user_version`,
+/// PostgreSQL in a `schema_version` table.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE checkout_sessions (
         id TEXT PRIMARY KEY,
@@ -17,21 +29,21 @@ const MIGRATIONS: &[&str] = &[
         cart_ref TEXT NOT NULL,
         locale TEXT NOT NULL,
         priced_cart TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at BIGINT NOT NULL
     );
     CREATE TABLE orders (
         authorization_token TEXT PRIMARY KEY,
         session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
         klarna_order_id TEXT NOT NULL UNIQUE,
         state TEXT NOT NULL,
-        order_amount INTEGER NOT NULL,
+        order_amount BIGINT NOT NULL,
         request TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at BIGINT NOT NULL
     );
     CREATE TABLE failed_authorizations (
         authorization_token TEXT PRIMARY KEY,
         error TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at BIGINT NOT NULL
     );",
     // Bank linking (XS2A). Consent tokens are stored sealed with AES-256-GCM, never in plain text.
     "CREATE TABLE bank_links (
@@ -42,7 +54,7 @@ const MIGRATIONS: &[&str] = &[
         flow_id TEXT NOT NULL,
         state TEXT NOT NULL,
         connection_id TEXT,
-        created_at INTEGER NOT NULL
+        created_at BIGINT NOT NULL
     );
     CREATE TABLE bank_connections (
         id TEXT PRIMARY KEY,
@@ -53,7 +65,7 @@ const MIGRATIONS: &[&str] = &[
         consent_token_sealed TEXT NOT NULL,
         consent_start TEXT NOT NULL,
         consent_expires_on TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
         UNIQUE (company, bank_code)
     );
     CREATE TABLE bank_accounts (
@@ -63,7 +75,7 @@ const MIGRATIONS: &[&str] = &[
         iban TEXT NOT NULL,
         name TEXT NOT NULL,
         holder_name TEXT NOT NULL,
-        balance INTEGER NOT NULL,
+        balance BIGINT NOT NULL,
         currency TEXT NOT NULL,
         UNIQUE (connection_id, iban)
     );",
@@ -75,7 +87,7 @@ const MIGRATIONS: &[&str] = &[
         account_id TEXT NOT NULL REFERENCES bank_accounts(id),
         transaction_id TEXT NOT NULL,
         booking_date TEXT NOT NULL,
-        amount INTEGER NOT NULL,
+        amount BIGINT NOT NULL,
         currency TEXT NOT NULL,
         counterparty TEXT NOT NULL,
         reference TEXT NOT NULL,
@@ -83,13 +95,15 @@ const MIGRATIONS: &[&str] = &[
     );",
     // Whether a link's XS2A session may still be open at Klarna: a close that failed (Klarna
     // unreachable) is retried by the sweeper until it succeeds, so nothing stays open.
-    "ALTER TABLE bank_links ADD COLUMN session_open INTEGER NOT NULL DEFAULT 1;
+    "ALTER TABLE bank_links ADD COLUMN session_open BIGINT NOT NULL DEFAULT 1;
     UPDATE bank_links SET session_open = 0 WHERE state != 'started';",
     // Orders you can trust: an order records exactly what Klarna was asked (country, currency,
     // amount, tax); one order per checkout session is a constraint, not a lock in one process.
     // An order attempt is written before Klarna is called, with the idempotency key a retry
     // repeats; Klarna's authorization callbacks are kept until they are handled. The shopper's
-    // language is kept apart from Klarna's locale, which follows the purchase country.
+    // language is kept apart from Klarna's locale, which follows the purchase country. An
+    // attempt that became the order stays (`done`), so its session's key keeps every later
+    // attempt out, whatever snapshot a racing insert saw.
     "ALTER TABLE checkout_sessions ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
     UPDATE checkout_sessions SET language = substr(locale, 1, 2);
     CREATE TABLE orders_v2 (
@@ -99,11 +113,11 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL,
         purchase_country TEXT NOT NULL,
         purchase_currency TEXT NOT NULL,
-        order_amount INTEGER NOT NULL,
-        order_tax_amount INTEGER NOT NULL,
+        order_amount BIGINT NOT NULL,
+        order_tax_amount BIGINT NOT NULL,
         request TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
     );
     INSERT INTO orders_v2 SELECT authorization_token, session_id, klarna_order_id, state,
         COALESCE(json_extract(request, '$.purchase_country'), ''),
@@ -121,18 +135,19 @@ const MIGRATIONS: &[&str] = &[
         authorization_token TEXT NOT NULL UNIQUE,
         idempotency_key TEXT NOT NULL,
         request TEXT NOT NULL,
-        lease_until INTEGER NOT NULL,
-        retry_at INTEGER NOT NULL,
-        tries INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
+        lease_until BIGINT NOT NULL,
+        retry_at BIGINT NOT NULL,
+        tries BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        done BIGINT NOT NULL DEFAULT 0
     );
     CREATE TABLE authorization_callbacks (
         authorization_token TEXT PRIMARY KEY,
         klarna_session_id TEXT NOT NULL,
-        process_after INTEGER NOT NULL,
-        lease_until INTEGER NOT NULL DEFAULT 0,
-        tries INTEGER NOT NULL DEFAULT 0,
-        received_at INTEGER NOT NULL
+        process_after BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        tries BIGINT NOT NULL DEFAULT 0,
+        received_at BIGINT NOT NULL
     );
     CREATE INDEX authorization_callbacks_due ON authorization_callbacks (process_after);
     CREATE INDEX checkout_sessions_created ON checkout_sessions (created_at);
@@ -144,13 +159,13 @@ const MIGRATIONS: &[&str] = &[
         id_digest TEXT PRIMARY KEY,
         user_name TEXT NOT NULL,
         csrf_digest TEXT NOT NULL,
-        expires_at INTEGER NOT NULL
+        expires_at BIGINT NOT NULL
     );
     CREATE INDEX bookkeeper_sessions_expiry ON bookkeeper_sessions (expires_at);
     CREATE TABLE sign_in_attempts (
         client_key TEXT PRIMARY KEY,
-        attempts INTEGER NOT NULL,
-        window_start INTEGER NOT NULL
+        attempts BIGINT NOT NULL,
+        window_start BIGINT NOT NULL
     );",
     // One sync per bank connection at a time, across instances: a lease on the connection, so
     // two syncs never rotate one consent token against each other. A sync's progress is kept
@@ -158,23 +173,59 @@ const MIGRATIONS: &[&str] = &[
     //
     // The sweeper runs on every instance: a lease on a link's XS2A session makes one instance
     // close it.
-    "ALTER TABLE bank_connections ADD COLUMN sync_lease_until INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE bank_links ADD COLUMN close_lease_until INTEGER NOT NULL DEFAULT 0;
+    "ALTER TABLE bank_connections ADD COLUMN sync_lease_until BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE bank_links ADD COLUMN close_lease_until BIGINT NOT NULL DEFAULT 0;
     CREATE TABLE sync_progress (
         account_id TEXT PRIMARY KEY,
-        running INTEGER NOT NULL,
-        pages INTEGER NOT NULL,
-        fetched INTEGER NOT NULL,
-        added INTEGER NOT NULL,
+        running BIGINT NOT NULL,
+        pages BIGINT NOT NULL,
+        fetched BIGINT NOT NULL,
+        added BIGINT NOT NULL,
         from_date TEXT NOT NULL,
         to_date TEXT NOT NULL,
-        updated_at INTEGER NOT NULL
+        updated_at BIGINT NOT NULL
     );",
 ];
 
+/// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever
+/// migrates an empty database, but every statement must still parse there).
+const POSTGRES_REWRITES: &[(&str, &str)] = &[
+    (
+        "COALESCE(json_extract(request, '$.purchase_country'), '')",
+        "COALESCE(request::json->>'purchase_country', '')",
+    ),
+    (
+        "COALESCE(json_extract(request, '$.purchase_currency'), '')",
+        "COALESCE(request::json->>'purchase_currency', '')",
+    ),
+    (
+        "COALESCE(json_extract(request, '$.order_tax_amount'), 0)",
+        "COALESCE((request::json->>'order_tax_amount')::bigint, 0)",
+    ),
+    (
+        "json_extract(priced_cart, '$.currency') != 'EUR'",
+        "(priced_cart::json->>'currency') <> 'EUR'",
+    ),
+];
+
+/// A migration's text for `engine`.
+fn for_engine(step: &str, engine: Engine) -> String {
+    match engine {
+        Engine::Sqlite => step.to_string(),
+        Engine::Postgres => POSTGRES_REWRITES
+            .iter()
+            .fold(step.to_string(), |sql, (from, to)| sql.replace(from, to)),
+    }
+}
+
+/// A key for PostgreSQL's advisory lock that makes instances starting together migrate one
+/// after the other.
+const MIGRATION_LOCK: i64 = 0x6b63_6d69_6772_6174;
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: AnyPool,
+    pub engine: Engine,
 }
 
 #[derive(Clone, Debug)]
@@ -193,24 +244,46 @@ pub struct StoredSession {
 }
 
 impl Store {
-    pub async fn open(path: &Path) -> Result<Store, sqlx::Error> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    /// Opens `database`: a `postgres://` or `postgresql://` URL, or a SQLite file (optionally
+    /// written `sqlite:PATH`), created with its tables on first use.
+    pub async fn open(database: &Path) -> Result<Store, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let text = database.to_string_lossy();
+        let store = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(10)
+                .connect(&text)
+                .await?;
+            Store {
+                pool,
+                engine: Engine::Postgres,
             }
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        let store = Store { pool };
+        } else {
+            let path = Path::new(text.strip_prefix("sqlite:").unwrap_or(&text));
+            if let Some(dir) = path.parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+            }
+            let pool = AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await
+                        .map(|_| ())
+                    })
+                })
+                .connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await?;
+            Store {
+                pool,
+                engine: Engine::Sqlite,
+            }
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -221,16 +294,47 @@ impl Store {
 
     /// Applies the migrations not yet applied, up to the first `upto`.
     async fn migrate_to(&self, upto: usize) -> Result<(), sqlx::Error> {
-        let done: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&self.pool)
-            .await?;
-        for (i, step) in MIGRATIONS.iter().enumerate().take(upto).skip(done as usize) {
-            let mut tx = self.pool.begin().await?;
-            sqlx::raw_sql(step).execute(&mut *tx).await?;
-            sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
+        match self.engine {
+            Engine::Sqlite => {
+                let done: i64 = sqlx::query_scalar("PRAGMA user_version")
+                    .fetch_one(&self.pool)
+                    .await?;
+                for (i, step) in MIGRATIONS.iter().enumerate().take(upto).skip(done as usize) {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::raw_sql(step).execute(&mut *tx).await?;
+                    sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+            }
+            Engine::Postgres => {
+                // One transaction, under a lock: instances starting together migrate once.
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::raw_sql(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)",
+                )
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+                let done: i64 =
+                    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                for (i, step) in MIGRATIONS.iter().enumerate().take(upto).skip(done as usize) {
+                    sqlx::raw_sql(&for_engine(step, Engine::Postgres))
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                        .bind((i + 1) as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
         }
         Ok(())
     }
@@ -239,7 +343,7 @@ impl Store {
         let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
             "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&s.id)
         .bind(&s.klarna_session_id)
@@ -258,8 +362,8 @@ impl Store {
     pub async fn update_session(&self, s: &StoredSession) -> Result<(), sqlx::Error> {
         let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
-            "UPDATE checkout_sessions SET klarna_session_id = ?, client_token = ?, locale = ?, priced_cart = ?, created_at = ?
-             WHERE id = ?",
+            "UPDATE checkout_sessions SET klarna_session_id = $1, client_token = $2, locale = $3, priced_cart = $4, created_at = $5
+             WHERE id = $6",
         )
         .bind(&s.klarna_session_id)
         .bind(&s.client_token)
@@ -278,7 +382,7 @@ impl Store {
         klarna_session_id: &str,
     ) -> Result<Option<StoredSession>, sqlx::Error> {
         let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM checkout_sessions WHERE klarna_session_id = ?")
+            sqlx::query_scalar("SELECT id FROM checkout_sessions WHERE klarna_session_id = $1")
                 .bind(klarna_session_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -291,7 +395,7 @@ impl Store {
     pub async fn session(&self, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at
-             FROM checkout_sessions WHERE id = ?",
+             FROM checkout_sessions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -321,15 +425,16 @@ mod tests {
     async fn orders_of_the_previous_schema_keep_everything_klarna_was_asked() {
         let dir = std::env::temp_dir().join(format!("kc-migrate-{}", uuid::Uuid::new_v4()));
         let path = dir.join("old.sqlite");
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true);
         std::fs::create_dir_all(&dir).unwrap();
-        let pool = SqlitePoolOptions::new()
-            .connect_with(options)
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .connect(&format!("sqlite://{}?mode=rwc", path.display()))
             .await
             .unwrap();
-        let old = Store { pool };
+        let old = Store {
+            pool,
+            engine: Engine::Sqlite,
+        };
         old.migrate_to(4).await.unwrap();
         sqlx::raw_sql(
             r#"INSERT INTO checkout_sessions VALUES ('s1', 'k1', 'ct', 'demo', 'sv-SE', '{}', 10);

@@ -14,7 +14,7 @@ impl Store {
     /// Takes the connection's sync lease, unless another sync holds it.
     pub async fn claim_sync(&self, connection_id: &str, now: i64) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE bank_connections SET sync_lease_until = ? WHERE id = ? AND sync_lease_until < ?",
+            "UPDATE bank_connections SET sync_lease_until = $1 WHERE id = $2 AND sync_lease_until < $3",
         )
         .bind(now + SYNC_LEASE_SECS)
         .bind(connection_id)
@@ -25,7 +25,7 @@ impl Store {
     }
 
     pub async fn renew_sync(&self, connection_id: &str, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET sync_lease_until = ? WHERE id = ?")
+        sqlx::query("UPDATE bank_connections SET sync_lease_until = $1 WHERE id = $2")
             .bind(now + SYNC_LEASE_SECS)
             .bind(connection_id)
             .execute(&self.pool)
@@ -34,7 +34,7 @@ impl Store {
     }
 
     pub async fn release_sync(&self, connection_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET sync_lease_until = 0 WHERE id = ?")
+        sqlx::query("UPDATE bank_connections SET sync_lease_until = 0 WHERE id = $1")
             .bind(connection_id)
             .execute(&self.pool)
             .await?;
@@ -49,7 +49,7 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (account_id) DO UPDATE SET running = excluded.running, pages = excluded.pages,
                  fetched = excluded.fetched, added = excluded.added, from_date = excluded.from_date,
                  to_date = excluded.to_date, updated_at = excluded.updated_at",
@@ -74,7 +74,7 @@ impl Store {
         now: i64,
     ) -> Result<SyncProgress, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT running, pages, fetched, added, from_date, to_date, updated_at FROM sync_progress WHERE account_id = ?",
+            "SELECT running, pages, fetched, added, from_date, to_date, updated_at FROM sync_progress WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(&self.pool)

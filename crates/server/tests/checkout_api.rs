@@ -161,7 +161,7 @@ async fn restart_between_session_and_order_loses_nothing() {
     let (sb, klarna_url) = separate_klarna().await;
 
     let dir = TempDir::new();
-    let mut cfg = config(&dir);
+    let mut cfg = config(&dir).await;
     cfg.mode = Mode::Playground;
     cfg.klarna_api_url = Some(klarna_url.clone());
     let first = server::spawn(cfg.clone()).await.unwrap();

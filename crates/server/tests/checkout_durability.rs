@@ -97,7 +97,7 @@ async fn a_stored_callback_becomes_the_order_after_a_crash() {
     // Klarna runs apart from our server, which crashes after storing the callback.
     let (sb, klarna_url) = separate_klarna().await;
     let dir = TempDir::new();
-    let mut cfg = config(&dir);
+    let mut cfg = config(&dir).await;
     cfg.klarna_api_url = Some(klarna_url.clone());
     cfg.callback_delay_secs = 3600;
     cfg.worker_interval_ms = 50;

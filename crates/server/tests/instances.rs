@@ -16,9 +16,9 @@ struct Instances {
 }
 
 impl Instances {
-    fn new() -> Instances {
+    async fn new() -> Instances {
         let dir = TempDir::new();
-        let cfg = config(&dir);
+        let cfg = config(&dir).await;
         Instances {
             _dir: dir,
             cfg,
@@ -69,7 +69,7 @@ impl Instances {
 
 #[tokio::test]
 async fn a_sign_in_holds_on_every_instance_and_after_a_restart() {
-    let all = Instances::new();
+    let all = Instances::new().await;
     let a = all.instance().await;
     let b = all.instance().await;
     let (cookie, csrf) = all.signed_in(&a).await;
@@ -112,7 +112,7 @@ async fn a_sign_in_holds_on_every_instance_and_after_a_restart() {
 
 #[tokio::test]
 async fn wrong_passwords_count_across_instances() {
-    let all = Instances::new();
+    let all = Instances::new().await;
     let a = all.instance().await;
     let b = all.instance().await;
     for _ in 0..5 {

@@ -33,8 +33,26 @@ impl Drop for TempDir {
     }
 }
 
-pub fn config(dir: &TempDir) -> Config {
-    let mut c = Config::sandbox(dir.0.join("dist"), dir.0.join("db.sqlite"));
+/// A server configuration on its own empty database: a SQLite file in `dir`, or, when
+/// `KC_TEST_POSTGRES` names a PostgreSQL server (`cargo xtask test` starts a throwaway one), a
+/// new database there, so the same tests prove both engines.
+pub async fn config(dir: &TempDir) -> Config {
+    let database = match std::env::var("KC_TEST_POSTGRES") {
+        Ok(admin) => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = format!("kc_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            PathBuf::from(format!("{base}/{name}"))
+        }
+        Err(_) => dir.0.join("db.sqlite"),
+    };
+    let mut c = Config::sandbox(dir.0.join("dist"), database);
     c.listen = "127.0.0.1:0".parse().unwrap();
     c
 }
@@ -46,7 +64,7 @@ pub async fn start() -> Env {
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = TempDir::new();
-    let mut cfg = config(&dir);
+    let mut cfg = config(&dir).await;
     adjust(&mut cfg);
     let running = server::spawn(cfg).await.unwrap();
     Env {
