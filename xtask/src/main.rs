@@ -179,6 +179,8 @@ fn test() -> Result {
 
 /// The server's tests that run on both engines (`KC_TEST_POSTGRES` moves them to PostgreSQL).
 const POSTGRES_TESTS: &[&str] = &[
+    "abuse",
+    "bank_links",
     "checkout_api",
     "checkout_durability",
     "checkout_money",

@@ -194,7 +194,7 @@ impl Store {
     }
 
     pub async fn connection(&self, id: &str) -> Result<Option<StoredConnection>, sqlx::Error> {
-        let row = sqlx::query(&format!("{CONNECTION_COLUMNS} WHERE id = ?"))
+        let row = sqlx::query(&format!("{CONNECTION_COLUMNS} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;

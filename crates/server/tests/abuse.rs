@@ -37,7 +37,7 @@ impl Drop for TempDir {
 
 async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let dir = TempDir::new();
-    let mut cfg = Config::sandbox(dir.0.join("dist"), dir.0.join("db.sqlite"));
+    let mut cfg = Config::sandbox(dir.0.join("dist"), common::database_in(&dir.0).await);
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
     let running = server::spawn(cfg).await.unwrap();

@@ -3,6 +3,8 @@
 //! so a bank's history, a consent's 90 days and "1 January of this year" read the same on any
 //! day the tests run.
 
+mod common;
+
 use klarna::api::{ApiError, ErrorCode, SignedIn};
 use serde_json::{json, Value};
 use server::config::{Config, SANDBOX_BOOKKEEPER, SANDBOX_BOOKKEEPER_PASSWORD};
@@ -18,6 +20,8 @@ struct Env {
     url: String,
     http: reqwest::Client,
     dir: PathBuf,
+    /// The database: a SQLite file in `dir`, or a PostgreSQL database (`KC_TEST_POSTGRES`).
+    database: PathBuf,
     cookie: String,
     csrf: String,
     /// The sandbox playing Klarna's Open Banking, and its base URL (`{url}/sandbox` unless
@@ -35,9 +39,11 @@ impl Drop for Env {
 }
 
 async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = std::env::temp_dir().join(format!("kc-bank-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cfg = Config::sandbox(dir.join("dist"), dir.join("db.sqlite"));
+    let database = common::database_in(&dir).await;
+    let mut cfg = Config::sandbox(dir.join("dist"), database.clone());
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
     let running = server::spawn(cfg).await.unwrap();
@@ -46,6 +52,7 @@ async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         url: running.url(),
         http: reqwest::Client::new(),
         dir,
+        database,
         cookie: String::new(),
         csrf: String::new(),
         sandbox: running.sandbox.clone().expect("sandbox mode"),
@@ -336,9 +343,7 @@ async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_t
     );
 
     // The database file holds no consent token in plain text, only the sealed one.
-    let raw = std::fs::read(env.dir.join("db.sqlite")).unwrap();
-    let wal = std::fs::read(env.dir.join("db.sqlite-wal")).unwrap_or_default();
-    let text = String::from_utf8_lossy(&raw).to_string() + &String::from_utf8_lossy(&wal);
+    let text = common::stored_text(&env.database).await;
     assert!(text.contains("Demo Bank"), "the bank is stored");
     // The sandbox's consent tokens look like `ct.<64 hex digits>`.
     let plain = text.match_indices("ct.").any(|(i, _)| {
@@ -521,14 +526,8 @@ impl Env {
             .unwrap()
     }
 
-    fn sealed_token(&self) -> String {
-        let raw = std::fs::read(self.dir.join("db.sqlite")).unwrap_or_default();
-        let wal = std::fs::read(self.dir.join("db.sqlite-wal")).unwrap_or_default();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&raw),
-            String::from_utf8_lossy(&wal)
-        )
+    async fn sealed_token(&self) -> String {
+        common::stored_text(&self.database).await
     }
 }
 
@@ -630,7 +629,7 @@ async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_toke
     let env = start_with(|_| {}).await.signed_in().await;
     let bank = env.linked_bank().await;
     let account = &bank.accounts[0].id;
-    let before = env.sealed_token();
+    let before = env.sealed_token().await;
     let r = env.sync(account, json!({})).await;
     assert_eq!(r.status(), 200);
     let first: klarna::api::SyncProgress = r.json().await.unwrap();
@@ -642,7 +641,7 @@ async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_toke
     assert_eq!(first.from_date, bank.start_date);
     assert!(!first.running);
     assert_ne!(
-        env.sealed_token(),
+        env.sealed_token().await,
         before,
         "every consent call stored the rotated token"
     );

@@ -37,7 +37,15 @@ impl Drop for TempDir {
 /// `KC_TEST_POSTGRES` names a PostgreSQL server (`cargo xtask test` starts a throwaway one), a
 /// new database there, so the same tests prove both engines.
 pub async fn config(dir: &TempDir) -> Config {
-    let database = match std::env::var("KC_TEST_POSTGRES") {
+    let mut c = Config::sandbox(dir.0.join("dist"), database_in(&dir.0).await);
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c
+}
+
+/// An empty database for one test: `db.sqlite` in `dir`, or a new database on the PostgreSQL
+/// server that `KC_TEST_POSTGRES` names.
+pub async fn database_in(dir: &std::path::Path) -> PathBuf {
+    match std::env::var("KC_TEST_POSTGRES") {
         Ok(admin) => {
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
@@ -50,11 +58,35 @@ pub async fn config(dir: &TempDir) -> Config {
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
             PathBuf::from(format!("{base}/{name}"))
         }
-        Err(_) => dir.0.join("db.sqlite"),
-    };
-    let mut c = Config::sandbox(dir.0.join("dist"), database);
-    c.listen = "127.0.0.1:0".parse().unwrap();
-    c
+        Err(_) => dir.join("db.sqlite"),
+    }
+}
+
+/// Everything the bank tables hold, as text, to prove what is (and is not) stored: the SQLite
+/// file and its WAL as they lie on disk, or PostgreSQL's rows as JSON.
+pub async fn stored_text(database: &std::path::Path) -> String {
+    let url = database.to_string_lossy();
+    if url.starts_with("postgres") {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT row_to_json(c)::text FROM bank_connections c
+             UNION ALL SELECT row_to_json(a)::text FROM bank_accounts a
+             UNION ALL SELECT row_to_json(l)::text FROM bank_links l",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows.join("\n")
+    } else {
+        let raw = std::fs::read(database).unwrap_or_default();
+        let wal = std::fs::read(format!("{url}-wal")).unwrap_or_default();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&raw),
+            String::from_utf8_lossy(&wal)
+        )
+    }
 }
 
 pub async fn start() -> Env {
