@@ -1,8 +1,10 @@
-//! `cargo xtask bench [size | reliability]`: bytes of the built component (raw and gzip) and the
-//! time from navigation to an interactive checkout in headless Chromium, median of several runs
-//! (`size`); then the reliability scenarios (`reliability`, see `crate::reliability`), which
-//! need no browser build. Plain `bench` runs both. Measures and prints; never asserts.
+//! `cargo xtask bench [size | reliability | reliability-sqlite | reliability-pg]`: bytes of the
+//! built component (raw and gzip) and the time from navigation to an interactive checkout in
+//! headless Chromium, median of several runs (`size`); then the reliability scenarios
+//! (`reliability`: SQLite, then two instances on PostgreSQL; see `crate::reliability`), which
+//! need no browser build. Plain `bench` runs all. Measures and prints; never asserts.
 
+use crate::reliability::Engines;
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM};
 use crate::{build_component, root, run, Result};
 use flate2::write::GzEncoder;
@@ -17,12 +19,15 @@ pub fn measure(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         None => {
             size_and_time()?;
-            crate::reliability::measure()
+            crate::reliability::measure(Engines::Both)
         }
         Some("size") => size_and_time(),
-        Some("reliability") => crate::reliability::measure(),
+        Some("reliability") => crate::reliability::measure(Engines::Both),
+        Some("reliability-sqlite") => crate::reliability::measure(Engines::Sqlite),
+        Some("reliability-pg") => crate::reliability::measure(Engines::Postgres),
         Some(other) => Err(format!(
-            "unknown bench {other:?}: cargo xtask bench [size | reliability]"
+            "unknown bench {other:?}: cargo xtask bench \
+             [size | reliability | reliability-sqlite | reliability-pg]"
         )),
     }
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask demo` builds the component and serves the demo shop on the sandbox;
 //! `cargo xtask test` runs every test, browser tests included; `cargo xtask bench` measures
 //! bundle size, time to an interactive checkout and, alone with `cargo xtask bench reliability`,
-//! whether orders survive duplicates and a server killed at random moments. Each installs what
+//! whether orders survive duplicates and a server killed at random moments (on SQLite, and with
+//! two instances on PostgreSQL). Each installs what
 //! it needs first.
 
 mod bench;
@@ -21,7 +22,8 @@ fn main() -> ExitCode {
         Some("build") => tools::ensure_build_tools().and_then(|_| build_component()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo [--port N] | test | bench [size | reliability] | build>"
+                "usage: cargo xtask <demo [--port N] | test | \
+                 bench [size | reliability | reliability-sqlite | reliability-pg] | build>"
             );
             return ExitCode::from(2);
         }

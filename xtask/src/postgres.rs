@@ -127,7 +127,7 @@ impl Cluster {
             .args(["-w", "start"]);
         quiet(&mut start);
         run(&mut start)?;
-        println!("xtask: PostgreSQL for the tests at {}", cluster.url);
+        println!("xtask: throwaway PostgreSQL at {}", cluster.url);
         Ok(cluster)
     }
 }

@@ -2,11 +2,13 @@
 //! it on the same port and database. Klarna (its own process) holds every order answer back
 //! 100–300 ms, so kills land between Klarna's commit and our database write. Afterwards the
 //! server stays up until our database holds every order Klarna created (or a deadline passes),
-//! and the books are compared.
+//! and the books are compared. With two instances on one PostgreSQL database, the shoppers
+//! spread over both and only the first instance is killed.
 
 use super::client::{self, Klarna, Shop};
+use super::deploy::{Deployment, Engine};
 use super::ledger::{self, Comparison};
-use super::procs::{SandboxProcess, Scratch, ServerProcess};
+use super::procs::ServerProcess;
 use super::rng::Rng;
 use super::shopper::{self, Outcome, Shopper};
 use super::{BenchResult, Plan};
@@ -30,6 +32,7 @@ struct Kills {
 }
 
 pub struct Figures {
+    label: String,
     shoppers: Vec<Shopper>,
     /// Shoppers still busy when the run's time bound ended.
     unfinished: usize,
@@ -44,20 +47,13 @@ pub struct Figures {
     run_time: Duration,
 }
 
-pub async fn run(plan: &Plan) -> BenchResult<Figures> {
-    let scratch = Scratch::new("kills")?;
-    let sandbox = SandboxProcess::start()?;
+pub async fn run(plan: &Plan, engine: &Engine, instances: usize) -> BenchResult<Figures> {
     let http = client::http(plan.concurrent_shoppers * 2)?;
-    let mut server = ServerProcess::start(&scratch, &sandbox, &http).await?;
-    let shop = Shop {
-        http: http.clone(),
-        server: server.url(),
-        klarna: sandbox.api_url(),
-    };
-    let klarna = Klarna {
-        http: http.clone(),
-        base: sandbox.api_url(),
-    };
+    let mut deployment = Deployment::start(engine, instances, "kills", &http).await?;
+    let shop = deployment.shop(&http);
+    let klarna = deployment.klarna(&http);
+    // The only one killed; any other instance stays up throughout.
+    let server = &mut deployment.servers[0];
     let mut rng = Rng::new(plan.seed);
     klarna
         .delay_order_answers(rng.between(plan.answer_delay_ms))
@@ -70,7 +66,7 @@ pub async fn run(plan: &Plan) -> BenchResult<Figures> {
         let _ = stop.send(true);
         done
     };
-    let killer = killer(plan, &mut server, &klarna, &http, &placing, rng, stopped);
+    let killer = killer(plan, server, &klarna, &http, &placing, rng, stopped);
     let ((shoppers, unfinished), kills) = tokio::join!(shoppers, killer);
     let kills = kills?;
     let run_time = started.elapsed();
@@ -80,7 +76,7 @@ pub async fn run(plan: &Plan) -> BenchResult<Figures> {
     let settle_start = Instant::now();
     let (books, unfulfilled, settled_after) = loop {
         let theirs = klarna.orders().await?;
-        let ours = ledger::read(server.database()).await?;
+        let ours = deployment.our_orders().await?;
         let books = ledger::compare(&theirs, &ours);
         let per = client::orders_per_checkout(&theirs);
         let unfulfilled: Vec<bool> = shoppers
@@ -98,10 +94,15 @@ pub async fn run(plan: &Plan) -> BenchResult<Figures> {
         tokio::time::sleep(SETTLE_POLL).await;
     };
     Ok(Figures {
+        label: format!(
+            "{}, {} instance(s), the first one killed",
+            engine.name(),
+            deployment.servers.len()
+        ),
         shoppers,
         unfinished,
         kills,
-        server_starts: server.starts,
+        server_starts: deployment.servers.iter().map(|s| s.starts).sum(),
         books,
         unfulfilled,
         settled_after,
@@ -190,9 +191,9 @@ impl Figures {
         };
         let refused: usize = count(&|s| matches!(s.outcome, Outcome::Refused(_)));
         println!(
-            "## {} checkouts, server SIGKILLed every {}–{} ms, Klarna's order answers held back {}–{} ms",
+            "## {} checkouts, server SIGKILLed every {}–{} ms, Klarna's order answers held back {}–{} ms ({})",
             plan.checkouts, plan.kill_pause_ms.0, plan.kill_pause_ms.1,
-            plan.answer_delay_ms.0, plan.answer_delay_ms.1
+            plan.answer_delay_ms.0, plan.answer_delay_ms.1, self.label
         );
         println!();
         println!("| figure | value |");

@@ -78,23 +78,49 @@ pub fn http(concurrency: usize) -> BenchResult<reqwest::Client> {
         })
 }
 
-/// The shop (our server) and Klarna (the sandbox) as a shopper's browser reaches them.
+/// The shop (our server: one instance or several) and Klarna (the sandbox) as a shopper's
+/// browser reaches them.
 #[derive(Clone)]
 pub struct Shop {
     pub http: reqwest::Client,
-    pub server: String,
+    /// Base URLs of our instances; never empty.
+    pub servers: Vec<String>,
     /// The sandbox's `…/sandbox` base.
     pub klarna: String,
 }
 
 impl Shop {
+    /// Sends to instance `first`, and to the next ones in turn while an instance refuses the
+    /// connection (it is down); a request that reached an instance is never sent again here.
+    async fn send_via(
+        &self,
+        first: usize,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        let n = self.servers.len();
+        let mut sent = build(&self.servers[first % n]).send().await;
+        for i in 1..n {
+            if !matches!(&sent, Err(e) if e.is_connect()) {
+                break;
+            }
+            sent = build(&self.servers[(first + i) % n]).send().await;
+        }
+        sent
+    }
+
     /// `POST /api/checkout/sessions`; `None` when the server gave no usable answer.
     pub async fn start_checkout(&self) -> Option<(String, String)> {
+        self.start_checkout_via(0).await
+    }
+
+    /// `POST /api/checkout/sessions` at instance `first` (or the next one when it is down).
+    pub async fn start_checkout_via(&self, first: usize) -> Option<(String, String)> {
         let r = self
-            .http
-            .post(format!("{}/api/checkout/sessions", self.server))
-            .json(&json!({"cart": "demo", "locale": "de-DE"}))
-            .send()
+            .send_via(first, |server| {
+                self.http
+                    .post(format!("{server}/api/checkout/sessions"))
+                    .json(&json!({"cart": "demo", "locale": "de-DE"}))
+            })
             .await
             .ok()?;
         if !r.status().is_success() {
@@ -130,16 +156,16 @@ impl Shop {
         }
     }
 
-    /// `POST /api/checkout/orders`: the Buy button.
-    pub async fn place(&self, approved: &Approved) -> Placed {
+    /// `POST /api/checkout/orders`, the Buy button, sent to instance `first` (or the next one when it is down).
+    pub async fn place_via(&self, approved: &Approved, first: usize) -> Placed {
+        let body = json!({"session": approved.session, "authorization_token": approved.token,
+                          "billing_address": billing()});
         let sent = self
-            .http
-            .post(format!("{}/api/checkout/orders", self.server))
-            .json(
-                &json!({"session": approved.session, "authorization_token": approved.token,
-                           "billing_address": billing()}),
-            )
-            .send()
+            .send_via(first, |server| {
+                self.http
+                    .post(format!("{server}/api/checkout/orders"))
+                    .json(&body)
+            })
             .await;
         let Ok(r) = sent else {
             return Placed::Undecided(0);

@@ -1,15 +1,18 @@
 //! Scenario a: one approved checkout, then 1,000 place-order requests for the same session and
 //! token released at the same instant (a shopper hammering Buy, a retrying proxy, many tabs).
 //! Expected: every answer that is an order names the same order, and Klarna creates exactly one.
+//! With several instances the requests alternate between them.
 
-use super::client::{self, Klarna, Placed, Shop};
-use super::procs::{SandboxProcess, Scratch, ServerProcess};
+use super::client::{self, Placed};
+use super::deploy::{Deployment, Engine};
 use super::{BenchError, BenchResult, Plan};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct Figures {
+    /// Engine and instances, for the heading.
+    pub label: String,
     pub requests: usize,
     pub answered_200: usize,
     /// Other answers by status; 0 = no HTTP answer at all.
@@ -19,20 +22,11 @@ pub struct Figures {
     pub elapsed: Duration,
 }
 
-pub async fn run(plan: &Plan) -> BenchResult<Figures> {
-    let scratch = Scratch::new("duplicates")?;
-    let sandbox = SandboxProcess::start()?;
+pub async fn run(plan: &Plan, engine: &Engine, instances: usize) -> BenchResult<Figures> {
     let http = client::http(plan.duplicates)?;
-    let server = ServerProcess::start(&scratch, &sandbox, &http).await?;
-    let shop = Shop {
-        http: http.clone(),
-        server: server.url(),
-        klarna: sandbox.api_url(),
-    };
-    let klarna = Klarna {
-        http,
-        base: sandbox.api_url(),
-    };
+    let deployment = Deployment::start(engine, instances, "duplicates", &http).await?;
+    let shop = deployment.shop(&http);
+    let klarna = deployment.klarna(&http);
     let (session, client_token) =
         shop.start_checkout()
             .await
@@ -45,14 +39,15 @@ pub async fn run(plan: &Plan) -> BenchResult<Figures> {
     let barrier = Arc::new(tokio::sync::Barrier::new(plan.duplicates));
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
-    for _ in 0..plan.duplicates {
+    for i in 0..plan.duplicates {
         let (shop, approved, barrier) = (shop.clone(), approved.clone(), barrier.clone());
         tasks.spawn(async move {
             barrier.wait().await;
-            shop.place(&approved).await
+            shop.place_via(&approved, i).await
         });
     }
     let mut figures = Figures {
+        label: format!("{}, {instances} instance(s)", engine.name()),
         requests: plan.duplicates,
         answered_200: 0,
         others: BTreeMap::new(),
@@ -86,7 +81,10 @@ pub async fn run(plan: &Plan) -> BenchResult<Figures> {
 
 impl Figures {
     pub fn print(&self) {
-        println!("## Duplicate place-order requests (one authorization, all released at once)");
+        println!(
+            "## Duplicate place-order requests (one authorization, all released at once; {})",
+            self.label
+        );
         println!();
         println!("| figure | value |");
         println!("|---|---:|");

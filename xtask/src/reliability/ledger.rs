@@ -1,8 +1,11 @@
-//! Our side of the books: the orders table of the server's SQLite file, read with sqlx while the
-//! server runs, and the comparison with what Klarna created (lost, doubled, unknown to Klarna).
+//! Our side of the books: the orders table of the server's SQLite file or PostgreSQL database,
+//! read with sqlx while the server runs, and the comparison with what Klarna created (lost,
+//! doubled, unknown to Klarna).
 
 use super::client::{orders_per_checkout, KlarnaOrder};
+use super::deploy::Db;
 use super::BenchResult;
+use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row};
 use std::collections::{HashMap, HashSet};
@@ -23,8 +26,46 @@ pub struct Ours {
     pub has_currency_column: bool,
 }
 
+/// Reads our orders wherever the server keeps them.
+pub async fn read(db: &Db) -> BenchResult<Ours> {
+    match db {
+        Db::Sqlite(file) => read_sqlite(file).await,
+        Db::Postgres(url) => read_postgres(url).await,
+    }
+}
+
+/// `SELECT klarna_order_id, session_id, purchase_currency FROM orders` (PostgreSQL support came
+/// after the column, so it is always there).
+async fn read_postgres(url: &str) -> BenchResult<Ours> {
+    let mut conn = PgConnection::connect(url).await?;
+    let rows = sqlx::query("SELECT klarna_order_id, session_id, purchase_currency FROM orders")
+        .fetch_all(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(Ours {
+        orders: rows.iter().map(our_order).collect(),
+        has_currency_column: true,
+    })
+}
+
+fn our_order<R: Row>(row: &R) -> OurOrder
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    OurOrder {
+        klarna_order_id: row.try_get("klarna_order_id").unwrap_or_default(),
+        session_id: row.try_get("session_id").unwrap_or_default(),
+        currency: row
+            .try_get::<Option<String>, _>("purchase_currency")
+            .ok()
+            .flatten()
+            .filter(|c| !c.is_empty()),
+    }
+}
+
 /// Reads `SELECT klarna_order_id, session_id [, purchase_currency] FROM orders`.
-pub async fn read(database: &Path) -> BenchResult<Ours> {
+async fn read_sqlite(database: &Path) -> BenchResult<Ours> {
     let mut conn = SqliteConnectOptions::new()
         .filename(database)
         .create_if_missing(false)
@@ -47,15 +88,7 @@ pub async fn read(database: &Path) -> BenchResult<Ours> {
         .fetch_all(&mut conn)
         .await?
         .iter()
-        .map(|row| OurOrder {
-            klarna_order_id: row.try_get("klarna_order_id").unwrap_or_default(),
-            session_id: row.try_get("session_id").unwrap_or_default(),
-            currency: row
-                .try_get::<Option<String>, _>("purchase_currency")
-                .ok()
-                .flatten()
-                .filter(|c| !c.is_empty()),
-        })
+        .map(our_order)
         .collect();
     conn.close().await?;
     Ok(Ours {

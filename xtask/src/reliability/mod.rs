@@ -1,16 +1,22 @@
 //! `cargo xtask bench reliability`: does every order Klarna creates end up in our database, once,
 //! when shoppers click Buy a thousand times at once and when our server is SIGKILLed at random
 //! moments? Runs the sandbox as its own process ("Klarna" survives our crashes) and our server
-//! as another, on 127.0.0.1 only, and prints the figures for docs/reliability.md. Measures and
+//! as another, on 127.0.0.1 only, and prints the figures for docs/reliability.md: first on
+//! SQLite with one instance, then (`reliability-pg` alone) on a throwaway PostgreSQL cluster
+//! with two instances, plus session-start throughput with one and two instances. Measures and
 //! prints; never asserts.
 
 mod chaos;
 mod client;
+mod deploy;
 mod duplicates;
 mod ledger;
 mod procs;
 mod rng;
 mod shopper;
+mod throughput;
+
+use deploy::Engine;
 
 use std::time::Duration;
 use thiserror::Error;
@@ -38,6 +44,8 @@ pub enum BenchError {
     Database(#[from] sqlx::Error),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
+    #[error("PostgreSQL cluster: {0}")]
+    Cluster(String),
 }
 
 pub type BenchResult<T = ()> = Result<T, BenchError>;
@@ -59,6 +67,9 @@ pub struct Plan {
     pub settle: Duration,
     /// Upper bound for all the shoppers of the kill run together.
     pub chaos_limit: Duration,
+    /// Session starts measured per throughput row, and the clients sending them.
+    pub throughput_requests: usize,
+    pub throughput_clients: usize,
 }
 
 impl Plan {
@@ -76,16 +87,26 @@ impl Plan {
                 .unwrap_or(20_261_123),
             settle: Duration::from_secs(60),
             chaos_limit: Duration::from_secs(300),
+            throughput_requests: 2000,
+            throughput_clients: 32,
         }
     }
 }
 
-/// Builds the two binaries and runs both scenarios, each against a fresh sandbox and database.
-pub fn measure() -> crate::Result {
-    run().map_err(|e| e.to_string())
+/// Which engines a run covers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Engines {
+    Sqlite,
+    Postgres,
+    Both,
 }
 
-fn run() -> BenchResult {
+/// Builds the two binaries and runs the scenarios, each against a fresh sandbox and database.
+pub fn measure(engines: Engines) -> crate::Result {
+    run(engines).map_err(|e| e.to_string())
+}
+
+fn run(engines: Engines) -> BenchResult {
     crate::run(std::process::Command::new("cargo").args([
         "build", "--quiet", "-p", "server", "-p", "sandbox", "--bins",
     ]))
@@ -93,20 +114,59 @@ fn run() -> BenchResult {
     let plan = Plan::standard();
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| BenchError::Io("starting tokio".into(), e))?;
-    runtime.block_on(async {
+    if engines != Engines::Postgres {
+        runtime.block_on(on_sqlite(&plan))?;
+    }
+    if engines != Engines::Sqlite {
+        // Stopped and removed when this block ends, on error too.
+        let cluster = crate::postgres::Cluster::start().map_err(BenchError::Cluster)?;
+        runtime.block_on(on_postgres(&plan, &Engine::Postgres(cluster.url.clone())))?;
+    }
+    Ok(())
+}
+
+async fn on_sqlite(plan: &Plan) -> BenchResult {
+    println!(
+        "reliability: {} duplicate place-order requests for one authorization (SQLite)",
+        plan.duplicates
+    );
+    let dup = duplicates::run(plan, &Engine::Sqlite, 1).await?;
+    println!(
+        "reliability: {} checkouts while the server is SIGKILLed every {}–{} ms (seed {}, SQLite)",
+        plan.checkouts, plan.kill_pause_ms.0, plan.kill_pause_ms.1, plan.seed
+    );
+    let kills = chaos::run(plan, &Engine::Sqlite, 1).await?;
+    println!();
+    dup.print();
+    kills.print(plan);
+    Ok(())
+}
+
+/// Two instances on one PostgreSQL database; throughput with one and two (and SQLite's one).
+async fn on_postgres(plan: &Plan, pg: &Engine) -> BenchResult {
+    println!(
+        "reliability: {} duplicate place-order requests, alternately at two instances (PostgreSQL)",
+        plan.duplicates
+    );
+    let dup = duplicates::run(plan, pg, 2).await?;
+    println!(
+        "reliability: {} checkouts at two instances, the first SIGKILLed every {}–{} ms (seed {}, PostgreSQL)",
+        plan.checkouts, plan.kill_pause_ms.0, plan.kill_pause_ms.1, plan.seed
+    );
+    let kills = chaos::run(plan, pg, 2).await?;
+    let mut rows = Vec::new();
+    for (engine, instances) in [(&Engine::Sqlite, 1), (pg, 1), (pg, 2)] {
         println!(
-            "reliability: {} duplicate place-order requests for one authorization",
-            plan.duplicates
+            "reliability: {} session starts, {} instance(s) on {}",
+            plan.throughput_requests,
+            instances,
+            engine.name()
         );
-        let dup = duplicates::run(&plan).await?;
-        println!(
-            "reliability: {} checkouts while the server is SIGKILLed every {}–{} ms (seed {})",
-            plan.checkouts, plan.kill_pause_ms.0, plan.kill_pause_ms.1, plan.seed
-        );
-        let kills = chaos::run(&plan).await?;
-        println!();
-        dup.print();
-        kills.print(&plan);
-        Ok(())
-    })
+        rows.push(throughput::run(plan, engine, instances).await?);
+    }
+    println!();
+    dup.print();
+    kills.print(plan);
+    throughput::print(&rows, plan);
+    Ok(())
 }

@@ -1,12 +1,13 @@
-//! The two processes of a reliability run and their clean-up: the Klarna sandbox, started once
-//! and never killed during the run, and our server, which the kill run SIGKILLs and restarts on
-//! the same port and database file. Every process and file is removed on drop, errors included.
+//! The processes of a reliability run and their clean-up: the Klarna sandbox, started once
+//! and never killed during the run, and our server (one, or several sharing one PostgreSQL
+//! database), which the kill run SIGKILLs and restarts on the same port and database. Every
+//! process and file is removed on drop, errors included.
 
 use super::{BenchError, BenchResult};
 use crate::target_dir;
 use std::fs::File;
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -112,11 +113,15 @@ impl SandboxProcess {
     }
 }
 
-/// Our server on a fixed port and database file, restartable after a kill.
+/// The hook secret every instance shares, so any of them accepts Klarna's callbacks.
+const HOOK_SECRET: &str = "kcbenchhooksecret0123456789abcdef";
+
+/// Our server on a fixed port and database, restartable after a kill.
 pub struct ServerProcess {
     child: Option<Reaped>,
     port: u16,
-    database: PathBuf,
+    /// `KC_DATABASE`: a SQLite file or a `postgres://` URL.
+    database: String,
     dist: PathBuf,
     log: PathBuf,
     klarna: String,
@@ -124,17 +129,21 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    pub async fn start(
+    /// An instance on `database` (shared with other instances when it is PostgreSQL), logging
+    /// to `NAME.log` in the scratch directory.
+    pub async fn start_on(
         scratch: &Scratch,
         sandbox: &SandboxProcess,
         http: &reqwest::Client,
+        database: String,
+        name: &str,
     ) -> BenchResult<ServerProcess> {
         let mut server = ServerProcess {
             child: None,
             port: free_port()?,
-            database: scratch.0.join("orders.sqlite"),
+            database,
             dist: scratch.0.join("dist"),
-            log: scratch.0.join("server.log"),
+            log: scratch.0.join(format!("{name}.log")),
             klarna: sandbox.api_url(),
             starts: 0,
         };
@@ -144,10 +153,6 @@ impl ServerProcess {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn database(&self) -> &Path {
-        &self.database
     }
 
     fn spawn(&mut self) -> BenchResult {
@@ -173,6 +178,7 @@ impl ServerProcess {
             .env("KC_PORT", self.port.to_string())
             .env("KC_DATABASE", &self.database)
             .env("KC_DIST", &self.dist)
+            .env("KC_HOOK_SECRET", HOOK_SECRET)
             .env("KLARNA_API_URL", &self.klarna)
             .env("KLARNA_XS2A_URL", &self.klarna)
             .env("KC_CALLBACK_DELAY_SECS", "2")

@@ -1,7 +1,9 @@
 //! One shopper of the kill run: opens the checkout (reloading while the server restarts),
-//! takes a moment, approves at Klarna, and presses Buy at once (as the component does). Most press again until they get a definitive answer; the
-//! rest close the tab after the first failure, leaving the order to the server alone. Every
-//! loop is bounded in presses and in time.
+//! takes a moment, approves at Klarna, and presses Buy at once (as the component does). Most
+//! press again until they get a definitive answer; the rest close the tab after the first
+//! failure, leaving the order to the server alone. With several instances, every request goes
+//! to one picked at random (the other when it is down), as behind a load balancer. Every loop
+//! is bounded in presses and in time.
 
 use super::client::{Approved, Placed, Shop};
 use super::rng::Rng;
@@ -70,7 +72,8 @@ pub async fn shop(
     let started = Instant::now();
     let mut checkout = None;
     for _ in 0..MAX_TRIES {
-        checkout = shop.start_checkout().await;
+        let via = pick(&shop, &mut rng);
+        checkout = shop.start_checkout_via(via).await;
         if checkout.is_some() || started.elapsed() > MAX_TIME {
             break;
         }
@@ -87,9 +90,10 @@ pub async fn shop(
     let started = Instant::now();
     shopper.outcome = loop {
         shopper.presses += 1;
+        let via = pick(&shop, &mut rng);
         let placed = {
             let _wire = OnTheWire::new(&placing);
-            shop.place(&approved).await
+            shop.place_via(&approved, via).await
         };
         match placed {
             Placed::Order(_) => break Outcome::Ordered,
@@ -105,6 +109,15 @@ pub async fn shop(
     };
     shopper.approved = Some(approved);
     shopper
+}
+
+/// A random instance; with one instance the generator is left alone (the SQLite run's choices
+/// stay those of its seed).
+fn pick(shop: &Shop, rng: &mut Rng) -> usize {
+    match shop.servers.len() {
+        0 | 1 => 0,
+        n => (rng.next_u64() % n as u64) as usize,
+    }
 }
 
 async fn pause(rng: &mut Rng) {
