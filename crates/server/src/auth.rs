@@ -8,6 +8,7 @@ use crate::bookkeeper_sessions::digest;
 use crate::client_addr::ClientKey;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
+use crate::security::same_secret;
 use crate::state::AppState;
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
@@ -50,14 +51,6 @@ fn password_ok(phc: &str, password: &str) -> bool {
     })
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/auth/sign-in", post(sign_in))
@@ -81,7 +74,7 @@ async fn sign_in(
         e.retry_after = Some(wait);
         return Err(e);
     }
-    let user_ok = same(&req.user, &app.config.bookkeeper_user);
+    let user_ok = same_secret(&req.user, &app.config.bookkeeper_user);
     // Verify even for a wrong user name, so the answer takes as long either way. Argon2 is
     // deliberately slow: off the async workers, so sign-ins never stall shoppers' requests.
     let hash = app.config.bookkeeper_password_hash.expose().to_string();
@@ -199,7 +192,7 @@ impl FromRequestParts<AppState> for Bookkeeper {
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            if !same(&digest(token), &session.csrf_digest) || cross_site(&parts.headers) {
+            if !same_secret(&digest(token), &session.csrf_digest) || cross_site(&parts.headers) {
                 return Err(AppError::new(
                     StatusCode::FORBIDDEN,
                     ErrorCode::CsrfRejected,

@@ -10,6 +10,7 @@
 
 use crate::error::ApiJson;
 use crate::klarna_client::is_plain_id;
+use crate::security::same_secret;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -37,15 +38,6 @@ struct AuthorizationCallback {
 #[derive(Deserialize)]
 struct Notification {
     order_id: String,
-}
-
-/// Compares without an early exit, so timing does not reveal how much of a guess was right.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 async fn authorization(

@@ -6,7 +6,6 @@ use crate::klarna_client::KlarnaClient;
 use crate::store::Store;
 use crate::xs2a_client::Xs2aClient;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -77,12 +76,4 @@ impl AppState {
     pub fn wake_workers(&self) {
         self.wake.notify_one();
     }
-}
-
-/// Real time, for the checkout side (which reads it directly for now).
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
