@@ -140,6 +140,11 @@ pub enum CatalogError {
     NoPrices(Currency),
 }
 
+/// A product's price in `currency`, if the shop set one.
+fn price_in(p: &Product, currency: Currency) -> Option<&Price> {
+    p.prices.iter().find(|(c, _, _)| *c == currency)
+}
+
 /// Items of a known cart reference, priced for `country` from the price list of its currency.
 pub fn cart(reference: &str, country: Country) -> Result<Vec<CartItem>, CatalogError> {
     let products =
@@ -149,11 +154,8 @@ pub fn cart(reference: &str, country: Country) -> Result<Vec<CartItem>, CatalogE
     products
         .iter()
         .map(|p| {
-            let &(_, unit_price, discount) = p
-                .prices
-                .iter()
-                .find(|(c, _, _)| *c == currency)
-                .ok_or(CatalogError::NoPrices(currency))?;
+            let &(_, unit_price, discount) =
+                price_in(p, currency).ok_or(CatalogError::NoPrices(currency))?;
             Ok(CartItem {
                 kind: p.kind,
                 reference: p.reference.into(),
@@ -169,10 +171,13 @@ pub fn cart(reference: &str, country: Country) -> Result<Vec<CartItem>, CatalogE
 
 /// The countries a cart can be bought from: those whose currency has a price for every item.
 pub fn countries(reference: &str) -> Vec<Country> {
+    let products = products(reference).unwrap_or_default();
     Country::ALL
         .iter()
         .copied()
-        .filter(|c| cart(reference, *c).is_ok())
+        .filter(|c| {
+            !products.is_empty() && products.iter().all(|p| price_in(p, c.currency()).is_some())
+        })
         .collect()
 }
 

@@ -20,6 +20,8 @@ pub struct Attempt {
     pub authorization_token: String,
     pub idempotency_key: String,
     pub request: CreateOrderRequest,
+    /// Calls to Klarna made for it so far, this one included (for the retry back-off).
+    pub tries: i64,
 }
 
 /// Whether this caller may call Klarna for a session's order now.
@@ -172,7 +174,7 @@ impl Store {
         let sql = format!(
             "UPDATE order_attempts SET lease_until = $1, tries = tries + 1
              WHERE {filter} AND done = 0 AND lease_until < ${}
-             RETURNING session_id, authorization_token, idempotency_key, request",
+             RETURNING session_id, authorization_token, idempotency_key, request, tries",
             args.len() + 2
         );
         let mut query = sqlx::query(&sql).bind(now + lease_secs);
@@ -191,6 +193,7 @@ impl Store {
             authorization_token: row.try_get("authorization_token")?,
             idempotency_key: row.try_get("idempotency_key")?,
             request: serde_json::from_str(&request).map_err(decode)?,
+            tries: row.try_get("tries")?,
         }))
     }
 
@@ -209,15 +212,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    pub async fn attempt_tries(&self, session_id: &str) -> Result<i64, sqlx::Error> {
-        let tries: Option<i64> =
-            sqlx::query_scalar("SELECT tries FROM order_attempts WHERE session_id = $1")
-                .bind(session_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(tries.unwrap_or(0))
     }
 
     /// Records the order Klarna created, exactly as Klarna was asked, and ends the attempt, in

@@ -115,6 +115,8 @@ pub async fn create_order_once(
         authorization_token: token.to_string(),
         idempotency_key: idempotency_key(&format!("order:{}:{token}", session.id)),
         request: order_request(app, session, billing, shipping),
+        // A new attempt's first call; a takeover reads the count from the database.
+        tries: 1,
     };
     let deadline = Instant::now() + wait.patience();
     let mut pause = Duration::from_millis(20);
@@ -220,7 +222,7 @@ pub(crate) async fn call_klarna(app: &AppState, attempt: Attempt) -> Result<Plac
         // No answer, Klarna's own trouble, or an answer we cannot read: Klarna may have
         // created the order. The attempt stays; a retry with the same key learns the outcome.
         Err(e) if e.is_transient() || matches!(e, KlarnaCallError::Decode(_)) => {
-            let tries = app.store.attempt_tries(&attempt.session_id).await?;
+            let tries = attempt.tries;
             let retry_at = now + retry_delay_secs(tries);
             app.store.release_attempt(&attempt, retry_at).await?;
             tracing::warn!(session = %attempt.session_id, tries, "creating an order: no usable answer from Klarna ({e}); will ask again");
