@@ -203,16 +203,22 @@ impl Shop {
         panic!("{css} never said {needle:?}; it says {last:?}");
     }
 
-    /// Waits until nothing matches `css` any more.
+    /// Waits until nothing matches `css` any more: the page itself reports it, from a
+    /// MutationObserver, within WebDriver's script timeout (30 s).
     async fn wait_gone(&self, css: &str) {
-        let deadline = std::time::Instant::now() + WAIT;
-        while std::time::Instant::now() < deadline {
-            if self.count(css).await == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} is still there");
+        let gone = self
+            .browser
+            .execute_async(
+                "const [css, done] = arguments;
+                 if (!document.querySelector(css)) return done(true);
+                 const seen = new MutationObserver(() => {
+                   if (!document.querySelector(css)) { seen.disconnect(); done(true); }
+                 });
+                 seen.observe(document.body, { childList: true, subtree: true });",
+                vec![serde_json::json!(css)],
+            )
+            .await;
+        assert!(gone.is_ok(), "{css} is still there: {gone:?}");
     }
 
     async fn focused_id(&self) -> String {

@@ -20,6 +20,9 @@ pub struct AppState {
     pub store: Store,
     /// Wakes the background workers (a shopper is waiting for an order).
     pub wake: Arc<tokio::sync::Notify>,
+    /// Rounds the order worker has finished: whoever waits for its work (the tests) waits
+    /// for the next round instead of a fixed time.
+    pub rounds: Arc<tokio::sync::watch::Sender<u64>>,
     /// This instance's background tasks, stopped by [`AppState::stop_tasks`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     /// "Now" for the bank-linking side (sign-in sessions and throttle, links, consents, syncs).
@@ -50,6 +53,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
             store,
             wake: Arc::default(),
+            rounds: Arc::new(tokio::sync::watch::Sender::new(0)),
             tasks: Arc::default(),
             clock,
         }

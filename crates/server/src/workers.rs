@@ -23,6 +23,7 @@ pub fn spawn(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
                 last_purge = tokio::time::Instant::now();
             }
             run_round(&app, purge).await;
+            app.rounds.send_modify(|n| *n = n.wrapping_add(1));
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = app.wake.notified() => {}

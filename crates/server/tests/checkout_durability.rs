@@ -9,26 +9,8 @@ use common::*;
 use klarna::api::{OrderState, OrderStatus, PlacedOrder};
 use serde_json::json;
 use server::config::Secret;
-use std::time::Duration;
 
 const SECRET: &str = "hooksecret0123456789";
-
-/// Polls `check` until it answers `Some`, for at most `secs` seconds.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    secs: u64,
-    mut check: impl FnMut() -> F,
-) -> Option<T> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return Some(v);
-        }
-        if tokio::time::Instant::now() > deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn order_status(http: &reqwest::Client, url: &str, session: &str) -> OrderStatus {
     let r = http
@@ -81,7 +63,7 @@ async fn an_approval_without_a_token_becomes_the_order_through_klarnas_callback(
     let billing = address("customer+de+bankapp@klarna.com");
     let approved = env.authorize(&session, &billing).await;
     assert_eq!(approved["outcome"], "approved_without_token", "{approved}");
-    let order = eventually(10, || async {
+    let order = eventually(&env.state, 10, || async {
         order_status(&env.http, &env.url, &session.session)
             .await
             .order
@@ -124,7 +106,7 @@ async fn a_stored_callback_becomes_the_order_after_a_crash() {
         .unwrap();
     assert_eq!(approved["outcome"], "approved_without_token");
     let store = first.state.store.clone();
-    eventually(10, || async {
+    eventually(&first.state, 10, || async {
         (store.pending_callbacks().await.unwrap() == 1).then_some(())
     })
     .await
@@ -133,7 +115,7 @@ async fn a_stored_callback_becomes_the_order_after_a_crash() {
     assert_eq!(sb.order_count(), 0);
 
     let second = server::spawn(cfg).await.unwrap();
-    let order = eventually(10, || async {
+    let order = eventually(&second.state, 10, || async {
         order_status(&http, &second.url(), &session.session)
             .await
             .order
@@ -195,7 +177,7 @@ async fn a_fraud_review_ends_as_order_management_says_not_as_a_notification_clai
         (&accepted_session, OrderState::Accepted),
         (&rejected_session, OrderState::Rejected),
     ] {
-        let state = eventually(10, || async {
+        let state = eventually(&env.state, 10, || async {
             let s = order_status(&env.http, &env.url, &session.session).await;
             s.order
                 .map(|o| o.state)
@@ -235,7 +217,7 @@ async fn an_order_whose_answer_was_lost_is_recorded_without_the_shopper() {
     env.state.clock.advance(6);
     env.state.wake_workers();
     let store = env.state.store.clone();
-    eventually(10, || async {
+    eventually(&env.state, 10, || async {
         (store.order_count().await.unwrap() == 1).then_some(())
     })
     .await

@@ -211,3 +211,26 @@ pub async fn separate_klarna() -> (sandbox::Sandbox, String) {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (sb, klarna_url)
 }
+
+/// Waits until `check` answers `Some`, looking again after every round of the server's order
+/// worker (it runs every `KC_WORKER_INTERVAL_MS`, and does or follows everything these tests
+/// wait for), for at most `secs` seconds.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    state: &server::state::AppState,
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> Option<T> {
+    let mut rounds = state.rounds.subscribe();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::timeout_at(deadline, rounds.changed())
+            .await
+            .is_err()
+        {
+            return check().await;
+        }
+    }
+}
