@@ -1,7 +1,7 @@
 //! The server against the sandbox, through HTTP only: what a browser and Klarna would see.
 
 use klarna::api::{CheckoutSession, ErrorCode, OrderState, PlacedOrder};
-use serde_json::{json, Value};
+use serde_json::json;
 use server::config::Mode;
 
 mod common;
@@ -166,31 +166,12 @@ async fn restart_between_session_and_order_loses_nothing() {
     cfg.klarna_api_url = Some(klarna_url.clone());
     let first = server::spawn(cfg.clone()).await.unwrap();
     let http = reqwest::Client::new();
-    let session: CheckoutSession = http
-        .post(format!("{}/api/checkout/sessions", first.url()))
-        .json(&json!({"cart": "demo", "locale": "de-DE"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = start_checkout_at(&http, &first.url()).await;
     first.task.abort();
     let _ = first.task.await;
 
     let billing = address("customer+de@klarna.com");
-    let auth: Value = http
-        .post(format!("{klarna_url}/kp/authorize"))
-        .json(
-            &json!({"client_token": session.client_token, "payment_method_category": "pay_now",
-                      "stage": "confirm", "data": {"billing_address": billing}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let auth = authorize_at(&http, &klarna_url, &session, &billing).await;
     let second = server::spawn(cfg).await.unwrap();
     let r = http
         .post(format!("{}/api/checkout/orders", second.url()))

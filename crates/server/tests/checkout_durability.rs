@@ -85,25 +85,9 @@ async fn a_stored_callback_becomes_the_order_after_a_crash() {
     cfg.worker_interval_ms = 50;
     let first = server::spawn(cfg.clone()).await.unwrap();
     let http = reqwest::Client::new();
-    let session: klarna::api::CheckoutSession = http
-        .post(format!("{}/api/checkout/sessions", first.url()))
-        .json(&json!({"cart": "demo", "locale": "de-DE"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let approved: serde_json::Value = http
-        .post(format!("{klarna_url}/kp/authorize"))
-        .json(&json!({"client_token": session.client_token, "payment_method_category": "pay_later",
-                      "stage": "confirm", "data": {"billing_address": address("customer+de+bankapp@klarna.com")}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = start_checkout_at(&http, &first.url()).await;
+    let billing = address("customer+de+bankapp@klarna.com");
+    let approved = authorize_at(&http, &klarna_url, &session, &billing).await;
     assert_eq!(approved["outcome"], "approved_without_token");
     let store = first.state.store.clone();
     eventually(&first.state, 10, || async {

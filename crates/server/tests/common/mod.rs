@@ -149,27 +149,18 @@ impl Env {
     }
 
     pub async fn start_checkout(&self) -> CheckoutSession {
-        let r = self
-            .post(
-                "/api/checkout/sessions",
-                json!({"cart": "demo", "locale": "de-DE"}),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
+        start_checkout_at(&self.http, &self.url).await
     }
 
     /// What `Klarna.Payments.authorize()` does in the browser once the shopper confirms.
     pub async fn authorize(&self, session: &CheckoutSession, billing: &Address) -> Value {
-        let r = self
-            .post(
-                "/sandbox/kp/authorize",
-                json!({"client_token": session.client_token, "payment_method_category": "pay_later",
-                       "stage": "confirm", "data": {"billing_address": billing}}),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
+        authorize_at(
+            &self.http,
+            &format!("{}/sandbox", self.url),
+            session,
+            billing,
+        )
+        .await
     }
 
     pub async fn token(&self, session: &CheckoutSession, billing: &Address) -> String {
@@ -233,4 +224,37 @@ pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
             return check().await;
         }
     }
+}
+
+/// A shopper starts a checkout of the demo cart, in German, at the server `url`.
+pub async fn start_checkout_at(http: &reqwest::Client, url: &str) -> CheckoutSession {
+    let r = http
+        .post(format!("{url}/api/checkout/sessions"))
+        .json(&json!({"cart": "demo", "locale": "de-DE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// What `Klarna.Payments.authorize()` does once the shopper confirms, at the Klarna (sandbox)
+/// whose base URL is `klarna`.
+pub async fn authorize_at(
+    http: &reqwest::Client,
+    klarna: &str,
+    session: &CheckoutSession,
+    billing: &Address,
+) -> Value {
+    let r = http
+        .post(format!("{klarna}/kp/authorize"))
+        .json(
+            &json!({"client_token": session.client_token, "payment_method_category": "pay_later",
+                      "stage": "confirm", "data": {"billing_address": billing}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
 }
