@@ -133,20 +133,16 @@ impl Shop {
     /// The shopper confirms in Klarna's dialog; Klarna then calls our authorization hook.
     pub async fn approve(&self, session: String, client_token: &str) -> BenchResult<Approved> {
         let what = "approving at the sandbox";
-        let r: Authorized = self
-            .http
-            .post(format!("{}/kp/authorize", self.klarna))
-            .json(
-                &json!({"client_token": client_token, "payment_method_category": "pay_later",
-                           "stage": "confirm", "data": {"billing_address": billing()}}),
-            )
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|source| BenchError::Http { what, source })?
-            .json()
-            .await
-            .map_err(|source| BenchError::Http { what, source })?;
+        let r: Authorized = json_of(
+            what,
+            self.http
+                .post(format!("{}/kp/authorize", self.klarna))
+                .json(
+                    &json!({"client_token": client_token, "payment_method_category": "pay_later",
+                               "stage": "confirm", "data": {"billing_address": billing()}}),
+                ),
+        )
+        .await?;
         match (r.outcome.as_str(), r.authorization_token) {
             ("approved", Some(token)) => Ok(Approved { session, token }),
             (outcome, _) => Err(BenchError::Unexpected {
@@ -207,16 +203,11 @@ impl Klarna {
     }
 
     pub async fn orders(&self) -> BenchResult<Vec<KlarnaOrder>> {
-        let what = "listing Klarna's orders";
-        self.http
-            .get(format!("{}/_control/orders", self.base))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|source| BenchError::Http { what, source })?
-            .json()
-            .await
-            .map_err(|source| BenchError::Http { what, source })
+        json_of(
+            "listing Klarna's orders",
+            self.http.get(format!("{}/_control/orders", self.base)),
+        )
+        .await
     }
 
     /// Orders Klarna committed whose answer it still holds back; `None` if it did not say.
@@ -240,4 +231,20 @@ pub fn orders_per_checkout(orders: &[KlarnaOrder]) -> HashMap<String, usize> {
         *per.entry(key).or_insert(0) += 1;
     }
     per
+}
+
+/// Sends `request` and reads its JSON answer; a refusal, no answer or an unreadable body is
+/// an error that says `what` was being done.
+async fn json_of<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    request: reqwest::RequestBuilder,
+) -> BenchResult<T> {
+    request
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|source| BenchError::Http { what, source })?
+        .json()
+        .await
+        .map_err(|source| BenchError::Http { what, source })
 }
