@@ -185,6 +185,27 @@ const MIGRATIONS: &[&str] = &[
         to_date TEXT NOT NULL,
         updated_at BIGINT NOT NULL
     );",
+    // The merchant's order operations (capture, refund, cancel, …), written before Klarna is
+    // called: one row per order and merchant `Idempotency-Key`, so a retried capture is done
+    // once; a pending row's amount counts as spent until Klarna answers.
+    "CREATE TABLE merchant_operations (
+        id TEXT PRIMARY KEY,
+        klarna_order_id TEXT NOT NULL REFERENCES orders(klarna_order_id),
+        idempotency_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        amount BIGINT NOT NULL,
+        target TEXT NOT NULL,
+        request TEXT NOT NULL,
+        request_digest TEXT NOT NULL,
+        klarna_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        result TEXT,
+        lease_until BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (klarna_order_id, idempotency_key)
+    );
+    CREATE INDEX merchant_operations_pending ON merchant_operations (state, lease_until);",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

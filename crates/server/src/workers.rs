@@ -36,6 +36,12 @@ pub fn spawn(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
 pub async fn run_round(app: &AppState, purge: bool) {
     recover_attempts(app).await;
     handle_callbacks(app).await;
+    crate::merchant::operations::recover(crate::merchant::operations::Ops {
+        store: &app.store,
+        klarna: &app.klarna,
+        now: app.clock.now(),
+    })
+    .await;
     if purge {
         reread_pending(app).await;
         let now = app.clock.now();

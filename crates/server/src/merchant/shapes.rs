@@ -1,0 +1,211 @@
+//! The merchant API's request and answer bodies, and the checks on them that need no order:
+//! a refusal names the field, before anything is written or sent.
+
+use super::errors::MerchantError;
+use super::rules::OrderState;
+use klarna::order_management::{OrderManagementOrder, ShippingInfo};
+use klarna::{validate_address, Address, OrderLine};
+use serde::{Deserialize, Serialize};
+
+/// An order as Order Management has it, with the state a merchant reads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MerchantOrder {
+    pub state: OrderState,
+    #[serde(flatten)]
+    pub order: OrderManagementOrder,
+}
+
+/// The answer to an operation: what was done, and the order afterwards (absent when Klarna
+/// did not answer the read that follows; the operation stands all the same).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OperationAnswer {
+    pub operation: OperationView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<MerchantOrder>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OperationView {
+    /// Our id of the operation.
+    pub id: String,
+    /// `capture`, `refund`, `cancel`, `release`, `extend`, `update_authorization`,
+    /// `update_customer_details`, `update_merchant_references` or `send_out`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Klarna's `Capture-Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_id: Option<String>,
+    /// Klarna's `Refund-Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
+}
+
+/// `POST /api/merchant/orders/{order_id}/captures`. Without `amount`, all that remains.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureBody {
+    pub amount: Option<i64>,
+    pub description: Option<String>,
+    pub reference: Option<String>,
+    pub order_lines: Option<Vec<OrderLine>>,
+    /// Carrier and tracking number of the shipment, as Klarna takes them.
+    #[serde(default)]
+    pub shipping_info: Vec<ShippingInfo>,
+}
+
+/// `POST /api/merchant/orders/{order_id}/refunds`. Without `amount`, all not yet refunded.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    pub amount: Option<i64>,
+    pub description: Option<String>,
+    pub reference: Option<String>,
+    pub order_lines: Option<Vec<OrderLine>>,
+}
+
+/// `PATCH /api/merchant/orders/{order_id}/authorization`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationBody {
+    pub order_amount: i64,
+    pub description: Option<String>,
+    pub order_lines: Option<Vec<OrderLine>>,
+}
+
+/// `PATCH /api/merchant/orders/{order_id}/customer-details`. Klarna never lets the billing
+/// address change after purchase, so only the shipping address is taken.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerBody {
+    pub shipping_address: Address,
+}
+
+/// `PATCH /api/merchant/orders/{order_id}/merchant-references`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencesBody {
+    pub merchant_reference1: Option<String>,
+    pub merchant_reference2: Option<String>,
+}
+
+/// `0` stands for "all" until the order says how much that is.
+fn amount(field: &str, amount: Option<i64>) -> Result<i64, MerchantError> {
+    match amount {
+        None => Ok(0),
+        Some(a) if a > 0 => Ok(a),
+        Some(a) => Err(MerchantError::invalid(
+            field,
+            format!("{field} must be a positive amount in minor units (cents); got {a}. Leave it out for all."),
+        )),
+    }
+}
+
+fn at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), MerchantError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(MerchantError::invalid(
+            field,
+            format!("{field} is longer than {max} characters."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Lines, when given, must add up to the amount they explain.
+fn lines_match(lines: Option<&[OrderLine]>, amount: i64, what: &str) -> Result<(), MerchantError> {
+    match lines {
+        Some(lines) if amount > 0 && lines.iter().map(|l| l.total_amount).sum::<i64>() != amount => {
+            Err(MerchantError::invalid(
+                "order_lines",
+                format!("The total_amount of order_lines must add up to {what} ({amount})."),
+            ))
+        }
+        Some([]) => Err(MerchantError::invalid(
+            "order_lines",
+            "order_lines is empty: leave it out, or list the lines.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl CaptureBody {
+    /// The amount asked for (`0`: all), once the fields pass Klarna's limits.
+    pub fn checked(&self) -> Result<i64, MerchantError> {
+        let a = amount("amount", self.amount)?;
+        at_most("description", self.description.as_deref(), 255)?;
+        at_most("reference", self.reference.as_deref(), 255)?;
+        if self.order_lines.is_some() && a == 0 {
+            return Err(MerchantError::invalid(
+                "amount",
+                "With order_lines, give the amount they add up to.",
+            ));
+        }
+        lines_match(self.order_lines.as_deref(), a, "amount")?;
+        if self.shipping_info.len() > 500 {
+            return Err(MerchantError::invalid(
+                "shipping_info",
+                "At most 500 shipping_info entries.",
+            ));
+        }
+        for (i, s) in self.shipping_info.iter().enumerate() {
+            let limits = [
+                ("shipping_company", s.shipping_company.as_deref(), 100),
+                ("tracking_number", s.tracking_number.as_deref(), 100),
+                ("tracking_uri", s.tracking_uri.as_deref(), 1024),
+                ("return_shipping_company", s.return_shipping_company.as_deref(), 100),
+                ("return_tracking_number", s.return_tracking_number.as_deref(), 100),
+                ("return_tracking_uri", s.return_tracking_uri.as_deref(), 1024),
+            ];
+            for (name, value, max) in limits {
+                at_most(&format!("shipping_info[{i}].{name}"), value, max)?;
+            }
+        }
+        Ok(a)
+    }
+}
+
+impl RefundBody {
+    pub fn checked(&self) -> Result<i64, MerchantError> {
+        let a = amount("amount", self.amount)?;
+        at_most("description", self.description.as_deref(), 255)?;
+        at_most("reference", self.reference.as_deref(), 255)?;
+        if self.order_lines.is_some() && a == 0 {
+            return Err(MerchantError::invalid(
+                "amount",
+                "With order_lines, give the amount they add up to.",
+            ));
+        }
+        lines_match(self.order_lines.as_deref(), a, "amount")?;
+        Ok(a)
+    }
+}
+
+impl AuthorizationBody {
+    pub fn check(&self) -> Result<(), MerchantError> {
+        amount("order_amount", Some(self.order_amount))?;
+        at_most("description", self.description.as_deref(), 255)?;
+        lines_match(self.order_lines.as_deref(), self.order_amount, "order_amount")
+    }
+}
+
+impl CustomerBody {
+    pub fn check(&self) -> Result<(), MerchantError> {
+        match validate_address("shipping_address", &self.shipping_address).first() {
+            Some(e) => Err(MerchantError::invalid(&e.field, e.message())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ReferencesBody {
+    pub fn check(&self) -> Result<(), MerchantError> {
+        if self.merchant_reference1.is_none() && self.merchant_reference2.is_none() {
+            return Err(MerchantError::invalid(
+                "merchant_reference1",
+                "Give merchant_reference1, merchant_reference2 or both.",
+            ));
+        }
+        at_most("merchant_reference1", self.merchant_reference1.as_deref(), 255)?;
+        at_most("merchant_reference2", self.merchant_reference2.as_deref(), 255)
+    }
+}
