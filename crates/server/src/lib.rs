@@ -16,6 +16,7 @@ pub mod error;
 pub mod hooks;
 pub mod klarna_client;
 pub mod lang;
+pub mod merchant;
 pub mod order_store;
 pub mod rate_limit;
 pub mod security;
