@@ -2,6 +2,7 @@
 //! refund, cancel, release, extend, update), behind API keys, from HTTP or a batch file.
 
 pub mod api;
+pub mod batch;
 pub mod errors;
 pub mod keys;
 pub mod ledger;
