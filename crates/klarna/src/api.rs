@@ -131,6 +131,12 @@ pub enum ErrorCode {
     /// A sync of the same bank connection is already running (here or on another instance).
     #[cfg(feature = "banking")]
     SyncRunning,
+    /// Merchant API: no API key in the `Authorization: Bearer …` header.
+    #[cfg(feature = "merchant")]
+    ApiKeyMissing,
+    /// Merchant API: the API key is wrong, revoked or malformed.
+    #[cfg(feature = "merchant")]
+    ApiKeyInvalid,
     Internal,
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 pub mod hooks;
 pub mod klarna_client;
 pub mod lang;
+pub mod merchant;
 pub mod order_store;
 pub mod rate_limit;
 pub mod security;
@@ -98,6 +99,7 @@ pub async fn app(
         .merge(auth::routes())
         .merge(bank_links::routes())
         .merge(bank_sync::routes())
+        .merge(merchant::routes())
         .route("/api/health", get(|| async { "ok" }))
         // Our API answers in its own error body even where no route matches, instead of the
         // shop page (which a 200 would pass off as an answer).

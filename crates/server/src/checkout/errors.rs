@@ -22,6 +22,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::LinkNotFinished => StatusCode::CONFLICT,
         ErrorCode::LinkFailed | ErrorCode::LinkAborted => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::SyncRunning => StatusCode::CONFLICT,
+        ErrorCode::ApiKeyMissing | ErrorCode::ApiKeyInvalid => StatusCode::UNAUTHORIZED,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,0 +1,30 @@
+//! The merchant API (`/api/merchant/…`): the shop's own systems (ERP, warehouse, scripts) call
+//! it, each with an API key (`keys.rs`) that an operator creates and revokes with the server's
+//! `api-key` subcommand (`cli.rs`). Its routes are gathered here, each taking a [`MerchantKey`].
+
+pub mod cli;
+pub mod keys;
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use keys::MerchantKey;
+use serde::Serialize;
+
+/// `GET /api/merchant/whoami`: which key the caller used, so a merchant can check its set-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WhoAmI {
+    pub key_id: String,
+    pub name: String,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/merchant/whoami", get(whoami))
+}
+
+async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        key_id: key.id,
+        name: key.name,
+    })
+}
