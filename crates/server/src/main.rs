@@ -1,10 +1,23 @@
+//! The server's executable: serves, or runs one of its operator subcommands.
+
 use server::config::Config;
 
 /// `klarna-checkout-server` serves; `klarna-checkout-server hash-password` reads a password on
-/// standard input and prints the Argon2 hash for `KC_BOOKKEEPER_PASSWORD_HASH`.
+/// standard input and prints the Argon2 hash for `KC_BOOKKEEPER_PASSWORD_HASH`;
+/// `klarna-checkout-server api-key …` creates, lists and revokes the merchant API's keys.
 #[tokio::main]
 async fn main() {
-    if std::env::args().nth(1).as_deref() == Some("hash-password") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("api-key") {
+        let (mut out, mut note) = (std::io::stdout(), std::io::stderr());
+        let env = |k: &str| std::env::var(k).ok();
+        if let Err(e) = server::merchant::cli::main(&args[2..], env, &mut out, &mut note).await {
+            eprintln!("{e}");
+            std::process::exit(e.exit_code());
+        }
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("hash-password") {
         let mut password = String::new();
         if std::io::stdin().read_line(&mut password).is_err() || password.trim().is_empty() {
             eprintln!("type the password on standard input");

@@ -185,6 +185,17 @@ const MIGRATIONS: &[&str] = &[
         to_date TEXT NOT NULL,
         updated_at BIGINT NOT NULL
     );",
+    // API keys of the merchant API (`merchant/keys.rs`): only the SHA-256 digest of a key's
+    // secret is stored; a revoked key keeps its row, so `api-key list` shows when it ended.
+    // `last_used_at` is written at most once a minute per key.
+    "CREATE TABLE merchant_api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_digest TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        last_used_at BIGINT
+    );",
     // The merchant's order operations (capture, refund, cancel, …), written before Klarna is
     // called: one row per order and merchant `Idempotency-Key`, so a retried capture is done
     // once; a pending row's amount counts as spent until Klarna answers.

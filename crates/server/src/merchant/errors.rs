@@ -151,13 +151,16 @@ impl From<sqlx::Error> for MerchantError {
 impl IntoResponse for MerchantError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(&self)).into_response();
-        if matches!(
-            self.code,
-            MerchantCode::ApiKeyMissing | MerchantCode::ApiKeyInvalid
-        ) {
+        // RFC 6750: the challenge says which credentials the route wants.
+        let challenge = match self.code {
+            MerchantCode::ApiKeyMissing => Some("Bearer"),
+            MerchantCode::ApiKeyInvalid => Some("Bearer error=\"invalid_token\""),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
+                axum::http::HeaderValue::from_static(challenge),
             );
         }
         response

@@ -1,8 +1,12 @@
-//! The merchant's side of the server: managing orders after checkout (capture on shipment,
-//! refund, cancel, release, extend, update), behind API keys, from HTTP or a batch file.
+//! The merchant API (`/api/merchant/…`): the shop's own systems (ERP, warehouse, scripts) call
+//! it to manage orders after checkout (capture on shipment, refund, cancel, release, extend,
+//! update), each with an API key (`keys.rs`) that an operator creates and revokes with the
+//! server's `api-key` subcommand (`cli.rs`); a batch file does the same from the command line
+//! (`batch.rs`, `batch_run.rs`).
 
 pub mod api;
 pub mod batch;
+pub mod cli;
 pub mod errors;
 pub mod keys;
 pub mod ledger;
@@ -11,8 +15,27 @@ pub mod rules;
 pub mod shapes;
 
 use crate::state::AppState;
-use axum::Router;
+use axum::routing::get;
+use axum::{Json, Router};
+use keys::MerchantKey;
+use serde::Serialize;
+
+/// `GET /api/merchant/whoami`: which key the caller used, so a merchant can check its set-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WhoAmI {
+    pub key_id: String,
+    pub name: String,
+}
 
 pub fn routes() -> Router<AppState> {
-    api::routes()
+    Router::new()
+        .route("/api/merchant/whoami", get(whoami))
+        .merge(api::routes())
+}
+
+async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        key_id: key.id,
+        name: key.name,
+    })
 }
