@@ -4,7 +4,8 @@ use server::config::Config;
 
 /// `klarna-checkout-server` serves; `klarna-checkout-server hash-password` reads a password on
 /// standard input and prints the Argon2 hash for `KC_BOOKKEEPER_PASSWORD_HASH`;
-/// `klarna-checkout-server api-key …` creates, lists and revokes the merchant API's keys.
+/// `klarna-checkout-server api-key …` creates, lists and revokes the merchant API's keys;
+/// `klarna-checkout-server batch <file>` runs a batch file of captures, credits and reversals.
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -12,6 +13,15 @@ async fn main() {
         let (mut out, mut note) = (std::io::stdout(), std::io::stderr());
         let env = |k: &str| std::env::var(k).ok();
         if let Err(e) = server::merchant::cli::main(&args[2..], env, &mut out, &mut note).await {
+            eprintln!("{e}");
+            std::process::exit(e.exit_code());
+        }
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("batch") {
+        let env = |k: &str| std::env::var(k).ok();
+        let mut note = std::io::stderr();
+        if let Err(e) = server::merchant::batch_run::main(&args[2..], env, &mut note).await {
             eprintln!("{e}");
             std::process::exit(e.exit_code());
         }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod batch_run;
 pub mod cli;
 pub mod errors;
 pub mod keys;
