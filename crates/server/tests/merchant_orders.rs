@@ -21,15 +21,7 @@ const MARCH_1ST: i64 = 1_772_366_400;
 async fn shop() -> Shop {
     let env = start().await;
     env.state.clock.set(MARCH_1ST);
-    let session = env.start_checkout().await;
-    let billing = address("customer@example.com");
-    let token = env.token(&session, &billing).await;
-    let order: PlacedOrder = env
-        .place(&session, &token, &billing)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = env.placed_order("customer@example.com").await;
     let now = env.state.clock.now();
     let (_, key) = server::merchant::keys::create(&env.state.store, "warehouse", now)
         .await
@@ -396,15 +388,7 @@ async fn bad_requests_name_the_field_and_reach_no_one() {
 #[tokio::test]
 async fn a_pending_review_cannot_be_captured() {
     let env = start().await;
-    let session = env.start_checkout().await;
-    let billing = address("customer+de+pending@klarna.com");
-    let token = env.token(&session, &billing).await;
-    let order: PlacedOrder = env
-        .place(&session, &token, &billing)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = env.placed_order("customer+de+pending@klarna.com").await;
     let (_, key) = server::merchant::keys::create(&env.state.store, "w", env.state.clock.now())
         .await
         .unwrap();

@@ -169,6 +169,16 @@ impl Env {
         v["authorization_token"].as_str().unwrap().to_string()
     }
 
+    /// A whole purchase by `email` (a playground test customer): the order Klarna created.
+    pub async fn placed_order(&self, email: &str) -> klarna::api::PlacedOrder {
+        let session = self.start_checkout().await;
+        let billing = address(email);
+        let token = self.token(&session, &billing).await;
+        let r = self.place(&session, &token, &billing).await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     pub async fn place(
         &self,
         session: &CheckoutSession,
