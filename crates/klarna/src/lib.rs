@@ -8,6 +8,7 @@ pub mod date;
 pub mod lang;
 pub mod money;
 pub mod order_lines;
+pub mod order_management;
 pub mod payments;
 pub mod rules;
 pub mod xs2a;

@@ -201,23 +201,6 @@ fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     })
 }
 
-/// `GET /ordermanagement/v1/orders/{order_id}` (the fields we use): the notification endpoint
-/// re-reads an order here instead of trusting the notification's body.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ManagedOrder {
-    pub order_id: String,
-    pub fraud_status: FraudStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purchase_currency: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_amount: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub merchant_reference1: Option<String>,
-}
-
 /// Klarna's error body: `error_messages` (list) or `error_message` (one), depending on the API.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KlarnaErrorBody {

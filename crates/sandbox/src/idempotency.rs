@@ -2,7 +2,8 @@
 //! POST or PATCH, a key seen in the last 24 hours (sandbox clock) is answered with the first
 //! answer, without acting again; only the key matters, not the body. A duplicate that arrives
 //! while the first is still being handled waits for it. Answers of Klarna's own trouble (5xx)
-//! are not kept: nothing was done, so a retry is handled anew.
+//! are not kept: nothing was done, so a retry is handled anew. A replay repeats the first
+//! answer's headers too: Order Management's `Capture-Id` and `Refund-Id` come only there.
 //!
 //! Every request that passes is also written to the sandbox's request log (Klarna's merchant
 //! portal keeps such logs), so tests compare what the server sent with literal JSON written
@@ -64,12 +65,18 @@ pub(crate) async fn replay(
     }
     let response = next.run(request).await;
     let status = response.status();
-    let Ok(body) = axum::body::to_bytes(response.into_body(), 1 << 20).await else {
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    let mut headers = parts.headers;
+    // Recomputed for the rebuilt body.
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::TRANSFER_ENCODING);
     let answer = FirstAnswer {
         at: now,
         status: status.as_u16(),
+        headers,
         body,
     };
     let out = rebuild(&answer);
@@ -79,11 +86,13 @@ pub(crate) async fn replay(
     out
 }
 
+/// The first answer again: status, headers (`Capture-Id`, `Refund-Id`, `Location`, …) and body.
 fn rebuild(answer: &FirstAnswer) -> Response {
     let mut response = Response::new(Body::from(answer.body.clone()));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if !answer.body.is_empty() {
+    *response.headers_mut() = answer.headers.clone();
+    if !answer.body.is_empty() && !answer.headers.contains_key(header::CONTENT_TYPE) {
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json"),

@@ -57,7 +57,7 @@ impl KlarnaError {
         )
     }
 
-    fn bad_values(fields: Vec<String>) -> KlarnaError {
+    pub fn bad_values(fields: Vec<String>) -> KlarnaError {
         KlarnaError::new(
             StatusCode::BAD_REQUEST,
             "BAD_VALUE",
@@ -79,7 +79,7 @@ impl IntoResponse for KlarnaError {
     }
 }
 
-type KlarnaResult<T> = Result<T, KlarnaError>;
+pub(crate) type KlarnaResult<T> = Result<T, KlarnaError>;
 
 pub(crate) fn authenticate(sandbox: &Sandbox, headers: &HeaderMap) -> KlarnaResult<()> {
     let expected = format!(
@@ -439,14 +439,13 @@ async fn create_order(
         }
     };
     if let Ok(order) = &outcome {
-        inner.orders.push(StoredOrder {
-            order: order.clone(),
+        inner.orders.push(StoredOrder::new(
+            order.clone(),
             request,
-            authorization_token: token.clone(),
-            created_at: now,
-            review_rejects: auth.review_rejects,
-            notified: false,
-        });
+            &auth,
+            token.clone(),
+            now,
+        ));
         if let Some(s) = inner.sessions.get_mut(&auth.session_id) {
             s.completed = true;
         }

@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::faults::{Faults, Taken};
+use klarna::order_management::OrderManagementOrder;
 use klarna::payments::{CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, SessionRequest};
 use klarna::Address;
 use std::collections::HashMap;
@@ -11,6 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Klarna's lifetimes.
 pub const SESSION_LIFETIME_SECS: i64 = 48 * 3600;
 pub const AUTHORIZATION_LIFETIME_SECS: i64 = 60 * 60;
+/// An order's authorization: Klarna's standard 28 days from creation, and what
+/// `extend-authorization-time` adds to today…
+pub const ORDER_AUTHORIZATION_SECS: i64 = 28 * 86_400;
+/// …never beyond 180 days after the order was created.
+pub const ORDER_AUTHORIZATION_CAP_SECS: i64 = 180 * 86_400;
 
 /// The API username and password the sandbox accepts (HTTP Basic), like a Klarna merchant account.
 #[derive(Clone, Debug)]
@@ -54,6 +60,8 @@ pub(crate) struct Authorization {
     pub released: bool,
 }
 
+/// An order as Klarna keeps it: what created it, and what Order Management changed since
+/// (`request` stays as created; the current values live beside it).
 #[derive(Clone, Debug)]
 pub(crate) struct StoredOrder {
     pub order: KlarnaOrder,
@@ -64,6 +72,21 @@ pub(crate) struct StoredOrder {
     pub review_rejects: bool,
     /// The review's end was notified to `merchant_urls.notification`.
     pub notified: bool,
+    /// Order Management's view: the current amount, lines, addresses and references.
+    pub order_amount: i64,
+    pub order_lines: Vec<klarna::OrderLine>,
+    pub billing_address: Address,
+    pub shipping_address: Address,
+    pub merchant_reference1: Option<String>,
+    pub merchant_reference2: Option<String>,
+    pub klarna_reference: String,
+    pub captures: Vec<klarna::order_management::Capture>,
+    pub refunds: Vec<klarna::order_management::Refund>,
+    pub cancelled: bool,
+    /// `release-remaining-authorization` was called: nothing more can be captured.
+    pub released: bool,
+    /// The authorization ends here (Unix secs); moved by `extend-authorization-time`.
+    pub expires_at: i64,
 }
 
 /// How long Klarna's fraud review of a pending order takes on the sandbox clock (Klarna:
@@ -71,6 +94,51 @@ pub(crate) struct StoredOrder {
 pub const REVIEW_SECS: i64 = 4 * 3600;
 
 impl StoredOrder {
+    /// A new order as create order stores it: authorized for
+    /// [`ORDER_AUTHORIZATION_SECS`], with the addresses the shopper authorized unless the
+    /// request names them.
+    pub fn new(
+        order: KlarnaOrder,
+        request: CreateOrderRequest,
+        auth: &Authorization,
+        authorization_token: String,
+        now: i64,
+    ) -> StoredOrder {
+        let klarna_reference = order
+            .order_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(7)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        StoredOrder {
+            order_amount: request.order_amount,
+            order_lines: request.order_lines.clone(),
+            billing_address: request
+                .billing_address
+                .clone()
+                .unwrap_or_else(|| auth.billing_address.clone()),
+            shipping_address: request
+                .shipping_address
+                .clone()
+                .unwrap_or_else(|| auth.shipping_address.clone()),
+            merchant_reference1: request.merchant_reference1.clone(),
+            merchant_reference2: None,
+            klarna_reference,
+            captures: Vec::new(),
+            refunds: Vec::new(),
+            cancelled: false,
+            released: false,
+            expires_at: now + ORDER_AUTHORIZATION_SECS,
+            order,
+            request,
+            authorization_token,
+            created_at: now,
+            review_rejects: auth.review_rejects,
+            notified: false,
+        }
+    }
+
     /// The fraud status as Klarna reports it at `now`.
     pub fn fraud_status_at(&self, now: i64) -> klarna::payments::FraudStatus {
         use klarna::payments::FraudStatus;
@@ -105,6 +173,9 @@ const REQUEST_LOG_LEN: usize = 1000;
 pub(crate) struct FirstAnswer {
     pub at: i64,
     pub status: u16,
+    /// The answer's headers too: a capture's or refund's id comes only in `Capture-Id` /
+    /// `Refund-Id` and `Location`, so a replay without them would lose it.
+    pub headers: axum::http::HeaderMap,
     pub body: bytes::Bytes,
 }
 
@@ -197,6 +268,28 @@ impl Sandbox {
     /// Number of orders Klarna created: tests use it to prove "exactly one order".
     pub fn order_count(&self) -> usize {
         self.lock().orders.len()
+    }
+
+    /// An order as `GET /ordermanagement/v1/orders/{order_id}` would show it now.
+    pub fn order_snapshot(&self, order_id: &str) -> Option<OrderManagementOrder> {
+        let now = self.clock.now();
+        let inner = self.lock();
+        inner
+            .orders
+            .iter()
+            .find(|o| o.order.order_id == order_id)
+            .map(|o| o.view(now))
+    }
+
+    /// How many captures an order has (0 for an unknown order): tests use it to prove that a
+    /// repeated capture captured once.
+    pub fn capture_count(&self, order_id: &str) -> usize {
+        let inner = self.lock();
+        inner
+            .orders
+            .iter()
+            .find(|o| o.order.order_id == order_id)
+            .map_or(0, |o| o.captures.len())
     }
 
     /// How often a page called `Klarna.Payments.authorize()`: tests use it to prove that a

@@ -2,92 +2,16 @@
 //! answer is lost (`lose_answer_next`) or held back (`answer_delay_ms`); and the stand-alone
 //! `klarna-sandbox` binary, which the reliability bench runs as its own process.
 
-use sandbox::Sandbox;
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const USER: &str = "PK_SANDBOX_test";
-const PASSWORD: &str = "sandbox-shared-secret";
+mod common;
 
-struct Env {
-    base: String,
-    http: reqwest::Client,
-}
-
-async fn spawn() -> Env {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().nest("/sandbox", sandbox::router(Sandbox::default()));
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
-    Env {
-        base: format!("http://{addr}/sandbox"),
-        http: reqwest::Client::new(),
-    }
-}
-
-fn order_body(reference: &str) -> Value {
-    json!({
-        "purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE",
-        "order_amount": 1000, "order_tax_amount": 0,
-        "order_lines": [{"name": "Shirt", "quantity": 1, "unit_price": 1000, "tax_rate": 0,
-                          "total_amount": 1000, "total_tax_amount": 0}],
-        "merchant_reference1": reference,
-    })
-}
+use common::{spawn, Env};
 
 impl Env {
-    async fn json(&self, req: reqwest::RequestBuilder) -> Value {
-        let res = req.send().await.expect("request");
-        assert!(res.status().is_success(), "{}", res.status());
-        res.json().await.expect("json")
-    }
-
-    /// A session and the token the shopper's approval gives, ready for an order.
-    async fn authorized(&self, reference: &str) -> String {
-        let mut session = order_body(reference);
-        session["intent"] = json!("buy");
-        let session = self
-            .json(
-                self.http
-                    .post(format!("{}/payments/v1/sessions", self.base))
-                    .basic_auth(USER, Some(PASSWORD))
-                    .json(&session),
-            )
-            .await;
-        let billing = json!({"given_name": "Testperson-de", "family_name": "Approved",
-            "email": "customer+de@klarna.com", "street_address": "Hellersbergstraße 14",
-            "postal_code": "41460", "city": "Neuss", "country": "DE"});
-        let approved = self
-            .json(
-                self.http
-                    .post(format!("{}/kp/authorize", self.base))
-                    .json(&json!({
-                "client_token": session["client_token"], "payment_method_category": "pay_later",
-                "stage": "confirm", "data": {"billing_address": billing}})),
-            )
-            .await;
-        approved["authorization_token"]
-            .as_str()
-            .expect("approved")
-            .to_string()
-    }
-
-    fn create_order(&self, token: &str, reference: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!(
-                "{}/payments/v1/authorizations/{token}/order",
-                self.base
-            ))
-            .basic_auth(USER, Some(PASSWORD))
-            .json(&order_body(reference))
-    }
-
     async fn set_faults(&self, faults: Value) {
         let r = self
             .http

@@ -3,7 +3,7 @@
 use crate::config::Secret;
 use klarna::payments::SessionRead;
 use klarna::payments::{
-    CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, ManagedOrder, MerchantSession, SessionRequest,
+    CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, MerchantSession, SessionRequest,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -42,7 +42,7 @@ pub fn is_plain_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn plain(id: &str) -> Result<&str, KlarnaCallError> {
+pub(crate) fn plain(id: &str) -> Result<&str, KlarnaCallError> {
     if is_plain_id(id) {
         Ok(id)
     } else {
@@ -149,16 +149,6 @@ impl KlarnaClient {
         .await
     }
 
-    /// Order Management's view of an order: its fraud decision as Klarna has it now.
-    pub async fn read_order(&self, order_id: &str) -> Result<ManagedOrder, KlarnaCallError> {
-        self.send_json::<(), _>(
-            reqwest::Method::GET,
-            &format!("/ordermanagement/v1/orders/{}", plain(order_id)?),
-            None,
-        )
-        .await
-    }
-
     /// Releases an authorization that will not become an order.
     pub async fn cancel_authorization(
         &self,
@@ -176,7 +166,7 @@ impl KlarnaClient {
         .map(|_| ())
     }
 
-    async fn send_json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn send_json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -188,30 +178,53 @@ impl KlarnaClient {
 
     /// Every body Klarna receives (a POST) comes with its operation's idempotency key; GETs and
     /// DELETEs carry no body at all.
-    async fn send<B: Serialize>(
+    pub(crate) async fn send<B: Serialize>(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<(&B, &str)>,
     ) -> Result<Vec<u8>, KlarnaCallError> {
+        let (body, key) = match body {
+            Some((body, key)) => (Some(body), Some(key)),
+            None => (None, None),
+        };
+        self.send_full(method, path, body, key)
+            .await
+            .map(|(_, bytes)| bytes)
+    }
+
+    /// The one request path: a JSON body only when there is one (Order Management's POSTs
+    /// without a body send none at all), the idempotency key whenever one is given, and the
+    /// answer's headers, where Order Management puts the ids it creates (`Capture-Id`).
+    pub(crate) async fn send_full<B: Serialize>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        idempotency_key: Option<&str>,
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), KlarnaCallError> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
             .basic_auth(&self.username, Some(self.password.expose()));
-        if let Some((body, key)) = body {
-            request = request.json(body).header("Klarna-Idempotency-Key", key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(key) = idempotency_key {
+            request = request.header("Klarna-Idempotency-Key", key);
         }
         let response = request
             .send()
             .await
             .map_err(|e| KlarnaCallError::Unreachable(without_url(e)))?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
             .map_err(|e| KlarnaCallError::Unreachable(without_url(e)))?;
         if status.is_success() {
-            return Ok(bytes.to_vec());
+            return Ok((headers, bytes.to_vec()));
         }
         Err(KlarnaCallError::Api {
             status: status.as_u16(),

@@ -15,6 +15,7 @@ pub mod consent_crypto;
 pub mod error;
 pub mod hooks;
 pub mod klarna_client;
+pub mod klarna_om;
 pub mod lang;
 pub mod merchant;
 pub mod order_store;
