@@ -227,6 +227,8 @@ async fn two_captures_at_once_never_exceed_the_authorization() {
     statuses.sort();
     assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
     assert_eq!(shop.order().await["captured_amount"], most);
+    // The second was refused here, before Klarna: only one capture was ever sent.
+    assert_eq!(shop.captures_at_klarna(), 1);
 }
 
 #[tokio::test]
@@ -245,7 +247,7 @@ async fn cancel_is_refused_after_a_capture_and_allowed_before() {
         .iter()
         .any(|r| r.path.ends_with("/cancel")));
 
-    let other = shop().await;
+    let other = self::shop().await;
     let (status, answer) = other.send(false, "/cancel", "cancel-1", None).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["order"]["state"], "cancelled");

@@ -50,10 +50,10 @@ pub async fn perform(
                 .await
                 .map_err(|e| MerchantError::from_klarna("reading an order", &e))?;
             let facts = Facts::from(&order);
-            let planned = settle_amount(planned, &facts);
+            let settled = settle_amount(planned.clone(), &facts);
             match ops
                 .store
-                .begin_operation(order_id, key, &planned, &facts, ops.now)
+                .begin_operation(order_id, key, &settled, &facts, ops.now)
                 .await??
             {
                 Begun::New(op) => return send_and_record(ops, op).await,
