@@ -187,6 +187,9 @@ const POSTGRES_TESTS: &[&str] = &[
     "checkout_durability",
     "checkout_money",
     "instances",
+    "merchant_batch",
+    "merchant_keys",
+    "merchant_orders",
 ];
 
 /// Adds up the `test result:` lines of every runner, for one closing line over all of them.

@@ -750,15 +750,16 @@ async fn a_capture_keeps_its_shipping_info_as_sent_and_checks_its_limits() {
     .unwrap();
     let company = |n: usize| json!({"captured_amount": 100, "shipping_info": [{"shipping_company": "D".repeat(n)}]});
     let long = om.call("POST", &id, "/captures", Some(company(101))).await;
-    assert_eq!((long.status, long.code()), (400, "BAD_VALUE"));
+    // Klarna's own answer (OM error page): 422, naming the field and its bounds.
+    assert_eq!((long.status, long.code()), (422, "UNPROCESSABLE_ENTITY"));
     assert_eq!(
         long.body["error_messages"],
-        json!(["Bad value: shipping_info[0].shipping_company"])
+        json!(["The size of the shipping_info/shipping_company value must be between 0 and 100"])
     );
     let many = json!({"captured_amount": 100, "shipping_info": vec![json!({"shipping_method": "Home"}); 501]});
     assert_eq!(
         om.call("POST", &id, "/captures", Some(many)).await.code(),
-        "BAD_VALUE"
+        "UNPROCESSABLE_ENTITY"
     );
     let mut wrong_sum = sent.clone();
     wrong_sum["captured_amount"] = json!(900);

@@ -57,7 +57,12 @@ async fn good_bad_and_duplicate_records_each_get_their_answer_and_a_rerun_repeat
     .iter()
     .enumerate()
     {
-        assert!(lines[i + 1].ends_with(expected), "record {}: {}", i + 1, lines[i + 1]);
+        assert!(
+            lines[i + 1].ends_with(expected),
+            "record {}: {}",
+            i + 1,
+            lines[i + 1]
+        );
     }
     assert!(lines[9].starts_with("FOOT,8,"), "{}", lines[9]);
 
@@ -97,5 +102,11 @@ async fn a_file_whose_foot_does_not_add_up_runs_nothing() {
     };
     let e = run_text(&text, &executor).await.unwrap_err();
     assert!(e.to_string().contains("999"), "{e}");
-    assert_eq!(env.sandbox.order_snapshot(&first.order_id).unwrap().captured_amount, 0);
+    assert_eq!(
+        env.sandbox
+            .order_snapshot(&first.order_id)
+            .unwrap()
+            .captured_amount,
+        0
+    );
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use common::TempDir;
-use server::merchant::errors::{MerchantCode as ErrorCode, MerchantError};
 use serde_json::Value;
+use server::merchant::errors::{MerchantCode as ErrorCode, MerchantError};
 use server::merchant::keys;
 use sha2::{Digest, Sha256};
 use std::path::Path;

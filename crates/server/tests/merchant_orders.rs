@@ -107,7 +107,10 @@ async fn capture_on_shipment_then_refund_then_release() {
         )
         .await;
     assert_eq!(status, 201, "{answer}");
-    let capture_id = answer["operation"]["capture_id"].as_str().unwrap().to_string();
+    let capture_id = answer["operation"]["capture_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(answer["order"]["state"], "part_captured");
     assert_eq!(answer["order"]["captured_amount"], 1000);
     assert_eq!(answer["order"]["remaining_authorized_amount"], total - 1000);
@@ -143,11 +146,19 @@ async fn capture_on_shipment_then_refund_then_release() {
 
     // Nothing is left to capture, and what was captured can still be refunded, up to 600.
     let (status, e) = shop.post("/captures", "shipment-2", json!({})).await;
-    assert_eq!((status, e["code"].as_str()), (409, Some("not_allowed")), "{e}");
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (409, Some("not_allowed")),
+        "{e}"
+    );
     let (status, e) = shop
         .post("/refunds", "return-2", json!({"amount": 601}))
         .await;
-    assert_eq!((status, e["fields"][0].as_str()), (409, Some("amount")), "{e}");
+    assert_eq!(
+        (status, e["fields"][0].as_str()),
+        (409, Some("amount")),
+        "{e}"
+    );
     let (status, answer) = shop.post("/refunds", "return-3", json!({})).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["operation"]["amount"], 600);
@@ -165,7 +176,11 @@ async fn a_capture_retried_after_a_lost_answer_is_captured_once() {
     let (status, e) = shop
         .post("/captures", "parcel-7", json!({"amount": 1500}))
         .await;
-    assert_eq!((status, e["code"].as_str()), (503, Some("klarna_unavailable")), "{e}");
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (503, Some("klarna_unavailable")),
+        "{e}"
+    );
     let (status, answer) = shop
         .post("/captures", "parcel-7", json!({"amount": 1500}))
         .await;
@@ -203,7 +218,11 @@ async fn an_operation_klarna_never_answered_is_finished_by_the_worker() {
     let (status, e) = shop
         .post("/captures", "parcel-9", json!({"amount": total - 1999}))
         .await;
-    assert_eq!((status, e["fields"][0].as_str()), (409, Some("amount")), "{e}");
+    assert_eq!(
+        (status, e["fields"][0].as_str()),
+        (409, Some("amount")),
+        "{e}"
+    );
 
     server::workers::run_round(&shop.env.state, false).await;
     assert_eq!(shop.order().await["captured_amount"], 2000);
@@ -237,7 +256,11 @@ async fn cancel_is_refused_after_a_capture_and_allowed_before() {
     let (status, _) = shop.post("/captures", "c1", json!({"amount": 100})).await;
     assert_eq!(status, 201);
     let (status, e) = shop.send(false, "/cancel", "cancel-1", None).await;
-    assert_eq!((status, e["code"].as_str()), (409, Some("not_allowed")), "{e}");
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (409, Some("not_allowed")),
+        "{e}"
+    );
     assert!(e["message"].as_str().unwrap().contains("Refund"), "{e}");
     // Nothing was sent to Klarna for the refused cancel.
     assert!(!shop
@@ -251,14 +274,19 @@ async fn cancel_is_refused_after_a_capture_and_allowed_before() {
     let (status, answer) = other.send(false, "/cancel", "cancel-1", None).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["order"]["state"], "cancelled");
-    let (status, _) = other.post("/captures", "late", json!({"amount": 100})).await;
+    let (status, _) = other
+        .post("/captures", "late", json!({"amount": 100}))
+        .await;
     assert_eq!(status, 409);
 }
 
 #[tokio::test]
 async fn extend_adds_28_days_from_today_on_klarnas_clock() {
     let shop = shop().await;
-    let expires = shop.order().await["expires_at"].as_str().unwrap().to_string();
+    let expires = shop.order().await["expires_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(expires.starts_with("2026-03-29"), "{expires}");
     shop.env.state.clock.advance(10 * 86_400);
     let (status, answer) = shop.send(false, "/extend", "extend-1", None).await;
@@ -279,11 +307,25 @@ async fn the_authorization_never_goes_below_what_was_captured() {
     let shop = shop().await;
     shop.post("/captures", "c1", json!({"amount": 3000})).await;
     let (status, e) = shop
-        .send(true, "/authorization", "a1", Some(json!({"order_amount": 2999})))
+        .send(
+            true,
+            "/authorization",
+            "a1",
+            Some(json!({"order_amount": 2999})),
+        )
         .await;
-    assert_eq!((status, e["fields"][0].as_str()), (409, Some("order_amount")), "{e}");
+    assert_eq!(
+        (status, e["fields"][0].as_str()),
+        (409, Some("order_amount")),
+        "{e}"
+    );
     let (status, answer) = shop
-        .send(true, "/authorization", "a2", Some(json!({"order_amount": 3000})))
+        .send(
+            true,
+            "/authorization",
+            "a2",
+            Some(json!({"order_amount": 3000})),
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["order"]["order_amount"], 3000);
@@ -328,7 +370,11 @@ async fn references_and_shipping_address_change_and_the_invoice_is_sent_again() 
             Some(json!({ "billing_address": moved })),
         )
         .await;
-    assert_eq!((status, e["fields"][0].as_str()), (400, Some("billing_address")), "{e}");
+    assert_eq!(
+        (status, e["fields"][0].as_str()),
+        (400, Some("billing_address")),
+        "{e}"
+    );
 
     let (_, answer) = shop.post("/captures", "c1", json!({})).await;
     let capture = answer["operation"]["capture_id"].as_str().unwrap();

@@ -19,12 +19,13 @@
 
 use super::{bad_value, not_allowed};
 use crate::clock::rfc3339;
-use crate::payments::KlarnaResult;
+use crate::payments::{KlarnaError, KlarnaResult};
 use crate::state::{StoredOrder, ORDER_AUTHORIZATION_CAP_SECS, ORDER_AUTHORIZATION_SECS};
+use axum::http::StatusCode;
 use klarna::order_management::{
     Capture, CaptureRequest, MerchantReferences, OmStatus, OrderManagementOrder, Refund,
     RefundRequest, ShippingInfo, UpdateAuthorization, UpdateCustomerDetails, REFERENCE_MAX,
-    SHIPPING_INFO_MAX_ITEMS,
+    SHIPPING_COMPANY_MAX, SHIPPING_INFO_MAX_ITEMS, TRACKING_URI_MAX,
 };
 use klarna::payments::FraudStatus;
 use klarna::OrderLine;
@@ -94,8 +95,8 @@ impl StoredOrder {
     }
 
     pub fn capture(&mut self, request: CaptureRequest, now: i64) -> KlarnaResult<Capture> {
+        shipping_info_problems(&request.shipping_info)?;
         let mut bad = texts_too_long(&request.description, &request.reference);
-        bad.extend(shipping_info_problems(&request.shipping_info));
         bad.extend(lines_problem(&request.order_lines, request.captured_amount));
         if request.shipping_delay.is_some_and(|d| d < 0) {
             bad.push("shipping_delay".into());
@@ -139,10 +140,7 @@ impl StoredOrder {
         capture_id: &str,
         shipping_info: Vec<ShippingInfo>,
     ) -> KlarnaResult<()> {
-        let bad = shipping_info_problems(&shipping_info);
-        if !bad.is_empty() {
-            return Err(bad_value(bad));
-        }
+        shipping_info_problems(&shipping_info)?;
         let capture = self.capture_mut(capture_id)?;
         if capture.shipping_info.len() + shipping_info.len() > SHIPPING_INFO_MAX_ITEMS {
             return Err(bad_value(vec!["shipping_info".into()]));
@@ -366,15 +364,39 @@ fn texts_too_long(description: &Option<String>, reference: &Option<String>) -> V
         .collect()
 }
 
-fn shipping_info_problems(items: &[ShippingInfo]) -> Vec<String> {
-    if items.len() > SHIPPING_INFO_MAX_ITEMS {
-        return vec!["shipping_info".into()];
-    }
-    items
+/// Klarna answers shipping information over its limits with 422 `UNPROCESSABLE_ENTITY`, "The
+/// size of the shipping_info/shipping_company value must be between 0 and 100".
+fn shipping_info_problems(items: &[ShippingInfo]) -> KlarnaResult<()> {
+    let mut bad: Vec<String> = items
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.too_long(i))
-        .collect()
+        .collect();
+    if items.len() > SHIPPING_INFO_MAX_ITEMS {
+        bad.insert(0, "shipping_info".into());
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(KlarnaError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "UNPROCESSABLE_ENTITY",
+        bad.iter().map(|path| size_message(path)).collect(),
+    ))
+}
+
+/// `shipping_info[0].tracking_uri` → "The size of the shipping_info/tracking_uri value must be
+/// between 0 and 1024", Klarna's words.
+fn size_message(path: &str) -> String {
+    let field = path.rsplit('.').next().unwrap_or(path);
+    let (name, max) = match field {
+        "shipping_info" => ("shipping_info".to_string(), SHIPPING_INFO_MAX_ITEMS),
+        "tracking_uri" | "return_tracking_uri" => {
+            (format!("shipping_info/{field}"), TRACKING_URI_MAX)
+        }
+        _ => (format!("shipping_info/{field}"), SHIPPING_COMPANY_MAX),
+    };
+    format!("The size of the {name} value must be between 0 and {max}")
 }
 
 /// Order lines, when given, must add up to the amount they describe.

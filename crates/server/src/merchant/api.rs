@@ -21,8 +21,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use klarna::order_management::{
-    CaptureRequest, MerchantReferences, OrderManagementOrder, RefundRequest,
-    UpdateAuthorization, UpdateCustomerDetails,
+    CaptureRequest, MerchantReferences, OrderManagementOrder, RefundRequest, UpdateAuthorization,
+    UpdateCustomerDetails,
 };
 use serde::de::DeserializeOwned;
 
@@ -35,10 +35,19 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{order}/cancel"), post(cancel))
         .route(&format!("{order}/release"), post(release))
         .route(&format!("{order}/extend"), post(extend))
-        .route(&format!("{order}/authorization"), patch(update_authorization))
+        .route(
+            &format!("{order}/authorization"),
+            patch(update_authorization),
+        )
         .route(&format!("{order}/customer-details"), patch(update_customer))
-        .route(&format!("{order}/merchant-references"), patch(update_references))
-        .route(&format!("{order}/captures/{{capture_id}}/send-out"), post(send_out))
+        .route(
+            &format!("{order}/merchant-references"),
+            patch(update_references),
+        )
+        .route(
+            &format!("{order}/captures/{{capture_id}}/send-out"),
+            post(send_out),
+        )
 }
 
 /// The merchant's `Idempotency-Key` header: 1 to 255 visible ASCII characters.
@@ -56,7 +65,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             ));
         };
         match value.to_str() {
-            Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(key)
+                if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
                 Ok(IdempotencyKey(key.to_string()))
             }
             _ => Err(MerchantError::invalid(
@@ -76,7 +87,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, MerchantError> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| MerchantError::new(MerchantCode::BadRequest, "The request body could not be read (at most 16 KiB)."))?;
+            .map_err(|_| {
+                MerchantError::new(
+                    MerchantCode::BadRequest,
+                    "The request body could not be read (at most 16 KiB).",
+                )
+            })?;
         crate::error::decode_body(&bytes).map(Body).map_err(|e| {
             let mut err = MerchantError::new(MerchantCode::BadRequest, e.message);
             err.fields.extend(e.field);
@@ -177,7 +193,12 @@ async fn capture(
         shipping_info: body.shipping_info,
         shipping_delay: None,
     };
-    let plan = planned(Kind::Capture, Operation::Capture(amount), amount, json(&request)?);
+    let plan = planned(
+        Kind::Capture,
+        Operation::Capture(amount),
+        amount,
+        json(&request)?,
+    );
     answer(&app, &order_id, key, plan, true).await
 }
 
@@ -195,7 +216,12 @@ async fn refund(
         reference: body.reference,
         order_lines: body.order_lines,
     };
-    let plan = planned(Kind::Refund, Operation::Refund(amount), amount, json(&request)?);
+    let plan = planned(
+        Kind::Refund,
+        Operation::Refund(amount),
+        amount,
+        json(&request)?,
+    );
     answer(&app, &order_id, key, plan, true).await
 }
 

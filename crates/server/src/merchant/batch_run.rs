@@ -40,10 +40,7 @@ pub enum BatchCliError {
     #[error("could not open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("{path}: {error}")]
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     /// The file as a whole is wrong: nothing of it was run.
     #[error("{path}: rejected, nothing was run: {error}")]
     Rejected {
@@ -109,7 +106,10 @@ async fn run_record(ops: Ops<'_>, key: &str, r: &Record) -> Result<Option<String
     if order.purchase_currency != r.currency {
         return Err(MerchantError::invalid(
             "Currency",
-            format!("The order is in {}, not {}.", order.purchase_currency, r.currency),
+            format!(
+                "The order is in {}, not {}.",
+                order.purchase_currency, r.currency
+            ),
         ));
     }
     let lines = r.article_list.as_deref().map(article_list).transpose()?;
@@ -123,7 +123,12 @@ async fn run_record(ops: Ops<'_>, key: &str, r: &Record) -> Result<Option<String
                 shipping_info: Vec::new(),
                 shipping_delay: None,
             };
-            plan(Kind::Capture, Operation::Capture(r.amount), r.amount, &request)?
+            plan(
+                Kind::Capture,
+                Operation::Capture(r.amount),
+                r.amount,
+                &request,
+            )?
         }
         Action::Credit => {
             let request = RefundRequest {
@@ -132,13 +137,22 @@ async fn run_record(ops: Ops<'_>, key: &str, r: &Record) -> Result<Option<String
                 reference: r.ref_nr.clone(),
                 order_lines: lines,
             };
-            plan(Kind::Refund, Operation::Refund(r.amount), r.amount, &request)?
+            plan(
+                Kind::Refund,
+                Operation::Refund(r.amount),
+                r.amount,
+                &request,
+            )?
         }
         Action::Reverse => {
             let (kind, operation, gives_up) = if order.captured_amount == 0 {
                 (Kind::Cancel, Operation::Cancel, order.order_amount)
             } else {
-                (Kind::Release, Operation::Release, order.remaining_authorized_amount)
+                (
+                    Kind::Release,
+                    Operation::Release,
+                    order.remaining_authorized_amount,
+                )
             };
             if r.amount != gives_up {
                 return Err(MerchantError::invalid(
@@ -200,7 +214,10 @@ pub async fn main(
     note: &mut impl Write,
 ) -> Result<(), BatchCliError> {
     let (input, output) = match args {
-        [input] => (PathBuf::from(input), PathBuf::from(format!("{input}.response"))),
+        [input] => (
+            PathBuf::from(input),
+            PathBuf::from(format!("{input}.response")),
+        ),
         [input, output] => (PathBuf::from(input), PathBuf::from(output)),
         _ => return Err(BatchCliError::Usage),
     };
@@ -241,7 +258,10 @@ pub async fn main(
 }
 
 /// Parses `text` and runs it: the response file, or why the file was rejected as a whole.
-pub async fn run_text(text: &str, executor: &KlarnaExecutor<'_>) -> Result<String, batch::BatchError> {
+pub async fn run_text(
+    text: &str,
+    executor: &KlarnaExecutor<'_>,
+) -> Result<String, batch::BatchError> {
     let file = batch::parse(text)?;
     Ok(batch::process(&file, executor).await)
 }

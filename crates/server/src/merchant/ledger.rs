@@ -164,7 +164,8 @@ fn op_of(row: &sqlx::any::AnyRow) -> Result<StoredOp, sqlx::Error> {
     })
 }
 
-const COLUMNS: &str = "id, klarna_order_id, kind, amount, target, request, klarna_key, state, result, request_digest";
+const COLUMNS: &str =
+    "id, klarna_order_id, kind, amount, target, request, klarna_key, state, result, request_digest";
 
 impl Store {
     /// Whether an order with this Klarna id was placed through this server.

@@ -21,7 +21,10 @@ pub struct Ops<'a> {
 
 /// Reads an order placed through this server from Order Management. Ids that are not ours
 /// (or not plain tokens) are "not found" before anything is sent.
-pub async fn read_order(ops: Ops<'_>, order_id: &str) -> Result<OrderManagementOrder, MerchantError> {
+pub async fn read_order(
+    ops: Ops<'_>,
+    order_id: &str,
+) -> Result<OrderManagementOrder, MerchantError> {
     if !is_plain_id(order_id) || !ops.store.has_order(order_id).await? {
         return Err(MerchantError::order_not_found());
     }
@@ -104,7 +107,9 @@ pub async fn send_and_record(ops: Ops<'_>, mut op: StoredOp) -> Result<StoredOp,
     match send(ops.klarna, &op).await {
         Ok(klarna_id) => {
             op.state = OpState::Done { klarna_id };
-            ops.store.finish_operation(&op.id, &op.state, ops.now).await?;
+            ops.store
+                .finish_operation(&op.id, &op.state, ops.now)
+                .await?;
             Ok(op)
         }
         Err(e) if e.is_transient() => {
@@ -114,7 +119,9 @@ pub async fn send_and_record(ops: Ops<'_>, mut op: StoredOp) -> Result<StoredOp,
         Err(e @ KlarnaCallError::Api { .. }) => {
             let refusal = MerchantError::from_klarna("an order operation", &e);
             op.state = OpState::Refused(refusal.clone());
-            ops.store.finish_operation(&op.id, &op.state, ops.now).await?;
+            ops.store
+                .finish_operation(&op.id, &op.state, ops.now)
+                .await?;
             Err(refusal)
         }
         // Unreadable answers stay pending: the worker asks again after the lease.
@@ -138,7 +145,10 @@ async fn send(klarna: &KlarnaClient, op: &StoredOp) -> Result<Option<String>, Kl
             .release_remaining_authorization(id, key)
             .await
             .map(|_| None),
-        Kind::Extend => klarna.extend_authorization_time(id, key).await.map(|_| None),
+        Kind::Extend => klarna
+            .extend_authorization_time(id, key)
+            .await
+            .map(|_| None),
         Kind::UpdateAuthorization => klarna
             .update_authorization(id, &body(op)?, key)
             .await

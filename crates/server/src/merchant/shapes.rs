@@ -114,7 +114,9 @@ fn at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), MerchantE
 /// Lines, when given, must add up to the amount they explain.
 fn lines_match(lines: Option<&[OrderLine]>, amount: i64, what: &str) -> Result<(), MerchantError> {
     match lines {
-        Some(lines) if amount > 0 && lines.iter().map(|l| l.total_amount).sum::<i64>() != amount => {
+        Some(lines)
+            if amount > 0 && lines.iter().map(|l| l.total_amount).sum::<i64>() != amount =>
+        {
             Err(MerchantError::invalid(
                 "order_lines",
                 format!("The total_amount of order_lines must add up to {what} ({amount})."),
@@ -147,18 +149,16 @@ impl CaptureBody {
                 "At most 500 shipping_info entries.",
             ));
         }
-        for (i, s) in self.shipping_info.iter().enumerate() {
-            let limits = [
-                ("shipping_company", s.shipping_company.as_deref(), 100),
-                ("tracking_number", s.tracking_number.as_deref(), 100),
-                ("tracking_uri", s.tracking_uri.as_deref(), 1024),
-                ("return_shipping_company", s.return_shipping_company.as_deref(), 100),
-                ("return_tracking_number", s.return_tracking_number.as_deref(), 100),
-                ("return_tracking_uri", s.return_tracking_uri.as_deref(), 1024),
-            ];
-            for (name, value, max) in limits {
-                at_most(&format!("shipping_info[{i}].{name}"), value, max)?;
-            }
+        let too_long = self
+            .shipping_info
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.too_long(i));
+        if let Some(field) = too_long.into_iter().next() {
+            return Err(MerchantError::invalid(
+                &field,
+                format!("{field} is longer than Klarna takes."),
+            ));
         }
         Ok(a)
     }
@@ -184,7 +184,11 @@ impl AuthorizationBody {
     pub fn check(&self) -> Result<(), MerchantError> {
         amount("order_amount", Some(self.order_amount))?;
         at_most("description", self.description.as_deref(), 255)?;
-        lines_match(self.order_lines.as_deref(), self.order_amount, "order_amount")
+        lines_match(
+            self.order_lines.as_deref(),
+            self.order_amount,
+            "order_amount",
+        )
     }
 }
 
@@ -205,7 +209,15 @@ impl ReferencesBody {
                 "Give merchant_reference1, merchant_reference2 or both.",
             ));
         }
-        at_most("merchant_reference1", self.merchant_reference1.as_deref(), 255)?;
-        at_most("merchant_reference2", self.merchant_reference2.as_deref(), 255)
+        at_most(
+            "merchant_reference1",
+            self.merchant_reference1.as_deref(),
+            255,
+        )?;
+        at_most(
+            "merchant_reference2",
+            self.merchant_reference2.as_deref(),
+            255,
+        )
     }
 }

@@ -74,15 +74,42 @@ fn every_operation_in_every_state() {
     ];
     //                                auth   pend   part   capt   p-ref  ref    canc   exp
     let table: [(Operation, [bool; 8]); 9] = [
-        (Capture(1_000), [true, false, true, false, false, false, false, false]),
-        (Refund(1_000), [false, false, true, true, true, false, false, false]),
-        (Cancel, [true, true, false, false, false, false, false, false]),
-        (Release, [false, false, true, false, false, false, false, false]),
-        (Extend, [true, true, true, false, false, false, false, false]),
-        (UpdateAuthorization(9_000), [true, true, true, false, false, false, false, false]),
-        (UpdateCustomerDetails, [true, true, true, false, false, false, false, false]),
-        (UpdateReferences, [true, true, true, true, true, true, false, true]),
-        (SendOut, [false, false, true, true, true, true, false, false]),
+        (
+            Capture(1_000),
+            [true, false, true, false, false, false, false, false],
+        ),
+        (
+            Refund(1_000),
+            [false, false, true, true, true, false, false, false],
+        ),
+        (
+            Cancel,
+            [true, true, false, false, false, false, false, false],
+        ),
+        (
+            Release,
+            [false, false, true, false, false, false, false, false],
+        ),
+        (
+            Extend,
+            [true, true, true, false, false, false, false, false],
+        ),
+        (
+            UpdateAuthorization(9_000),
+            [true, true, true, false, false, false, false, false],
+        ),
+        (
+            UpdateCustomerDetails,
+            [true, true, true, false, false, false, false, false],
+        ),
+        (
+            UpdateReferences,
+            [true, true, true, true, true, true, false, true],
+        ),
+        (
+            SendOut,
+            [false, false, true, true, true, true, false, false],
+        ),
     ];
     for (op, allowed) in table {
         for ((name, f), expected) in states.iter().zip(allowed) {
@@ -127,9 +154,18 @@ fn a_refund_never_exceeds_what_was_captured_and_not_refunded() {
 #[test]
 fn amounts_must_be_positive_and_are_named() {
     let e = check(Operation::UpdateAuthorization(0), &authorized(), NONE).unwrap_err();
-    assert_eq!((e.code, e.fields.as_slice()), (MerchantCode::InvalidFields, ["order_amount".to_string()].as_slice()));
+    assert_eq!(
+        (e.code, e.fields.as_slice()),
+        (
+            MerchantCode::InvalidFields,
+            ["order_amount".to_string()].as_slice()
+        )
+    );
     // "All" of nothing: a capture or refund whose amount was settled from the order as 0.
-    for (op, f) in [(Operation::Capture(0), part_captured()), (Operation::Refund(0), part_refunded())] {
+    for (op, f) in [
+        (Operation::Capture(0), part_captured()),
+        (Operation::Refund(0), part_refunded()),
+    ] {
         let e = check(op, &f, NONE).unwrap_err();
         assert_eq!(e.code, MerchantCode::NotAllowed, "{op:?}");
         assert!(e.message.contains("Nothing is left"), "{e:?}");
