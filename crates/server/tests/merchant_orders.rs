@@ -382,6 +382,15 @@ async fn references_and_shipping_address_change_and_the_invoice_is_sent_again() 
         .send(false, &format!("/captures/{capture}/send-out"), "s1", None)
         .await;
     assert_eq!(status, 200, "{answer}");
+    // Another capture id is Klarna's 404, said as ours.
+    let (status, e) = shop
+        .send(false, "/captures/no-such-capture/send-out", "s2", None)
+        .await;
+    assert_eq!(
+        (status, e["code"].as_str(), e["fields"][0].as_str()),
+        (404, Some("capture_not_found"), Some("capture_id")),
+        "{e}"
+    );
 }
 
 #[tokio::test]

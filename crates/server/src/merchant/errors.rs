@@ -125,6 +125,11 @@ impl MerchantError {
                         MerchantCode::NotAllowed,
                         format!("Klarna refused: {} ({said})", body.error_code),
                     ),
+                    404 if body.error_code.contains("CAPTURE") => MerchantError::on(
+                        MerchantCode::CaptureNotFound,
+                        "capture_id",
+                        "No capture with this id on the order.",
+                    ),
                     404 => MerchantError::order_not_found(),
                     400 | 422 => {
                         let mut err = MerchantError::new(
