@@ -36,6 +36,28 @@ fn created_id(
         .ok_or_else(|| KlarnaCallError::Decode(format!("a 201 without a {header} header")))
 }
 
+/// Order Management's actions on a whole order that take no body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderAction {
+    /// Cancels an order with no captures.
+    Cancel,
+    /// Gives up what a part-captured order has not captured; the order becomes CAPTURED.
+    ReleaseRemainingAuthorization,
+    /// Moves the authorization's end to today plus the account's lifetime (28 days), at most
+    /// 180 days after the order was created.
+    ExtendAuthorizationTime,
+}
+
+impl OrderAction {
+    fn path(self) -> &'static str {
+        match self {
+            OrderAction::Cancel => "/cancel",
+            OrderAction::ReleaseRemainingAuthorization => "/release-remaining-authorization",
+            OrderAction::ExtendAuthorizationTime => "/extend-authorization-time",
+        }
+    }
+}
+
 impl KlarnaClient {
     /// Order Management's view of an order: status, amounts, captures, refunds and its fraud
     /// decision as Klarna has it now.
@@ -119,50 +141,16 @@ impl KlarnaClient {
         created_id(&headers, "Refund-Id")
     }
 
-    /// Cancels an order with no captures.
-    pub async fn cancel_order(
+    /// One of Order Management's bodiless POSTs on an order (cancel, release, extend).
+    pub async fn order_action(
         &self,
         order_id: &str,
+        action: OrderAction,
         idempotency_key: &str,
     ) -> Result<(), KlarnaCallError> {
-        self.mutate::<()>(
-            Method::POST,
-            &order_path(order_id, "/cancel")?,
-            None,
-            idempotency_key,
-        )
-        .await
-    }
-
-    /// Gives up what a part-captured order has not captured; the order becomes CAPTURED.
-    pub async fn release_remaining_authorization(
-        &self,
-        order_id: &str,
-        idempotency_key: &str,
-    ) -> Result<(), KlarnaCallError> {
-        self.mutate::<()>(
-            Method::POST,
-            &order_path(order_id, "/release-remaining-authorization")?,
-            None,
-            idempotency_key,
-        )
-        .await
-    }
-
-    /// Moves the authorization's end to today plus the account's lifetime (28 days), at most
-    /// 180 days after the order was created.
-    pub async fn extend_authorization_time(
-        &self,
-        order_id: &str,
-        idempotency_key: &str,
-    ) -> Result<(), KlarnaCallError> {
-        self.mutate::<()>(
-            Method::POST,
-            &order_path(order_id, "/extend-authorization-time")?,
-            None,
-            idempotency_key,
-        )
-        .await
+        let path = order_path(order_id, action.path())?;
+        self.mutate::<()>(Method::POST, &path, None, idempotency_key)
+            .await
     }
 
     /// A new order amount (never below what was captured) and, optionally, new lines.

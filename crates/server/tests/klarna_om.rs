@@ -11,6 +11,7 @@ use klarna::order_management::{
 use klarna::payments::FraudStatus;
 use serde_json::{json, Value};
 use server::klarna_client::{KlarnaCallError, KlarnaClient};
+use server::klarna_om::OrderAction;
 
 mod common;
 
@@ -104,7 +105,7 @@ async fn bodiless_posts_send_no_body_but_the_key_and_refusals_come_back_typed() 
     let (env, order_id) = placed().await;
     let klarna = &env.state.klarna;
     klarna
-        .extend_authorization_time(&order_id, "extend-1")
+        .order_action(&order_id, OrderAction::ExtendAuthorizationTime, "extend-1")
         .await
         .unwrap();
     let wire = sent(&env, "/extend-authorization-time");
@@ -112,7 +113,10 @@ async fn bodiless_posts_send_no_body_but_the_key_and_refusals_come_back_typed() 
         (wire.body.clone(), wire.idempotency_key.as_deref()),
         (Value::Null, Some("extend-1"))
     );
-    klarna.cancel_order(&order_id, "cancel-1").await.unwrap();
+    klarna
+        .order_action(&order_id, OrderAction::Cancel, "cancel-1")
+        .await
+        .unwrap();
     let wire = sent(&env, "/cancel");
     assert_eq!(
         (wire.body, wire.idempotency_key.as_deref()),
@@ -124,18 +128,24 @@ async fn bodiless_posts_send_no_body_but_the_key_and_refusals_come_back_typed() 
     );
 
     refused_with(
-        klarna.cancel_order(&order_id, "cancel-2").await,
+        klarna
+            .order_action(&order_id, OrderAction::Cancel, "cancel-2")
+            .await,
         "CANCEL_NOT_ALLOWED",
     );
     refused_with(
         klarna
-            .extend_authorization_time(&order_id, "extend-2")
+            .order_action(&order_id, OrderAction::ExtendAuthorizationTime, "extend-2")
             .await,
         "NOT_ALLOWED",
     );
     refused_with(
         klarna
-            .release_remaining_authorization(&order_id, "release-1")
+            .order_action(
+                &order_id,
+                OrderAction::ReleaseRemainingAuthorization,
+                "release-1",
+            )
             .await,
         "NOT_ALLOWED",
     );
@@ -217,7 +227,11 @@ async fn refund_release_and_the_patches_reach_klarna_with_their_keys() {
         Some("a-2")
     );
     klarna
-        .release_remaining_authorization(&order_id, "rel-1")
+        .order_action(
+            &order_id,
+            OrderAction::ReleaseRemainingAuthorization,
+            "rel-1",
+        )
         .await
         .unwrap();
     assert_eq!(

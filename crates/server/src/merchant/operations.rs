@@ -8,6 +8,7 @@ use super::errors::MerchantError;
 use super::ledger::{Begun, Kind, OpState, Planned, StoredOp};
 use super::rules::Facts;
 use crate::klarna_client::{is_plain_id, KlarnaCallError, KlarnaClient};
+use crate::klarna_om::OrderAction;
 use crate::store::Store;
 use klarna::order_management::OrderManagementOrder;
 
@@ -140,15 +141,9 @@ async fn send(klarna: &KlarnaClient, op: &StoredOp) -> Result<Option<String>, Kl
     match op.kind {
         Kind::Capture => klarna.capture(id, &body(op)?, key).await.map(Some),
         Kind::Refund => klarna.refund(id, &body(op)?, key).await.map(Some),
-        Kind::Cancel => klarna.cancel_order(id, key).await.map(|_| None),
-        Kind::Release => klarna
-            .release_remaining_authorization(id, key)
-            .await
-            .map(|_| None),
-        Kind::Extend => klarna
-            .extend_authorization_time(id, key)
-            .await
-            .map(|_| None),
+        Kind::Cancel => action(klarna, id, OrderAction::Cancel, key).await,
+        Kind::Release => action(klarna, id, OrderAction::ReleaseRemainingAuthorization, key).await,
+        Kind::Extend => action(klarna, id, OrderAction::ExtendAuthorizationTime, key).await,
         Kind::UpdateAuthorization => klarna
             .update_authorization(id, &body(op)?, key)
             .await
@@ -166,6 +161,15 @@ async fn send(klarna: &KlarnaClient, op: &StoredOp) -> Result<Option<String>, Kl
             .await
             .map(|_| None),
     }
+}
+
+async fn action(
+    klarna: &KlarnaClient,
+    id: &str,
+    action: OrderAction,
+    key: &str,
+) -> Result<Option<String>, KlarnaCallError> {
+    klarna.order_action(id, action, key).await.map(|_| None)
 }
 
 /// The recovery worker's part: operations whose sender died or got no answer are sent again,

@@ -130,19 +130,36 @@ fn lines_match(lines: Option<&[OrderLine]>, amount: i64, what: &str) -> Result<(
     }
 }
 
+/// What a capture and a refund share: the amount asked for (`0`: all), Klarna's text limits, and
+/// lines that add up to the amount.
+fn money(
+    amount_asked: Option<i64>,
+    description: &Option<String>,
+    reference: &Option<String>,
+    lines: Option<&[OrderLine]>,
+) -> Result<i64, MerchantError> {
+    let a = amount("amount", amount_asked)?;
+    at_most("description", description.as_deref(), 255)?;
+    at_most("reference", reference.as_deref(), 255)?;
+    if lines.is_some() && a == 0 {
+        return Err(MerchantError::invalid(
+            "amount",
+            "With order_lines, give the amount they add up to.",
+        ));
+    }
+    lines_match(lines, a, "amount")?;
+    Ok(a)
+}
+
 impl CaptureBody {
     /// The amount asked for (`0`: all), once the fields pass Klarna's limits.
     pub fn checked(&self) -> Result<i64, MerchantError> {
-        let a = amount("amount", self.amount)?;
-        at_most("description", self.description.as_deref(), 255)?;
-        at_most("reference", self.reference.as_deref(), 255)?;
-        if self.order_lines.is_some() && a == 0 {
-            return Err(MerchantError::invalid(
-                "amount",
-                "With order_lines, give the amount they add up to.",
-            ));
-        }
-        lines_match(self.order_lines.as_deref(), a, "amount")?;
+        let a = money(
+            self.amount,
+            &self.description,
+            &self.reference,
+            self.order_lines.as_deref(),
+        )?;
         if self.shipping_info.len() > 500 {
             return Err(MerchantError::invalid(
                 "shipping_info",
@@ -166,17 +183,12 @@ impl CaptureBody {
 
 impl RefundBody {
     pub fn checked(&self) -> Result<i64, MerchantError> {
-        let a = amount("amount", self.amount)?;
-        at_most("description", self.description.as_deref(), 255)?;
-        at_most("reference", self.reference.as_deref(), 255)?;
-        if self.order_lines.is_some() && a == 0 {
-            return Err(MerchantError::invalid(
-                "amount",
-                "With order_lines, give the amount they add up to.",
-            ));
-        }
-        lines_match(self.order_lines.as_deref(), a, "amount")?;
-        Ok(a)
+        money(
+            self.amount,
+            &self.description,
+            &self.reference,
+            self.order_lines.as_deref(),
+        )
     }
 }
 
