@@ -21,11 +21,15 @@ async fn main() {
     if args.get(1).map(String::as_str) == Some("batch") {
         let env = |k: &str| std::env::var(k).ok();
         let mut note = std::io::stderr();
-        if let Err(e) = server::merchant::batch_run::main(&args[2..], env, &mut note).await {
-            eprintln!("{e}");
-            std::process::exit(e.exit_code());
+        match server::merchant::batch_run::main(&args[2..], env, &mut note).await {
+            Ok(0) => return,
+            // The response file says which records did not end OK.
+            Ok(_) => std::process::exit(3),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(e.exit_code());
+            }
         }
-        return;
     }
     if args.get(1).map(String::as_str) == Some("hash-password") {
         let mut password = String::new();

@@ -212,6 +212,7 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL,
         result TEXT,
         lease_until BIGINT NOT NULL,
+        tries BIGINT NOT NULL DEFAULT 0,
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL,
         UNIQUE (klarna_order_id, idempotency_key)

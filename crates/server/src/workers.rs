@@ -1,6 +1,7 @@
 //! Background work that survives a restart, because all of it is read from the database:
 //! order attempts whose holder died or got no answer from Klarna (asked again with the same
-//! idempotency key), Klarna's stored authorization callbacks, and the purge of what Klarna
+//! idempotency key), Klarna's stored authorization callbacks, the merchant's order operations
+//! Klarna has not answered yet (sent again with their own keys), and the purge of what Klarna
 //! has forgotten. Every instance runs it; leases in the database make each item one
 //! instance's at a time.
 
@@ -39,7 +40,7 @@ pub async fn run_round(app: &AppState, purge: bool) {
     crate::merchant::operations::recover(crate::merchant::operations::Ops {
         store: &app.store,
         klarna: &app.klarna,
-        now: app.clock.now(),
+        clock: &app.clock,
     })
     .await;
     if purge {

@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use server::merchant::batch_run::{run_text, KlarnaExecutor};
+use server::merchant::batch_run::run_text;
 
 /// The request file: two captures and a credit for `first`, a reversal of `second`, then a
 /// record with a hostile PayID, one in the wrong currency, one for an unknown order and a
-/// repeated TransID.
-fn file(first: &str, second: &str, second_amount: i64) -> String {
+/// repeated TransID; last, a reversal that releases the rest of `first`.
+fn file(first: &str, second: &str, second_amount: i64, first_rest: i64) -> String {
     let records = [
         format!("KLARNAPM,CAPTURE,1000,EUR,T-1,R1,{first}"),
         format!("KLARNAPM,CAPTURE,500,EUR,T-2,R2,{first}"),
@@ -20,8 +20,9 @@ fn file(first: &str, second: &str, second_amount: i64) -> String {
         format!("KLARNAPM,CAPTURE,100,SEK,T-6,R6,{first}"),
         "KLARNAPM,CAPTURE,100,EUR,T-7,R7,no-such-order".to_string(),
         format!("KLARNAPM,CAPTURE,100,EUR,T-1,R8,{first}"),
+        format!("KLARNAPM,REVERSE,{first_rest},EUR,T-9,R9,{first}"),
     ];
-    let sum = 1000 + 500 + 300 + second_amount + 100 * 4;
+    let sum = 1000 + 500 + 300 + second_amount + 100 * 4 + first_rest;
     format!(
         "HEAD,shop-1,20260301,2.1\n{}\nFOOT,{},{sum}\n",
         records.join("\n"),
@@ -34,15 +35,19 @@ async fn good_bad_and_duplicate_records_each_get_their_answer_and_a_rerun_repeat
     let env = start().await;
     let first = env.placed_order("customer@example.com").await;
     let second = env.placed_order("customer@example.com").await;
-    let text = file(&first.order_id, &second.order_id, second.order_amount);
-    let executor = KlarnaExecutor {
-        store: &env.state.store,
-        klarna: &env.state.klarna,
-        clock: &env.state.clock,
-    };
-    let answer = run_text(&text, &executor).await.unwrap();
+    let text = file(
+        &first.order_id,
+        &second.order_id,
+        second.order_amount,
+        first.order_amount - 1500,
+    );
+    let ran = run_text(&text, &env.state.store, &env.state.klarna, &env.state.clock)
+        .await
+        .unwrap();
+    assert_eq!((ran.records, ran.not_ok), (9, 4));
+    let answer = ran.response;
     let lines: Vec<&str> = answer.lines().collect();
-    assert_eq!(lines.len(), 10, "{answer}");
+    assert_eq!(lines.len(), 11, "{answer}");
     assert_eq!(lines[0], "HEAD,shop-1,20260301,2.1");
     for (i, expected) in [
         ",OK,ok",
@@ -53,6 +58,7 @@ async fn good_bad_and_duplicate_records_each_get_their_answer_and_a_rerun_repeat
         ",FAILED,invalid_fields",
         ",FAILED,order_not_found",
         ",FAILED,duplicate_trans_id",
+        ",OK,ok",
     ]
     .iter()
     .enumerate()
@@ -64,20 +70,25 @@ async fn good_bad_and_duplicate_records_each_get_their_answer_and_a_rerun_repeat
             lines[i + 1]
         );
     }
-    assert!(lines[9].starts_with("FOOT,8,"), "{}", lines[9]);
+    assert!(lines[10].starts_with("FOOT,9,"), "{}", lines[10]);
 
     let orders = |id: &str| env.sandbox.order_snapshot(id).unwrap();
     assert_eq!(orders(&first.order_id).captured_amount, 1500);
     assert_eq!(orders(&first.order_id).refunded_amount, 300);
+    // The last reversal released the rest of the first order.
+    assert_eq!(orders(&first.order_id).remaining_authorized_amount, 0);
     assert_eq!(
         orders(&second.order_id).status,
         klarna::order_management::OmStatus::Cancelled
     );
     let calls = env.sandbox.requests().len();
 
-    // The same file again: the same answers, and not one more capture, credit or reversal.
-    let again = run_text(&text, &executor).await.unwrap();
-    assert_eq!(again, answer);
+    // The same file again: the same answers (the release too, although nothing is left to
+    // release now), and not one more capture, credit or reversal.
+    let again = run_text(&text, &env.state.store, &env.state.klarna, &env.state.clock)
+        .await
+        .unwrap();
+    assert_eq!(again.response, answer);
     assert_eq!(orders(&first.order_id).captured_amount, 1500);
     assert_eq!(orders(&first.order_id).captures.len(), 2);
     let mutations = env.sandbox.requests()[calls..]
@@ -95,12 +106,9 @@ async fn a_file_whose_foot_does_not_add_up_runs_nothing() {
         "HEAD,shop-1,20260301,2.1\nKLARNAPM,CAPTURE,1000,EUR,T-1,R1,{}\nFOOT,1,999\n",
         first.order_id
     );
-    let executor = KlarnaExecutor {
-        store: &env.state.store,
-        klarna: &env.state.klarna,
-        clock: &env.state.clock,
-    };
-    let e = run_text(&text, &executor).await.unwrap_err();
+    let e = run_text(&text, &env.state.store, &env.state.klarna, &env.state.clock)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("999"), "{e}");
     assert_eq!(
         env.sandbox

@@ -10,7 +10,7 @@
 use super::errors::{MerchantCode, MerchantError};
 use super::keys::MerchantKey;
 use super::ledger::{Kind, OpState, Planned, StoredOp};
-use super::operations::{perform, read_order, Ops};
+use super::operations::{perform, read_order, Ops, Outcome};
 use super::rules::{Facts, Operation};
 use super::shapes::*;
 use crate::klarna_client::is_plain_id;
@@ -105,7 +105,7 @@ fn ops(app: &AppState) -> Ops<'_> {
     Ops {
         store: &app.store,
         klarna: &app.klarna,
-        now: app.clock.now(),
+        clock: &app.clock,
     }
 }
 
@@ -125,7 +125,9 @@ pub fn view(order: OrderManagementOrder) -> MerchantOrder {
     }
 }
 
-/// Performs `planned` and answers with the operation and the order as it is afterwards.
+/// Performs `planned` and answers with the operation and the order as it is afterwards:
+/// `201`/`200` when it is done, `202` when Klarna's answer is not in yet (it will be finished;
+/// asking again with the same key tells how it ended).
 async fn answer(
     app: &AppState,
     order_id: &str,
@@ -133,15 +135,15 @@ async fn answer(
     planned: Planned,
     created: bool,
 ) -> Result<(StatusCode, Json<OperationAnswer>), MerchantError> {
-    let op = perform(ops(app), order_id, &key.0, planned).await?;
+    let outcome = perform(ops(app), order_id, &key.0, planned).await?;
     // The order as it stands now; if Klarna does not answer this read, the operation stands.
     let order = read_order(ops(app), order_id).await.ok().map(view);
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    let status = match outcome {
+        Outcome::Pending(_) => StatusCode::ACCEPTED,
+        Outcome::Done(_) if created => StatusCode::CREATED,
+        Outcome::Done(_) => StatusCode::OK,
     };
-    Ok((status, Json(OperationAnswer::of(&op, order))))
+    Ok((status, Json(OperationAnswer::of(outcome.op(), order))))
 }
 
 impl OperationAnswer {
@@ -154,6 +156,7 @@ impl OperationAnswer {
             operation: OperationView {
                 id: op.id.clone(),
                 kind: op.kind.name().to_string(),
+                state: op.state.name().to_string(),
                 amount: (op.amount > 0).then_some(op.amount),
                 capture_id: klarna_id.clone().filter(|_| op.kind == Kind::Capture),
                 refund_id: klarna_id.filter(|_| op.kind == Kind::Refund),

@@ -828,6 +828,10 @@ fn clip(text: &str) -> String {
 pub enum Status {
     Ok,
     Failed,
+    /// Sent to Klarna, whose answer is not in yet: it will be finished (the server's worker
+    /// sends it again under the same key), and a rerun of the file reports how it ended. Not a
+    /// failure: it must not be sent again under another TransID.
+    Pending,
 }
 
 impl Status {
@@ -835,6 +839,7 @@ impl Status {
         match self {
             Status::Ok => "OK",
             Status::Failed => "FAILED",
+            Status::Pending => "PENDING",
         }
     }
 }
@@ -868,6 +873,14 @@ impl Outcome {
     pub fn failed(code: impl Into<String>) -> Outcome {
         Outcome {
             status: Status::Failed,
+            code: code.into(),
+            inv_no: None,
+        }
+    }
+
+    pub fn pending(code: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Pending,
             code: code.into(),
             inv_no: None,
         }

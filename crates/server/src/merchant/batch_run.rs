@@ -3,10 +3,16 @@
 //! ([`super::operations::perform`]), and writes the response file (by default next to the
 //! input, as `<file>.response`).
 //!
-//! A record's identity is the HEAD's MerchantID, its TransID, its action and its RefNr: that
-//! is its `Idempotency-Key`. Running the same file again therefore repeats nothing, each record
-//! answers as the first run did. A second partial capture of one payment needs its own TransID
-//! or RefNr; the same identity with another amount is refused (`idempotency_key_reused`).
+//! A record's identity is the HEAD's MerchantID and Date, its TransID, its action and its
+//! RefNr: that is its `Idempotency-Key`. Running the same file again therefore repeats nothing:
+//! each record answers as the first run did (one Klarna had not answered yet is sent again
+//! under its key). Within one day's files a second partial capture of one payment needs its own
+//! TransID or RefNr; the same identity with another amount is refused (`idempotency_key_reused`).
+//!
+//! Every record ends `OK`, `FAILED` with a code, or `PENDING` (sent, Klarna's answer not in
+//! yet: the server's worker finishes it; rerun the file to see how it ended, never resend it
+//! under another TransID). The command exits 0 when every record is `OK`, 3 when the response
+//! file has others, 1 when the file was rejected as a whole (nothing ran), 2 for a wrong call.
 //!
 //! What the actions do, as Computop describes them: CAPTURE captures (`ArticleList`, when
 //! given, becomes the capture's order lines), CREDIT refunds, REVERSE ("Storno") gives up what
@@ -14,10 +20,10 @@
 //! part-captured one; its Amount must be exactly what it gives up. Every record's currency must
 //! be the order's.
 
-use super::batch::{self, Action, Executor, Outcome, Record};
-use super::errors::MerchantError;
-use super::ledger::{Kind, OpState, Planned};
-use super::operations::{perform, read_order, Ops};
+use super::batch::{self, Action, Executor, Outcome, Record, Status};
+use super::errors::{MerchantCode, MerchantError};
+use super::ledger::{Kind, Planned, StoredOp};
+use super::operations::{self, existing, perform, read_order, Ops};
 use super::rules::Operation;
 use crate::config::{Config, ConfigError};
 use crate::klarna_client::KlarnaClient;
@@ -26,7 +32,8 @@ use base64::Engine;
 use klarna::order_management::{CaptureRequest, RefundRequest};
 use klarna::OrderLine;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use thiserror::Error;
 
 pub const USAGE: &str = "usage: klarna-checkout-server batch <file> [<response-file>]";
@@ -59,11 +66,28 @@ impl BatchCliError {
     }
 }
 
-/// Runs records against Klarna, each once.
+/// Runs records against Klarna, each once. Counts the records that did not end `OK`.
 pub struct KlarnaExecutor<'a> {
     pub store: &'a Store,
     pub klarna: &'a KlarnaClient,
     pub clock: &'a sandbox::Clock,
+    /// The HEAD's date: part of every record's identity.
+    pub file_date: String,
+    pub not_ok: AtomicUsize,
+}
+
+impl KlarnaExecutor<'_> {
+    /// A record's `Idempotency-Key`: the file's merchant and date, its TransID, action and
+    /// RefNr.
+    fn key(&self, merchant_id: &str, r: &Record) -> String {
+        format!(
+            "batch:{merchant_id}:{}:{}:{}:{}",
+            self.file_date,
+            r.trans_id,
+            r.action.as_str(),
+            r.ref_nr.as_deref().unwrap_or_default()
+        )
+    }
 }
 
 impl Executor for KlarnaExecutor<'_> {
@@ -72,23 +96,22 @@ impl Executor for KlarnaExecutor<'_> {
         merchant_id: &str,
         record: &Record,
     ) -> impl std::future::Future<Output = Outcome> + Send {
-        let key = format!(
-            "batch:{merchant_id}:{}:{}:{}",
-            record.trans_id,
-            record.action.as_str(),
-            record.ref_nr.as_deref().unwrap_or_default()
-        );
+        let key = self.key(merchant_id, record);
         async move {
             let ops = Ops {
                 store: self.store,
                 klarna: self.klarna,
-                now: self.clock.now(),
+                clock: self.clock,
             };
-            match run_record(ops, &key, record).await {
-                Ok(Some(id)) => Outcome::ok("ok").with_inv_no(id),
-                Ok(None) => Outcome::ok("ok"),
+            let outcome = match run_record(ops, &key, record).await {
+                Ok(operations::Outcome::Done(_)) => Outcome::ok("ok"),
+                Ok(operations::Outcome::Pending(_)) => Outcome::pending("pending"),
                 Err(e) => Outcome::failed(code_of(&e)),
+            };
+            if outcome.status != Status::Ok {
+                self.not_ok.fetch_add(1, Ordering::Relaxed);
             }
+            outcome
         }
     }
 }
@@ -100,8 +123,34 @@ fn code_of(e: &MerchantError) -> String {
         .unwrap_or_else(|| "failed".into())
 }
 
-/// The capture or refund id, for the response's InvNo.
-async fn run_record(ops: Ops<'_>, key: &str, r: &Record) -> Result<Option<String>, MerchantError> {
+/// Whether a stored operation is this record's: same action and amount. (A rerun must not
+/// find a different record under the same identity.)
+fn same_record(op: &StoredOp, r: &Record) -> bool {
+    let kind_fits = match r.action {
+        Action::Capture => op.kind == Kind::Capture,
+        Action::Credit => op.kind == Kind::Refund,
+        Action::Reverse => matches!(op.kind, Kind::Cancel | Kind::Release),
+    };
+    kind_fits && op.amount == r.amount
+}
+
+async fn run_record(
+    ops: Ops<'_>,
+    key: &str,
+    r: &Record,
+) -> Result<operations::Outcome, MerchantError> {
+    // A record run before answers as then, whatever the order looks like now (a reversal
+    // that released the rest finds nothing left to release).
+    if let Some(outcome) = existing(ops, &r.pay_id, key, None).await? {
+        if !same_record(outcome.op(), r) {
+            return Err(MerchantError::on(
+                MerchantCode::IdempotencyKeyReused,
+                "TransID",
+                "A record with this TransID, action and RefNr was run before with another amount.",
+            ));
+        }
+        return Ok(outcome);
+    }
     let order = read_order(ops, &r.pay_id).await?;
     if order.purchase_currency != r.currency {
         return Err(MerchantError::invalid(
@@ -163,17 +212,14 @@ async fn run_record(ops: Ops<'_>, key: &str, r: &Record) -> Result<Option<String
             Planned {
                 kind,
                 operation,
-                amount: 0,
+                // Recorded so a rerun recognises the record; moves no money itself.
+                amount: r.amount,
                 target: String::new(),
                 request: serde_json::Value::Null,
             }
         }
     };
-    let op = perform(ops, &r.pay_id, key, planned).await?;
-    Ok(match op.state {
-        OpState::Done { klarna_id } => klarna_id,
-        _ => None,
-    })
+    perform(ops, &r.pay_id, key, planned).await
 }
 
 fn plan<T: serde::Serialize>(
@@ -207,12 +253,13 @@ fn article_list(text: &str) -> Result<Vec<OrderLine>, MerchantError> {
         .map_err(|e| bad(format!("not an article list: {e}")))
 }
 
-/// The subcommand: `args` are what follows `batch`.
+/// The subcommand: `args` are what follows `batch`. `Ok(n)`: the response file was written
+/// and `n` records did not end `OK` (the exit status is then 3).
 pub async fn main(
     args: &[String],
     env: impl Fn(&str) -> Option<String>,
     note: &mut impl Write,
-) -> Result<(), BatchCliError> {
+) -> Result<usize, BatchCliError> {
     let (input, output) = match args {
         [input] => (
             PathBuf::from(input),
@@ -233,35 +280,63 @@ pub async fn main(
         config.username.clone(),
         config.password.clone(),
     );
-    let clock = sandbox::Clock::default();
-    let executor = KlarnaExecutor {
-        store: &store,
-        klarna: &klarna,
-        clock: &clock,
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |error| BatchCliError::Io { path, error }
     };
-    let text = std::fs::read_to_string(&input).map_err(|error| BatchCliError::Io {
-        path: input.display().to_string(),
-        error,
-    })?;
-    let answer = run_text(&text, &executor)
+    let text = std::fs::read_to_string(&input).map_err(io(&input))?;
+    let ran = run_text(&text, &store, &klarna, &sandbox::Clock::default())
         .await
         .map_err(|error| BatchCliError::Rejected {
             path: input.display().to_string(),
             error,
         })?;
-    std::fs::write(&output, answer).map_err(|error| BatchCliError::Io {
-        path: output.display().to_string(),
-        error,
-    })?;
-    let _ = writeln!(note, "response file: {}", output.display());
-    Ok(())
+    // Written whole or not at all: a crash never leaves half a response file.
+    let partial = output.with_extension("partial");
+    std::fs::write(&partial, &ran.response).map_err(io(&partial))?;
+    std::fs::rename(&partial, &output).map_err(io(&output))?;
+    let _ = writeln!(
+        note,
+        "response file: {} ({} of {} records not OK)",
+        output.display(),
+        ran.not_ok,
+        ran.records
+    );
+    Ok(ran.not_ok)
+}
+
+/// A file run: its response file, and how many of its records did not end `OK`.
+#[derive(Debug)]
+pub struct Ran {
+    pub response: String,
+    pub records: usize,
+    pub not_ok: usize,
 }
 
 /// Parses `text` and runs it: the response file, or why the file was rejected as a whole.
 pub async fn run_text(
     text: &str,
-    executor: &KlarnaExecutor<'_>,
-) -> Result<String, batch::BatchError> {
+    store: &Store,
+    klarna: &KlarnaClient,
+    clock: &sandbox::Clock,
+) -> Result<Ran, batch::BatchError> {
     let file = batch::parse(text)?;
-    Ok(batch::process(&file, executor).await)
+    let executor = KlarnaExecutor {
+        store,
+        klarna,
+        clock,
+        file_date: file.date.clone(),
+        not_ok: AtomicUsize::new(0),
+    };
+    let response = batch::process(&file, &executor).await;
+    let bad = file
+        .records
+        .iter()
+        .filter(|l| matches!(l, batch::Line::Bad(_)))
+        .count();
+    Ok(Ran {
+        response,
+        records: file.records.len(),
+        not_ok: executor.not_ok.load(Ordering::Relaxed) + bad,
+    })
 }

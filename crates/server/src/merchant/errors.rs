@@ -35,6 +35,9 @@ pub enum MerchantCode {
     NotAllowed,
     /// Klarna did not answer or is unavailable: retry with the same `Idempotency-Key`.
     KlarnaUnavailable,
+    /// Klarna never answered an operation within the 24 hours it remembers it: it may or may
+    /// not have been done, so it is not sent again. A person checks the order.
+    OperationUnresolved,
     Internal,
 }
 
@@ -43,7 +46,9 @@ pub fn status_of(code: MerchantCode) -> StatusCode {
         MerchantCode::BadRequest | MerchantCode::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
         MerchantCode::InvalidFields => StatusCode::UNPROCESSABLE_ENTITY,
         MerchantCode::ApiKeyMissing | MerchantCode::ApiKeyInvalid => StatusCode::UNAUTHORIZED,
-        MerchantCode::IdempotencyKeyReused | MerchantCode::NotAllowed => StatusCode::CONFLICT,
+        MerchantCode::IdempotencyKeyReused
+        | MerchantCode::NotAllowed
+        | MerchantCode::OperationUnresolved => StatusCode::CONFLICT,
         MerchantCode::OrderNotFound | MerchantCode::CaptureNotFound => StatusCode::NOT_FOUND,
         MerchantCode::KlarnaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         MerchantCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,125 +5,32 @@
 //! While Klarna has not answered, the row is `pending` and its amount counts as spent, so two
 //! captures in flight at once cannot together exceed the authorization. The Klarna request is
 //! stored as sent, with its own `Klarna-Idempotency-Key`, so whoever sends it again (the
-//! merchant's retry, the worker after a restart, another instance) sends exactly the same.
+//! merchant's retry, the worker after a restart, another instance) sends exactly the same,
+//! one sender at a time (a lease), with a growing pause between tries. Klarna remembers a key
+//! for 24 hours only: a row still unanswered after [`RESEND_WINDOW_SECS`] is never sent again
+//! but marked `unresolved`, since a late resend could capture twice.
 //!
 //! Rows are inserted under a lock on the order's row (`UPDATE orders … WHERE klarna_order_id`),
-//! which PostgreSQL holds per row and SQLite as its one writer: the rules are checked against
-//! what is in flight inside that transaction.
+//! which PostgreSQL holds per row and SQLite as its one writer: the rules are checked, and a
+//! capture or refund of "all" is settled, against what is in flight inside that transaction.
+
+mod op;
+
+pub use op::{Kind, OpState, Planned, StoredOp};
 
 use super::errors::MerchantError;
-use super::rules::{self, Facts, InFlight, Operation};
+use super::rules::{self, Facts, InFlight};
 use crate::store::Store;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-/// How long a sender holds a pending operation before the worker may send it again.
+/// How long a sender holds a pending operation before another may send it again.
 pub const LEASE_SECS: i64 = 30;
+/// Klarna keeps an idempotency key's first answer 24 hours; we resend within 23.
+pub const RESEND_WINDOW_SECS: i64 = 23 * 3600;
 
-/// What kind of call an operation is; stored as its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Capture,
-    Refund,
-    Cancel,
-    Release,
-    Extend,
-    UpdateAuthorization,
-    UpdateCustomerDetails,
-    UpdateReferences,
-    SendOut,
-}
-
-impl Kind {
-    const ALL: [(Kind, &'static str); 9] = [
-        (Kind::Capture, "capture"),
-        (Kind::Refund, "refund"),
-        (Kind::Cancel, "cancel"),
-        (Kind::Release, "release"),
-        (Kind::Extend, "extend"),
-        (Kind::UpdateAuthorization, "update_authorization"),
-        (Kind::UpdateCustomerDetails, "update_customer_details"),
-        (Kind::UpdateReferences, "update_merchant_references"),
-        (Kind::SendOut, "send_out"),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Kind::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("", |(_, n)| n)
-    }
-
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OpState {
-    /// Written; Klarna's answer not in yet.
-    Pending,
-    /// Klarna did it; `result` holds the capture or refund id, if any.
-    Done { klarna_id: Option<String> },
-    /// Klarna refused; the refusal is answered again to a retry.
-    Refused(MerchantError),
-}
-
-/// One stored operation.
-#[derive(Clone, Debug)]
-pub struct StoredOp {
-    pub id: String,
-    pub order_id: String,
-    pub kind: Kind,
-    pub amount: i64,
-    /// The capture a send-out is about; empty for every other kind.
-    pub target: String,
-    /// The JSON body for Klarna (`null`: none).
-    pub request: serde_json::Value,
-    pub klarna_key: String,
-    pub state: OpState,
-    pub digest: String,
-}
-
-/// What the merchant asked for, before it is written.
-#[derive(Clone, Debug)]
-pub struct Planned {
-    pub kind: Kind,
-    pub operation: Operation,
-    pub amount: i64,
-    pub target: String,
-    pub request: serde_json::Value,
-}
-
-impl Planned {
-    /// The same request for `amount` (a capture or refund of "all" once "all" is known).
-    pub fn with_amount(mut self, amount: i64) -> Planned {
-        let field = match self.kind {
-            Kind::Capture => {
-                self.operation = Operation::Capture(amount);
-                "captured_amount"
-            }
-            Kind::Refund => {
-                self.operation = Operation::Refund(amount);
-                "refunded_amount"
-            }
-            _ => return self,
-        };
-        self.amount = amount;
-        if let Some(body) = self.request.as_object_mut() {
-            body.insert(field.into(), amount.into());
-        }
-        self
-    }
-
-    /// Identifies the request's content: the same key with another body is another request.
-    pub fn digest(&self) -> String {
-        let text = format!("{}|{}|{}", self.kind.name(), self.target, self.request);
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
+/// The pause before the worker sends an unanswered operation again: 5 s doubling to 10 min.
+fn backoff_secs(tries: i64) -> i64 {
+    (5_i64 << tries.clamp(0, 7)).min(600)
 }
 
 /// The outcome of [`Store::begin_operation`].
@@ -131,7 +38,7 @@ impl Planned {
 pub enum Begun {
     /// A new row, held by the caller for [`LEASE_SECS`]: send it.
     New(StoredOp),
-    /// The key was used before for exactly this request: its row as it stands.
+    /// The key was used before (a racing request wrote it first): its row as it stands.
     Seen(StoredOp),
 }
 
@@ -148,6 +55,7 @@ fn op_of(row: &sqlx::any::AnyRow) -> Result<StoredOp, sqlx::Error> {
         "refused" => OpState::Refused(
             serde_json::from_str(result.as_deref().unwrap_or_default()).map_err(decode)?,
         ),
+        "unresolved" => OpState::Unresolved,
         _ => OpState::Pending,
     };
     Ok(StoredOp {
@@ -161,11 +69,20 @@ fn op_of(row: &sqlx::any::AnyRow) -> Result<StoredOp, sqlx::Error> {
         klarna_key: row.try_get("klarna_key")?,
         state,
         digest: row.try_get("request_digest")?,
+        created_at: row.try_get("created_at")?,
+        tries: row.try_get("tries")?,
     })
 }
 
-const COLUMNS: &str =
-    "id, klarna_order_id, kind, amount, target, request, klarna_key, state, result, request_digest";
+const COLUMNS: &str = "id, klarna_order_id, kind, amount, target, request, klarna_key, state, result, request_digest, created_at, tries";
+
+/// Sums of the order's operations that Klarna did not refuse.
+#[derive(Default)]
+struct Ours {
+    in_flight: InFlight,
+    captured: i64,
+    refunded: i64,
+}
 
 impl Store {
     /// Whether an order with this Klarna id was placed through this server.
@@ -194,7 +111,8 @@ impl Store {
     }
 
     /// Writes `planned` under `merchant_key` if the rules allow it against `facts` and what is
-    /// in flight; or returns the row the key already has.
+    /// in flight (settling a capture or refund of "all" there); or returns the row the key
+    /// already has.
     pub async fn begin_operation(
         &self,
         order_id: &str,
@@ -226,24 +144,34 @@ impl Store {
         .bind(order_id)
         .fetch_all(&mut *tx)
         .await?;
-        let mut in_flight = InFlight::default();
-        let (mut captured, mut refunded) = (0, 0);
+        let mut ours = Ours::default();
         for row in rows {
             let kind: String = row.try_get("kind")?;
             let amount: i64 = row.try_get("amount")?;
-            let pending = row.try_get::<String, _>("state")? == "pending";
-            match (Kind::from_name(&kind), pending) {
-                (Some(Kind::Capture), true) => in_flight.capturing += amount,
-                (Some(Kind::Refund), true) => in_flight.refunding += amount,
-                (Some(Kind::Capture), false) => captured += amount,
-                (Some(Kind::Refund), false) => refunded += amount,
+            // Pending and unresolved ones may yet turn out done: they count as spent.
+            let open = row.try_get::<String, _>("state")? != "done";
+            match (Kind::from_name(&kind), open) {
+                (Some(Kind::Capture), true) => ours.in_flight.capturing += amount,
+                (Some(Kind::Refund), true) => ours.in_flight.refunding += amount,
+                (Some(Kind::Capture), false) => ours.captured += amount,
+                (Some(Kind::Refund), false) => ours.refunded += amount,
                 _ => {}
             }
         }
         // What Klarna said may predate an operation of ours that finished since: our own
         // finished captures and refunds count at least as much as Klarna's figures.
-        let facts = &facts.at_least(captured, refunded);
-        if let Err(refusal) = rules::check(planned.operation, facts, in_flight) {
+        let facts = facts.at_least(ours.captured, ours.refunded);
+        let in_flight = ours.in_flight;
+        let settled = match planned.kind {
+            Kind::Capture if planned.is_all() => planned
+                .clone()
+                .with_amount(facts.remaining - in_flight.capturing),
+            Kind::Refund if planned.is_all() => planned
+                .clone()
+                .with_amount(facts.captured - facts.refunded - in_flight.refunding),
+            _ => planned.clone(),
+        };
+        if let Err(refusal) = rules::check(settled.operation, &facts, in_flight) {
             tx.rollback().await?;
             return Ok(Err(refusal));
         }
@@ -252,13 +180,15 @@ impl Store {
         let op = StoredOp {
             id,
             order_id: order_id.to_string(),
-            kind: planned.kind,
-            amount: planned.amount,
-            target: planned.target.clone(),
-            request: planned.request.clone(),
+            kind: settled.kind,
+            amount: settled.amount,
+            target: settled.target.clone(),
+            request: settled.request.clone(),
             klarna_key,
             state: OpState::Pending,
             digest: planned.digest(),
+            created_at: now,
+            tries: 0,
         };
         sqlx::query(
             "INSERT INTO merchant_operations (id, klarna_order_id, idempotency_key, kind, amount, target, request, request_digest, klarna_key, state, lease_until, created_at, updated_at)
@@ -281,25 +211,28 @@ impl Store {
         Ok(Ok(Begun::New(op)))
     }
 
-    /// Records Klarna's answer. Only a pending row changes: the first answer stands.
+    /// Records the end of an operation. A pending row takes it; a refusal gives way to a later
+    /// "done" for the same Klarna key (the first answer that came back may have been a
+    /// duplicate's); nothing else changes a finished row.
     pub async fn finish_operation(
         &self,
         id: &str,
         state: &OpState,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let (name, result) = match state {
+        let result = match state {
             OpState::Pending => return Ok(()),
-            OpState::Done { klarna_id } => ("done", klarna_id.clone().unwrap_or_default()),
-            OpState::Refused(e) => (
-                "refused",
-                serde_json::to_string(e).map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
-            ),
+            OpState::Done { klarna_id } => klarna_id.clone().unwrap_or_default(),
+            OpState::Refused(e) => {
+                serde_json::to_string(e).map_err(|e| sqlx::Error::Encode(Box::new(e)))?
+            }
+            OpState::Unresolved => String::new(),
         };
         sqlx::query(
-            "UPDATE merchant_operations SET state = $1, result = $2, updated_at = $3 WHERE id = $4 AND state = 'pending'",
+            "UPDATE merchant_operations SET state = $1, result = $2, updated_at = $3
+             WHERE id = $4 AND (state = 'pending' OR (state = 'refused' AND $1 = 'done'))",
         )
-        .bind(name)
+        .bind(state.name())
         .bind(result)
         .bind(now)
         .bind(id)
@@ -308,7 +241,8 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the lease of a pending operation: `false` if someone else holds it.
+    /// Takes the lease of a pending operation: `false` if someone else holds it, or if it waits
+    /// for its next try.
     pub async fn claim_operation(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE merchant_operations SET lease_until = $1 WHERE id = $2 AND state = 'pending' AND lease_until <= $3",
@@ -321,25 +255,39 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Lets the next sender take a pending operation at once (Klarna did not answer).
-    pub async fn release_operation(&self, id: &str) -> Result<(), sqlx::Error> {
+    /// Klarna gave no usable answer: the operation waits for its next try, a while longer each
+    /// time, then whoever comes first (a merchant's retry, the worker) sends it.
+    pub async fn retry_operation_later(&self, op: &StoredOp, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE merchant_operations SET lease_until = 0 WHERE id = $1 AND state = 'pending'",
+            "UPDATE merchant_operations SET lease_until = $1, tries = tries + 1, updated_at = $2 WHERE id = $3 AND state = 'pending'",
         )
-        .bind(id)
+        .bind(now + backoff_secs(op.tries))
+        .bind(now)
+        .bind(&op.id)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Pending operations whose lease ran out: their sender died or Klarna did not answer.
-    pub async fn stale_operations(&self, now: i64) -> Result<Vec<StoredOp>, sqlx::Error> {
+    /// Pending operations due for another try, the longest waiting first.
+    pub async fn due_operations(&self, now: i64) -> Result<Vec<StoredOp>, sqlx::Error> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM merchant_operations WHERE state = 'pending' AND lease_until <= $1 ORDER BY created_at LIMIT 50"
+            "SELECT {COLUMNS} FROM merchant_operations WHERE state = 'pending' AND lease_until <= $1 ORDER BY lease_until LIMIT 20"
         ))
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(op_of).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn the_pause_between_tries_grows_to_ten_minutes() {
+        let pauses: Vec<i64> = (0..9).map(backoff_secs).collect();
+        assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 320, 600, 600]);
     }
 }

@@ -31,6 +31,9 @@ pub struct OperationView {
     /// `capture`, `refund`, `cancel`, `release`, `extend`, `update_authorization`,
     /// `update_customer_details`, `update_merchant_references` or `send_out`.
     pub kind: String,
+    /// `done`, or `pending`: sent, Klarna's answer not in yet; it will be sent again with the
+    /// same key until Klarna answers. Ask again with the same `Idempotency-Key` to learn the end.
+    pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Klarna's `Capture-Id`.

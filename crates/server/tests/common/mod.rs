@@ -2,6 +2,8 @@
 //! sandbox in a temporary directory, and the shopper's and Klarna's steps over HTTP.
 #![allow(dead_code)]
 
+pub mod shop;
+
 use klarna::api::{ApiError, CheckoutSession};
 use klarna::Address;
 use serde_json::{json, Value};
