@@ -45,6 +45,10 @@ pub(crate) async fn replay(
     else {
         return next.run(request).await;
     };
+    // A stored answer goes only to the merchant whose it is, as at Klarna.
+    if let Err(refusal) = crate::payments::authenticate(&sandbox, request.headers()) {
+        return refusal.into_response();
+    }
     let now = sandbox.clock.now();
     let slot = {
         let mut keys = sandbox

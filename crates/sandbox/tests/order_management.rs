@@ -844,3 +844,51 @@ async fn unknown_ids_are_klarnas_404s_and_credentials_are_required() {
     assert_eq!(anonymous.status(), 401);
     assert_eq!(om.get(&id).await["status"], "AUTHORIZED");
 }
+
+#[tokio::test]
+async fn more_than_was_authorized_needs_a_risk_check_the_test_customers_fail() {
+    let om = om().await;
+    let id = om.order().await;
+    let above = om
+        .call(
+            "PATCH",
+            &id,
+            "/authorization",
+            Some(json!({"order_amount": 1001})),
+        )
+        .await;
+    assert_eq!((above.status, above.code()), (403, "NOT_ALLOWED"));
+    assert!(above.messages().contains("risk"), "{}", above.body);
+    assert_eq!(om.get(&id).await["order_amount"], 1000);
+}
+
+#[tokio::test]
+async fn a_stored_answer_goes_only_to_the_merchant_it_belongs_to() {
+    let om = om().await;
+    let id = om.order().await;
+    let first = om
+        .call_with_key(
+            "POST",
+            &id,
+            "/captures",
+            Some("key-1"),
+            Some(json!({"captured_amount": 100})),
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    // The same key without the merchant's credentials: Klarna's 401, not the stored capture.
+    let stranger = om
+        .env
+        .http
+        .post(format!(
+            "{}/ordermanagement/v1/orders/{id}/captures",
+            om.env.base
+        ))
+        .header("Klarna-Idempotency-Key", "key-1")
+        .json(&json!({"captured_amount": 100}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(stranger.status(), 401);
+    assert!(stranger.headers().get("capture-id").is_none());
+}

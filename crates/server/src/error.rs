@@ -60,6 +60,16 @@ impl AppError {
     }
 }
 
+/// A handler panicked: logged with a support id, answered as any failure of ours.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    AppError::internal("a request handler panicked", what).into_response()
+}
+
 pub async fn no_such_endpoint(uri: axum::http::Uri) -> AppError {
     AppError::new(
         StatusCode::NOT_FOUND,

@@ -113,6 +113,10 @@ pub async fn app(
         ))
         .layer(axum::middleware::from_fn(lang::negotiate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A bug that panics answers our JSON 500 with a support id, not a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panicked,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -252,6 +252,13 @@ async fn bad_requests_name_the_field_and_reach_no_one() {
             json!({"amount": 10, "shipping_info": [{"tracking_number": "x".repeat(101)}]}),
             "shipping_info[0].tracking_number",
         ),
+        // Line totals chosen to overflow a 64-bit sum into "adding up" (or into a panic).
+        (
+            json!({"amount": 10, "order_lines": [
+                {"name": "a", "quantity": 1, "unit_price": i64::MAX, "total_amount": i64::MAX},
+                {"name": "b", "quantity": 1, "unit_price": 11, "total_amount": 11}]}),
+            "order_lines",
+        ),
     ] {
         let (status, e) = shop.post("/captures", "k", body.clone()).await;
         assert!(matches!(status, 400 | 422), "{body}: {status} {e}");

@@ -16,6 +16,7 @@ pub mod rules;
 pub mod shapes;
 
 use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 use keys::MerchantKey;
@@ -28,10 +29,15 @@ pub struct WhoAmI {
     pub name: String,
 }
 
+/// The merchant API takes bigger bodies than the shopper's endpoints: a capture may carry up to
+/// 500 shipping entries and an order's lines.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/merchant/whoami", get(whoami))
         .merge(api::routes())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {

@@ -82,7 +82,11 @@ impl Facts {
     pub fn state(&self) -> OrderState {
         match self.status {
             OmStatus::Cancelled => OrderState::Cancelled,
-            _ if self.refunded > 0 && self.refunded >= self.captured => OrderState::Refunded,
+            // "Refunded" only when nothing is left to capture either: a part-captured order whose
+            // captures were all refunded can still be captured.
+            _ if self.refunded > 0 && self.refunded >= self.captured && self.remaining == 0 => {
+                OrderState::Refunded
+            }
             _ if self.refunded > 0 => OrderState::PartRefunded,
             OmStatus::Expired => OrderState::Expired,
             OmStatus::Captured => OrderState::Captured,

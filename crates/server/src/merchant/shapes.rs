@@ -117,8 +117,14 @@ fn at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), MerchantE
 /// Lines, when given, must add up to the amount they explain.
 fn lines_match(lines: Option<&[OrderLine]>, amount: i64, what: &str) -> Result<(), MerchantError> {
     match lines {
+        // In i128: amounts a caller chose cannot overflow the sum into agreement (or a panic).
         Some(lines)
-            if amount > 0 && lines.iter().map(|l| l.total_amount).sum::<i64>() != amount =>
+            if amount > 0
+                && lines
+                    .iter()
+                    .map(|l| i128::from(l.total_amount))
+                    .sum::<i128>()
+                    != i128::from(amount) =>
         {
             Err(MerchantError::invalid(
                 "order_lines",

@@ -56,6 +56,9 @@ fn states_read_as_a_merchant_expects() {
     assert_eq!(refunded().state(), OrderState::Refunded);
     assert_eq!(cancelled().state(), OrderState::Cancelled);
     assert_eq!(expired().state(), OrderState::Expired);
+    // All that was captured refunded, more left to capture: not "refunded".
+    let open = facts(OmStatus::PartCaptured, 4_000, 4_000, 6_000);
+    assert_eq!(open.state(), OrderState::PartRefunded);
 }
 
 /// `true` where the operation is allowed, per state, in the order of the columns below.
