@@ -217,6 +217,15 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (klarna_order_id, idempotency_key)
     );
     CREATE INDEX merchant_operations_pending ON merchant_operations (state, lease_until);",
+    // Carts registered by the storefront's backend (`carts/`): lines with a price list per
+    // currency, as JSON; never changed once registered. The demo carts are seeded at start.
+    "CREATE TABLE carts (
+        id TEXT PRIMARY KEY,
+        customer_type TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

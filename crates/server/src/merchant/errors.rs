@@ -31,6 +31,10 @@ pub enum MerchantCode {
     OrderNotFound,
     /// No capture with this id on the order.
     CaptureNotFound,
+    /// No cart with this reference was registered.
+    CartNotFound,
+    /// No customer token with this reference.
+    CustomerTokenNotFound,
     /// The order's state does not allow the operation (Klarna's `…_NOT_ALLOWED`).
     NotAllowed,
     /// Klarna did not answer or is unavailable: retry with the same `Idempotency-Key`.
@@ -44,7 +48,10 @@ pub fn status_of(code: MerchantCode) -> StatusCode {
         MerchantCode::InvalidFields => StatusCode::UNPROCESSABLE_ENTITY,
         MerchantCode::ApiKeyMissing | MerchantCode::ApiKeyInvalid => StatusCode::UNAUTHORIZED,
         MerchantCode::IdempotencyKeyReused | MerchantCode::NotAllowed => StatusCode::CONFLICT,
-        MerchantCode::OrderNotFound | MerchantCode::CaptureNotFound => StatusCode::NOT_FOUND,
+        MerchantCode::OrderNotFound
+        | MerchantCode::CaptureNotFound
+        | MerchantCode::CartNotFound
+        | MerchantCode::CustomerTokenNotFound => StatusCode::NOT_FOUND,
         MerchantCode::KlarnaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         MerchantCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/merchant/whoami", get(whoami))
         .merge(api::routes())
+        .merge(crate::carts::api::routes())
 }
 
 async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {
