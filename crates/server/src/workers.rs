@@ -42,6 +42,7 @@ pub async fn run_round(app: &AppState, purge: bool) {
         now: app.clock.now(),
     })
     .await;
+    crate::recurring::recover(app).await;
     if purge {
         reread_pending(app).await;
         let now = app.clock.now();

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/merchant/whoami", get(whoami))
         .merge(api::routes())
         .merge(crate::carts::api::routes())
+        .merge(crate::recurring::api::routes())
 }
 
 async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {
