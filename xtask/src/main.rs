@@ -188,8 +188,11 @@ const POSTGRES_TESTS: &[&str] = &[
     "checkout_money",
     "instances",
     "merchant_batch",
+    "merchant_carts",
     "merchant_keys",
     "merchant_orders",
+    "merchant_retries",
+    "recurring",
 ];
 
 /// Adds up the `test result:` lines of every runner, for one closing line over all of them.

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod api;
 pub mod country;
+pub mod customer_token;
 pub mod date;
 pub mod lang;
 pub mod money;

@@ -6,6 +6,7 @@
 mod browser;
 mod clock;
 mod control;
+mod customer_tokens;
 mod faults;
 mod idempotency;
 mod order_management;
@@ -38,9 +39,15 @@ pub fn spawn_ticker(sandbox: Sandbox, every: std::time::Duration) -> tokio::task
 /// Everything the sandbox serves, to be nested under a prefix (the server uses `/sandbox`).
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
-        .merge(payments::routes().merge(order_management::routes()).layer(
-            axum::middleware::from_fn_with_state(sandbox.clone(), idempotency::replay),
-        ))
+        .merge(
+            payments::routes()
+                .merge(order_management::routes())
+                .merge(customer_tokens::routes())
+                .layer(axum::middleware::from_fn_with_state(
+                    sandbox.clone(),
+                    idempotency::replay,
+                )),
+        )
         .merge(browser::routes())
         .merge(control::routes())
         .merge(xs2a::routes())

@@ -195,6 +195,9 @@ pub(crate) struct Inner {
     /// `authorize()` calls the browser made (each opens the purchase flow once).
     pub authorize_calls: usize,
     pub requests: std::collections::VecDeque<RecordedRequest>,
+    /// Customer tokens by token id, and the token each authorization made.
+    pub customer_tokens: HashMap<String, crate::customer_tokens::StoredToken>,
+    pub token_of_authorization: HashMap<String, String>,
 }
 
 /// Cheap to clone: all clones share one state.
@@ -263,6 +266,16 @@ impl Sandbox {
     /// oldest first (the newest 1,000).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.iter().cloned().collect()
+    }
+
+    /// Orders created by charging customer tokens: tests use it to prove "one charge".
+    pub fn token_order_count(&self) -> usize {
+        let inner = self.lock();
+        inner
+            .orders
+            .iter()
+            .filter(|o| inner.customer_tokens.contains_key(&o.authorization_token))
+            .count()
     }
 
     /// Number of orders Klarna created: tests use it to prove "exactly one order".

@@ -1,12 +1,13 @@
-//! The demo catalog, used in sandbox mode and by the demo shop: the browser sends `cart: "demo"`
-//! and the server alone decides what that costs. A product has one price list per currency,
-//! set by the shop; nothing is ever converted (Klarna does not convert either). A country whose
-//! currency has no price list cannot buy the cart. Gross prices are the same in every country of
-//! a currency; the VAT inside them follows the purchase country, as for an EU shop under OSS.
+//! Prices a registered cart ([`crate::carts`]) for a purchase country: the browser sends
+//! `cart: "c_…"` (or `"demo"`) and the server alone decides what that costs. A line has one
+//! price list per currency, set by the shop; nothing is ever converted (Klarna does not convert
+//! either). A country whose currency has no price list cannot buy the cart. Gross prices are
+//! the same in every country of a currency; the VAT inside them follows the purchase country
+//! (this file's table, by the line's tax class), as for an EU shop under OSS.
 
-use klarna::{CartItem, Country, Currency, OrderLineType};
+use crate::carts::{Cart, TaxClass};
+use klarna::{CartItem, Country, Currency};
 use thiserror::Error;
-
 /// Standard and reduced VAT rates in basis points for the countries the demo sells to.
 fn vat(country: Country) -> (i64, i64) {
     match country {
@@ -39,173 +40,80 @@ fn vat(country: Country) -> (i64, i64) {
     }
 }
 
-/// One price of a product in one currency: the unit price (gross, or net where sales tax is
-/// added on top) and the whole line's discount, both in minor units.
-type Price = (Currency, i64, i64);
-
-struct Product {
-    kind: OrderLineType,
-    reference: &'static str,
-    name: &'static str,
-    quantity: i64,
-    /// Taxed at the reduced rate (books).
-    reduced: bool,
-    prices: &'static [Price],
-}
-
-use Currency::{CAD, EUR, GBP, SEK, USD};
-
-const DEMO: &[Product] = &[
-    Product {
-        kind: OrderLineType::Physical,
-        reference: "TSHIRT-ORG-M",
-        name: "Organic cotton T-shirt",
-        quantity: 2,
-        reduced: false,
-        prices: &[
-            (EUR, 2_490, 0),
-            (SEK, 27_900, 0),
-            (GBP, 2_200, 0),
-            (USD, 2_600, 0),
-            (CAD, 3_500, 0),
-        ],
-    },
-    Product {
-        kind: OrderLineType::Physical,
-        reference: "MUG-ENAMEL",
-        name: "Enamel camping mug",
-        quantity: 1,
-        reduced: false,
-        prices: &[
-            (EUR, 1_295, 130),
-            (SEK, 14_500, 1_500),
-            (GBP, 1_100, 100),
-            (USD, 1_400, 150),
-            (CAD, 1_900, 200),
-        ],
-    },
-    Product {
-        kind: OrderLineType::Physical,
-        reference: "BOOK-FIELD",
-        name: "Field guide to birds",
-        quantity: 1,
-        reduced: true,
-        prices: &[
-            (EUR, 1_999, 0),
-            (SEK, 22_900, 0),
-            (GBP, 1_799, 0),
-            (USD, 2_199, 0),
-            (CAD, 2_899, 0),
-        ],
-    },
-    Product {
-        kind: OrderLineType::ShippingFee,
-        reference: "SHIP-STD",
-        name: "Standard shipping",
-        quantity: 1,
-        reduced: false,
-        prices: &[
-            (EUR, 495, 0),
-            (SEK, 4_900, 0),
-            (GBP, 399, 0),
-            (USD, 599, 0),
-            (CAD, 799, 0),
-        ],
-    },
-];
-
-const DEMO_SMALL: &[Product] = &[Product {
-    kind: OrderLineType::Physical,
-    reference: "STICKER",
-    name: "Sticker pack",
-    quantity: 1,
-    reduced: false,
-    prices: &[(EUR, 300, 0), (SEK, 3_500, 0)],
-}];
-
-fn products(reference: &str) -> Option<&'static [Product]> {
-    match reference {
-        "demo" => Some(DEMO),
-        "demo-small" => Some(DEMO_SMALL),
-        _ => None,
-    }
-}
-
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CatalogError {
-    #[error("no cart with reference {0:?}")]
-    UnknownCart(String),
     /// Klarna sells in a country's own currency only, and the shop has no prices in it.
     #[error("this cart has no prices in {}", .0.code())]
     NoPrices(Currency),
 }
 
-/// A product's price in `currency`, if the shop set one.
-fn price_in(p: &Product, currency: Currency) -> Option<&Price> {
-    p.prices.iter().find(|(c, _, _)| *c == currency)
+/// The VAT rate of `class` in `country`, in basis points.
+pub fn tax_rate(class: TaxClass, country: Country) -> i64 {
+    let (standard, reduced) = vat(country);
+    match class {
+        TaxClass::Standard => standard,
+        TaxClass::Reduced => reduced,
+        TaxClass::Zero => 0,
+    }
 }
 
-/// Items of a known cart reference, priced for `country` from the price list of its currency.
-pub fn cart(reference: &str, country: Country) -> Result<Vec<CartItem>, CatalogError> {
-    let products =
-        products(reference).ok_or_else(|| CatalogError::UnknownCart(reference.into()))?;
+/// Items of a cart, priced for `country` from the price list of its currency.
+pub fn cart(cart: &Cart, country: Country) -> Result<Vec<CartItem>, CatalogError> {
     let currency = country.currency();
-    let (standard, reduced) = vat(country);
-    products
+    cart.lines
         .iter()
-        .map(|p| {
-            let &(_, unit_price, discount) =
-                price_in(p, currency).ok_or(CatalogError::NoPrices(currency))?;
+        .map(|line| {
+            let price = line
+                .prices
+                .get(currency.code())
+                .ok_or(CatalogError::NoPrices(currency))?;
             Ok(CartItem {
-                kind: p.kind,
-                reference: p.reference.into(),
-                name: p.name.into(),
-                quantity: p.quantity,
-                unit_price,
-                tax_rate: if p.reduced { reduced } else { standard },
-                discount,
+                kind: line.kind,
+                reference: line.reference.clone(),
+                name: line.name.clone(),
+                quantity: line.quantity,
+                unit_price: price.unit_price,
+                tax_rate: tax_rate(line.tax_class, country),
+                discount: price.discount,
             })
         })
         .collect()
 }
 
-/// The countries a cart can be bought from: those whose currency has a price for every item.
-pub fn countries(reference: &str) -> Vec<Country> {
-    let products = products(reference).unwrap_or_default();
+/// The countries a cart can be bought from: those whose currency has a price for every line.
+pub fn countries(cart: &Cart) -> Vec<Country> {
+    let currencies = cart.currencies();
     Country::ALL
         .iter()
         .copied()
-        .filter(|c| {
-            !products.is_empty() && products.iter().all(|p| price_in(p, c.currency()).is_some())
-        })
+        .filter(|c| currencies.contains(&c.currency()))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carts::seed::demo_cart;
 
     #[test]
     fn prices_come_from_the_currencys_own_list_and_are_never_converted() {
-        let de = cart("demo", Country::DE).unwrap();
-        let se = cart("demo", Country::SE).unwrap();
+        let demo = demo_cart("demo").unwrap();
+        let de = cart(&demo, Country::DE).unwrap();
+        let se = cart(&demo, Country::SE).unwrap();
         assert_eq!(de[0].unit_price, 2_490);
         assert_eq!(se[0].unit_price, 27_900);
+        assert_eq!((de[2].tax_rate, se[2].tax_rate), (700, 600));
         assert_eq!(
-            cart("demo", Country::HU),
+            cart(&demo, Country::HU),
             Err(CatalogError::NoPrices(Currency::HUF))
-        );
-        assert_eq!(
-            cart("nope", Country::DE),
-            Err(CatalogError::UnknownCart("nope".into()))
         );
     }
 
     #[test]
     fn the_demo_sells_where_it_has_prices_only() {
-        let sellable = countries("demo");
+        let sellable = countries(&demo_cart("demo").unwrap());
         assert!(sellable.contains(&Country::DE) && sellable.contains(&Country::SE));
         assert!(!sellable.contains(&Country::HU) && !sellable.contains(&Country::CH));
-        assert!(!countries("demo-small").contains(&Country::US));
+        assert!(!countries(&demo_cart("demo-small").unwrap()).contains(&Country::US));
     }
 }

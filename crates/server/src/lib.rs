@@ -7,6 +7,7 @@ pub mod bank_links;
 pub mod bank_store;
 pub mod bank_sync;
 pub mod bookkeeper_sessions;
+pub mod carts;
 pub mod catalog;
 pub mod checkout;
 pub mod client_addr;
@@ -16,10 +17,12 @@ pub mod error;
 pub mod hooks;
 pub mod klarna_client;
 pub mod klarna_om;
+pub mod klarna_tokens;
 pub mod lang;
 pub mod merchant;
 pub mod order_store;
 pub mod rate_limit;
+pub mod recurring;
 pub mod security;
 pub mod sign_in_throttle;
 pub mod state;
@@ -88,6 +91,8 @@ pub async fn app(
         .as_ref()
         .map(|s| s.clock.clone())
         .unwrap_or_default();
+    // The demo carts are registered carts: written before anything can ask for one.
+    carts::seed::seed(&store, clock.now()).await?;
     let state = state::AppState::new(config, klarna, xs2a, consent, store, clock);
     bank_links::spawn_sweeper(state.clone(), link_timeout);
     state.keep_task(workers::spawn(state.clone(), worker_every));

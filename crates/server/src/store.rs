@@ -218,6 +218,57 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (klarna_order_id, idempotency_key)
     );
     CREATE INDEX merchant_operations_pending ON merchant_operations (state, lease_until);",
+    // Carts registered by the storefront's backend (`carts/`): lines with a price list per
+    // currency, as JSON; never changed once registered. The demo carts are seeded at start.
+    "CREATE TABLE carts (
+        id TEXT PRIMARY KEY,
+        customer_type TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );",
+    // Recurring (`recurring/`): a customer token per checkout session whose cart asked for one,
+    // written before Klarna is asked for it (leased, retried by the worker), Klarna's token id
+    // sealed with the consent key; and every charge of a token, written before Klarna is called,
+    // one per token and merchant `Idempotency-Key`. A charge's order is an ordinary `orders`
+    // row (under a checkout session of its own), so the merchant order API handles it.
+    "CREATE TABLE customer_tokens (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL UNIQUE REFERENCES checkout_sessions(id),
+        klarna_order_id TEXT NOT NULL,
+        authorization_token TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        purchase_country TEXT NOT NULL,
+        purchase_currency TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        state TEXT NOT NULL,
+        token_sealed TEXT,
+        error TEXT,
+        cancel_sent BIGINT NOT NULL DEFAULT 0,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        retry_at BIGINT NOT NULL DEFAULT 0,
+        tries BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX customer_tokens_order ON customer_tokens (klarna_order_id);
+    CREATE TABLE token_charges (
+        id TEXT PRIMARY KEY,
+        customer_token TEXT NOT NULL REFERENCES customer_tokens(id),
+        idempotency_key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        request_digest TEXT NOT NULL,
+        klarna_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        klarna_order_id TEXT,
+        result TEXT,
+        lease_until BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (customer_token, idempotency_key)
+    );
+    CREATE INDEX token_charges_pending ON token_charges (state, lease_until);",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

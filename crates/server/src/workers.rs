@@ -43,6 +43,7 @@ pub async fn run_round(app: &AppState, purge: bool) {
         clock: &app.clock,
     })
     .await;
+    crate::recurring::recover(app).await;
     if purge {
         reread_pending(app).await;
         let now = app.clock.now();

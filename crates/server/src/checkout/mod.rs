@@ -9,9 +9,10 @@ pub use errors::status_of;
 pub(crate) use orders::call_klarna;
 pub use orders::{create_order_once, OrderWait, ATTEMPT_LEASE_SECS};
 
+use crate::carts::Cart;
 use crate::catalog::{self, CatalogError};
 use crate::error::{ApiJson, AppError};
-use crate::klarna_client::{idempotency_key, KlarnaCallError};
+use crate::klarna_client::{idempotency_key, is_plain_id, KlarnaCallError};
 use crate::state::AppState;
 use crate::store::StoredSession;
 use axum::extract::{Path, State};
@@ -67,23 +68,34 @@ pub(crate) fn unknown_session(id: &str) -> AppError {
     )
 }
 
-/// Prices a cart reference for a country, from the price list of that country's currency,
+/// The registered cart the browser named: unknown and malformed references alike are
+/// `unknown_cart`.
+pub(crate) async fn load_cart(app: &AppState, cart_ref: &str) -> Result<Cart, AppError> {
+    let unknown = || {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownCart,
+            format!("cart: no cart with reference {cart_ref:?}."),
+        )
+    };
+    if !is_plain_id(cart_ref) {
+        return Err(unknown());
+    }
+    app.store.cart(cart_ref).await?.ok_or_else(unknown)
+}
+
+/// Prices a registered cart for a country, from the price list of that country's currency,
 /// and builds Klarna's session body for it. `field` names the request field that chose the
 /// country, for the error when the shop has no prices in its currency.
 fn priced_request(
     app: &AppState,
     id: &str,
-    cart_ref: &str,
+    stored_cart: &Cart,
     country: Country,
     language: &str,
     field: &str,
 ) -> Result<(PricedCart, SessionRequest), AppError> {
-    let items = catalog::cart(cart_ref, country).map_err(|e| match e {
-        CatalogError::UnknownCart(_) => AppError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownCart,
-            format!("cart: no cart with reference {cart_ref:?}."),
-        ),
+    let items = catalog::cart(stored_cart, country).map_err(|e| match e {
         CatalogError::NoPrices(currency) => AppError::field(
             field,
             FieldProblem::UnsupportedCountry,
@@ -108,7 +120,7 @@ fn priced_request(
         order_amount: cart.order_amount,
         order_tax_amount: cart.order_tax_amount,
         order_lines: cart.order_lines.clone(),
-        intent: Some("buy".into()),
+        intent: Some(stored_cart.intent.name().into()),
         merchant_reference1: Some(id.into()),
         merchant_urls: merchant_urls(app),
     };
@@ -130,12 +142,13 @@ pub(crate) fn merchant_urls(app: &AppState) -> Option<MerchantUrls> {
 fn answer(
     app: &AppState,
     stored: StoredSession,
+    stored_cart: &Cart,
     categories: Vec<PaymentMethodCategory>,
 ) -> Json<CheckoutSession> {
     let expires_in_secs =
         (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - app.clock.now()).max(0);
     Json(CheckoutSession {
-        countries: catalog::countries(&stored.cart_ref),
+        countries: catalog::countries(stored_cart),
         session: stored.id,
         client_token: stored.client_token,
         categories: categories
@@ -159,7 +172,8 @@ async fn start_checkout(
 ) -> Result<Json<CheckoutSession>, AppError> {
     let (language, country) = read_locale(&req.locale)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let (cart, request) = priced_request(&app, &id, &req.cart, country, &language, "locale")?;
+    let stored_cart = load_cart(&app, &req.cart).await?;
+    let (cart, request) = priced_request(&app, &id, &stored_cart, country, &language, "locale")?;
     let session = app
         .klarna
         .create_session(&request, &idempotency_key(&format!("session:{id}:create")))
@@ -176,7 +190,12 @@ async fn start_checkout(
         created_at: app.clock.now(),
     };
     app.store.insert_session(&stored).await?;
-    Ok(answer(&app, stored, session.payment_method_categories))
+    Ok(answer(
+        &app,
+        stored,
+        &stored_cart,
+        session.payment_method_categories,
+    ))
 }
 
 /// The shopper picked another billing country: Klarna's purchase country, its locale and the
@@ -202,10 +221,11 @@ async fn change_country(
         .session(&id)
         .await?
         .ok_or_else(|| unknown_session(&id))?;
+    let stored_cart = load_cart(&app, &stored.cart_ref).await?;
     let (cart, request) = priced_request(
         &app,
         &id,
-        &stored.cart_ref,
+        &stored_cart,
         country,
         &stored.language,
         "country",
@@ -258,5 +278,5 @@ async fn change_country(
     stored.locale = request.locale;
     stored.cart = cart;
     app.store.update_session(&stored).await?;
-    Ok(answer(&app, stored, categories))
+    Ok(answer(&app, stored, &stored_cart, categories))
 }

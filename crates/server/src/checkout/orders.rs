@@ -253,6 +253,9 @@ pub(crate) async fn call_klarna(app: &AppState, attempt: Attempt) -> Result<Plac
         ));
     }
     tracing::info!(order_id = %placed.order_id, session = %attempt.session_id, state = ?placed.state, "order created");
+    // A cart that asked for a customer token gets it now (never failing the order; what does
+    // not work now the worker finishes).
+    crate::recurring::ensure_token(app, &attempt.session_id).await;
     Ok(placed)
 }
 

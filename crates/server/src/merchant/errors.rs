@@ -31,6 +31,10 @@ pub enum MerchantCode {
     OrderNotFound,
     /// No capture with this id on the order.
     CaptureNotFound,
+    /// No cart with this reference was registered.
+    CartNotFound,
+    /// No customer token with this reference.
+    CustomerTokenNotFound,
     /// The order's state does not allow the operation (Klarna's `…_NOT_ALLOWED`).
     NotAllowed,
     /// Klarna did not answer or is unavailable: retry with the same `Idempotency-Key`.
@@ -49,7 +53,10 @@ pub fn status_of(code: MerchantCode) -> StatusCode {
         MerchantCode::IdempotencyKeyReused
         | MerchantCode::NotAllowed
         | MerchantCode::OperationUnresolved => StatusCode::CONFLICT,
-        MerchantCode::OrderNotFound | MerchantCode::CaptureNotFound => StatusCode::NOT_FOUND,
+        MerchantCode::OrderNotFound
+        | MerchantCode::CaptureNotFound
+        | MerchantCode::CartNotFound
+        | MerchantCode::CustomerTokenNotFound => StatusCode::NOT_FOUND,
         MerchantCode::KlarnaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         MerchantCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -57,7 +57,7 @@ pub enum KeyError {
 pub type Result<T> = std::result::Result<T, KeyError>;
 
 /// `count` random letters and digits (rejection sampling, so each is equally likely).
-fn random_alphanumeric(count: usize) -> String {
+pub(crate) fn random_alphanumeric(count: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     // The largest multiple of 62 that fits in a byte: bytes from it on would favour some letters.
     const LIMIT: u8 = (256 / ALPHABET.len() * ALPHABET.len()) as u8;

@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/merchant/whoami", get(whoami))
         .merge(api::routes())
+        .merge(crate::carts::api::routes())
+        .merge(crate::recurring::api::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
