@@ -214,12 +214,12 @@ async fn refund_release_and_the_patches_reach_klarna_with_their_keys() {
         klarna.update_authorization(&order_id, &below, "a-1").await,
         "NOT_ALLOWED",
     );
-    let above = UpdateAuthorization {
-        order_amount: order.order_amount + 100,
+    let less = UpdateAuthorization {
+        order_amount: order.order_amount - 100,
         ..UpdateAuthorization::default()
     };
     klarna
-        .update_authorization(&order_id, &above, "a-2")
+        .update_authorization(&order_id, &less, "a-2")
         .await
         .unwrap();
     assert_eq!(
