@@ -3,8 +3,9 @@
 //! set by the shop; nothing is ever converted (Klarna does not convert either). A country whose
 //! currency has no price list cannot buy the cart. Gross prices are the same in every country of
 //! a currency; the VAT inside them follows the purchase country, as for an EU shop under OSS.
+//! A cart is bought by a consumer unless [`customer_type`] says it is a business purchase.
 
-use klarna::{CartItem, Country, Currency, OrderLineType};
+use klarna::{CartItem, Country, Currency, CustomerType, OrderLineType};
 use thiserror::Error;
 
 /// Standard and reduced VAT rates in basis points for the countries the demo sells to.
@@ -123,11 +124,42 @@ const DEMO_SMALL: &[Product] = &[Product {
     prices: &[(EUR, 300, 0), (SEK, 3_500, 0)],
 }];
 
+/// Office supplies for a business (`demo-b2b`), in the currencies of Billie's euro and
+/// Swedish markets.
+const DEMO_B2B: &[Product] = &[
+    Product {
+        kind: OrderLineType::Physical,
+        reference: "PAPER-A4-500",
+        name: "Recycled copy paper A4, 500 sheets",
+        quantity: 5,
+        reduced: false,
+        prices: &[(EUR, 649, 0), (SEK, 7_490, 0)],
+    },
+    Product {
+        kind: OrderLineType::Physical,
+        reference: "PEN-GEL-10",
+        name: "Gel pens, pack of 10",
+        quantity: 2,
+        reduced: false,
+        prices: &[(EUR, 899, 0), (SEK, 9_990, 0)],
+    },
+];
+
 fn products(reference: &str) -> Option<&'static [Product]> {
     match reference {
         "demo" => Some(DEMO),
         "demo-small" => Some(DEMO_SMALL),
+        "demo-b2b" => Some(DEMO_B2B),
         _ => None,
+    }
+}
+
+/// Who buys a cart: an organization (Klarna's B2B session, the company asked for in the
+/// form) or, by default, a person.
+pub fn customer_type(reference: &str) -> CustomerType {
+    match reference {
+        "demo-b2b" => CustomerType::Organization,
+        _ => CustomerType::Person,
     }
 }
 
@@ -207,5 +239,15 @@ mod tests {
         assert!(sellable.contains(&Country::DE) && sellable.contains(&Country::SE));
         assert!(!sellable.contains(&Country::HU) && !sellable.contains(&Country::CH));
         assert!(!countries("demo-small").contains(&Country::US));
+    }
+
+    #[test]
+    fn only_the_b2b_cart_is_bought_by_an_organization() {
+        assert_eq!(customer_type("demo-b2b"), CustomerType::Organization);
+        assert_eq!(customer_type("demo"), CustomerType::Person);
+        assert_eq!(customer_type("nope"), CustomerType::Person);
+        let sellable = countries("demo-b2b");
+        assert!(sellable.contains(&Country::DE) && sellable.contains(&Country::SE));
+        assert!(!sellable.contains(&Country::GB));
     }
 }

@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use errors::klarna_failure;
 use klarna::api::{ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout};
 use klarna::payments::{MerchantUrls, PaymentMethodCategory, SessionRequest};
-use klarna::{price_cart, Country, FieldProblem, PricedCart, TaxMode};
+use klarna::{price_cart, Country, Customer, CustomerType, FieldProblem, PricedCart, TaxMode};
 
 /// Klarna keeps a payment session open for 48 hours.
 const KLARNA_SESSION_LIFETIME_SECS: i64 = 48 * 3600;
@@ -67,8 +67,19 @@ pub(crate) fn unknown_session(id: &str) -> AppError {
     )
 }
 
+/// The countries a cart sells in: those whose currency it has prices in and, for a business
+/// purchase, where Klarna offers B2B.
+fn sellable(cart_ref: &str) -> Vec<Country> {
+    let b2b = catalog::customer_type(cart_ref) == CustomerType::Organization;
+    catalog::countries(cart_ref)
+        .into_iter()
+        .filter(|c| !b2b || c.offers_b2b())
+        .collect()
+}
+
 /// Prices a cart reference for a country, from the price list of that country's currency,
-/// and builds Klarna's session body for it. `field` names the request field that chose the
+/// and builds Klarna's session body for it (a business purchase opens Klarna's B2B session:
+/// `customer.type = organization`, refused in a country without B2B). `field` names the request field that chose the
 /// country, for the error when the shop has no prices in its currency.
 fn priced_request(
     app: &AppState,
@@ -95,6 +106,17 @@ fn priced_request(
             ),
         ),
     })?;
+    let organization = catalog::customer_type(cart_ref) == CustomerType::Organization;
+    if organization && !country.offers_b2b() {
+        return Err(AppError::field(
+            field,
+            FieldProblem::UnsupportedCountry,
+            format!(
+                "{field}: Klarna offers no purchases for businesses in {}.",
+                country.name()
+            ),
+        ));
+    }
     let cart = price_cart(
         &items,
         country,
@@ -111,6 +133,7 @@ fn priced_request(
         intent: Some("buy".into()),
         merchant_reference1: Some(id.into()),
         merchant_urls: merchant_urls(app),
+        customer: organization.then(Customer::organization),
     };
     Ok((cart, request))
 }
@@ -135,7 +158,8 @@ fn answer(
     let expires_in_secs =
         (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - app.clock.now()).max(0);
     Json(CheckoutSession {
-        countries: catalog::countries(&stored.cart_ref),
+        countries: sellable(&stored.cart_ref),
+        customer_type: catalog::customer_type(&stored.cart_ref),
         session: stored.id,
         client_token: stored.client_token,
         categories: categories
