@@ -1,6 +1,6 @@
 //! Every sentence the shopper reads, in English and German. Unknown locales fall back to English.
 
-use klarna::{FieldError, FieldProblem};
+use klarna::{FieldError, FieldProblem, OrganizationEntityType};
 
 pub use klarna::Lang;
 
@@ -47,6 +47,7 @@ pub enum Text {
     CheckAgain,
     ReviewRejected,
     PaymentDeclined,
+    ChooseLegalForm,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -132,6 +133,8 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (_, CheckAgain) => "Check again",
         (Lang::De, ReviewRejected) => "Klarna hat die Zahlung nach der Prüfung abgelehnt. Die Bestellung wird nicht versandt und nichts wird berechnet.",
         (_, ReviewRejected) => "After its review, Klarna declined this payment. The order will not ship and you will not be charged.",
+        (Lang::De, ChooseLegalForm) => "Bitte wählen …",
+        (_, ChooseLegalForm) => "Choose…",
     }
 }
 
@@ -160,6 +163,12 @@ pub fn field_label(lang: Lang, wire_name: &str) -> &'static str {
         (_, "country") => "Country",
         (Lang::De, "organization_name") => "Firma",
         (_, "organization_name") => "Company",
+        (Lang::De, "organization_entity_type") => "Rechtsform",
+        (_, "organization_entity_type") => "Legal form",
+        (Lang::De, "organization_registration_id") => "Registernummer",
+        (_, "organization_registration_id") => "Registration number",
+        (Lang::De, "vat_id") => "USt-IdNr.",
+        (_, "vat_id") => "VAT ID",
         _ => "",
     }
 }
@@ -188,6 +197,45 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
             "Diese Postleitzahl gibt es im gewählten Land nicht.".into()
         }
         FieldProblem::UnsupportedCountry => "Klarna ist für dieses Land nicht verfügbar.".into(),
+        FieldProblem::InvalidRegistrationId => {
+            "Bitte die Registernummer so angeben, wie sie im Register des Rechnungslandes steht.".into()
+        }
+        FieldProblem::InvalidVatId => {
+            "Bitte eine USt-IdNr. des Rechnungslandes ohne Leerzeichen angeben, z. B. DE123456789."
+                .into()
+        }
         FieldProblem::RejectedByKlarna => t(lang, Text::KlarnaFieldRejected).into(),
+    }
+}
+
+/// A legal form as the shopper knows it, with the German form it stands for.
+pub fn legal_form_label(lang: Lang, kind: OrganizationEntityType) -> &'static str {
+    use OrganizationEntityType::*;
+    let de = lang == Lang::De;
+    match kind {
+        LimitedCompany if de => "Gesellschaft mit beschränkter Haftung (GmbH)",
+        LimitedCompany => "Limited company (GmbH, Ltd, AB)",
+        PublicLimitedCompany if de => "Aktiengesellschaft (AG)",
+        PublicLimitedCompany => "Public limited company (AG, plc)",
+        EntrepreneurialCompany if de => "Unternehmergesellschaft (UG haftungsbeschränkt)",
+        EntrepreneurialCompany => "Entrepreneurial company (UG)",
+        LimitedPartnershipLimitedCompany if de => "GmbH & Co. KG",
+        LimitedPartnershipLimitedCompany => {
+            "Limited partnership with a limited company (GmbH & Co. KG)"
+        }
+        LimitedPartnership if de => "Kommanditgesellschaft (KG)",
+        LimitedPartnership => "Limited partnership (KG)",
+        GeneralPartnership if de => "Offene Handelsgesellschaft (OHG)",
+        GeneralPartnership => "General partnership (OHG)",
+        RegisteredSoleTrader if de => "Eingetragener Kaufmann (e. K.)",
+        RegisteredSoleTrader => "Registered sole trader (e. K.)",
+        SoleTrader if de => "Einzelunternehmen",
+        SoleTrader => "Sole trader",
+        CivilLawPartnership if de => "Gesellschaft bürgerlichen Rechts (GbR)",
+        CivilLawPartnership => "Civil-law partnership (GbR)",
+        PublicInstitution if de => "Öffentliche Einrichtung",
+        PublicInstitution => "Public institution",
+        Other if de => "Sonstige",
+        Other => "Other",
     }
 }

@@ -77,6 +77,7 @@ fn session() -> CheckoutSession {
         sdk_url: "/never-loaded.js".into(),
         expires_in_secs: 48 * 3600,
         countries: Vec::new(),
+        customer_type: Default::default(),
     }
 }
 

@@ -151,7 +151,13 @@ impl Shop {
     }
 
     async fn type_into(&self, field: &str, value: &str) {
-        let el = self.find(&format!("#kc-billing_address-{field}")).await;
+        self.type_field(&format!("billing_address-{field}"), value)
+            .await;
+    }
+
+    /// Types into the field `#kc-<field>` (`customer-vat_id`).
+    async fn type_field(&self, field: &str, value: &str) {
+        let el = self.find(&format!("#kc-{field}")).await;
         el.clear().await.unwrap();
         el.send_keys(value).await.unwrap();
     }
@@ -248,6 +254,66 @@ async fn approved_purchase_ends_on_the_confirmation() {
     assert!(!id.is_empty());
     assert_eq!(shop.sandbox.order_count(), 1);
     shop.wait_text(".kc-confirmation", "Thank you").await;
+    shop.close().await;
+}
+
+/// B2B: the demo page's business cart asks for the company, refuses a missing name before
+/// Klarna, and sends the company to Klarna at authorize and order alike.
+#[tokio::test]
+async fn a_business_buys_with_its_company_details() {
+    let shop = Shop::open().await;
+    shop.browser
+        .goto(&format!("{}/?cart=demo-b2b", shop.server.url()))
+        .await
+        .unwrap();
+    shop.wait_enabled("#kc-buy").await;
+    assert_eq!(
+        shop.text("label[for=kc-customer-organization_entity_type]")
+            .await,
+        "Legal form"
+    );
+    shop.fill("customer+de@klarna.com", "41460").await;
+    shop.find("#kc-customer-organization_entity_type")
+        .await
+        .select_by_value("LIMITED_COMPANY")
+        .await
+        .unwrap();
+    shop.type_field("customer-organization_registration_id", "HRB 12345")
+        .await;
+    shop.type_field("customer-vat_id", "DE123456789").await;
+    // No company name: named and focused, and Klarna is not asked.
+    shop.click("#kc-buy").await;
+    shop.wait_text("#kc-billing_address-organization_name-error", "required")
+        .await;
+    assert_eq!(
+        shop.focused_id().await,
+        "kc-billing_address-organization_name"
+    );
+    assert_eq!(shop.sandbox.authorize_calls(), 0);
+    shop.snap("b2b-company-missing").await;
+    shop.type_into("organization_name", "Nordlicht Bürobedarf GmbH")
+        .await;
+    shop.snap("b2b-form").await;
+    shop.buy_and_confirm().await;
+    assert!(!shop.order_id().await.is_empty());
+    shop.snap("b2b-confirmation").await;
+    let order = shop
+        .sandbox
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/order"))
+        .expect("Klarna's create order");
+    for address in ["billing_address", "shipping_address"] {
+        assert_eq!(
+            order.body[address]["organization_name"],
+            "Nordlicht Bürobedarf GmbH"
+        );
+    }
+    assert_eq!(
+        order.body["customer"],
+        serde_json::json!({"type": "organization", "organization_entity_type": "LIMITED_COMPANY",
+            "organization_registration_id": "HRB 12345", "vat_id": "DE123456789"})
+    );
     shop.close().await;
 }
 

@@ -1,9 +1,10 @@
 //! Billing and shipping address, checked as the shopper types by the same rules the server and
 //! Klarna apply. Each field has a visible label, and its error is tied to it for screen readers.
 
+use super::organization::OrganizationFields;
 use crate::i18n::{field_label, field_message, t, Lang, Text};
 use klarna::address::validate_address;
-use klarna::{Address, AddressField, Country, Currency, FieldError};
+use klarna::{Address, AddressField, Country, Currency, Customer, FieldError};
 use leptos::prelude::*;
 
 /// `billing_address.postal_code` → `kc-billing_address-postal_code`.
@@ -196,12 +197,15 @@ pub fn AddressFields(
     }
 }
 
-/// Billing address, the "same as billing" switch and, when unticked, the shipping address.
+/// Billing address (for a B2B cart, the company first), the "same as billing" switch and,
+/// when unticked, the shipping address.
 #[component]
 pub fn AddressForm(
     billing: RwSignal<Address>,
     shipping: RwSignal<Address>,
     same_as_billing: RwSignal<bool>,
+    customer: RwSignal<Customer>,
+    organization: bool,
     errors: RwSignal<Vec<FieldError>>,
     currency: Currency,
     countries: Vec<Country>,
@@ -212,6 +216,7 @@ pub fn AddressForm(
     view! {
         <fieldset class="kc-fieldset" disabled=move || disabled.get()>
             <legend>{t(lang, Text::BillingAddress)}</legend>
+            {organization.then(|| view! { <OrganizationFields billing=billing customer=customer errors=errors lang=lang /> })}
             <AddressFields prefix="billing_address" address=billing errors=errors currency=currency countries=countries lang=lang section="billing " />
             <label class="kc-check">
                 <input

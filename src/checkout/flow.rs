@@ -8,6 +8,7 @@ use crate::sdk::loader;
 use crate::sdk::payments::{self, AuthorizeOutcome, AuthorizeResult};
 use klarna::address::validate_addresses;
 use klarna::api::{ChangeCountry, OrderState, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout};
+use klarna::customer::{validate_organization, Customer, CustomerType};
 use klarna::{Address, FieldError, FieldProblem};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,6 +21,8 @@ struct AuthorizeData<'a> {
     billing_address: &'a Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_address: Option<&'a Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<&'a Customer>,
 }
 
 /// Starts (or, when `renewed`, restarts keeping the form) a checkout session, then loads Klarna.
@@ -200,6 +203,36 @@ fn submitted_addresses(ctx: Ctx) -> (Address, Option<Address>) {
     (billing, shipping)
 }
 
+/// The company of a B2B cart, trimmed once and written back like the addresses: `None` for a
+/// consumer's cart.
+fn submitted_customer(ctx: Ctx) -> Option<Customer> {
+    let b2b = ctx.session.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.customer_type == CustomerType::Organization)
+    });
+    b2b.then(|| {
+        let customer = Customer {
+            kind: Some(CustomerType::Organization),
+            ..ctx.customer.get_untracked().trimmed()
+        };
+        ctx.customer.set(customer.clone());
+        customer
+    })
+}
+
+/// Everything the shopper entered, checked in form order (the company comes first).
+fn form_errors(
+    billing: &Address,
+    shipping: Option<&Address>,
+    customer: Option<&Customer>,
+) -> Vec<FieldError> {
+    let mut errors = customer
+        .map(|c| validate_organization(billing, None, c))
+        .unwrap_or_default();
+    errors.extend(validate_addresses(billing, shipping));
+    errors
+}
+
 fn show_field_errors(ctx: Ctx, errors: Vec<FieldError>) {
     focus_first(&errors);
     ctx.field_errors.set(errors.clone());
@@ -221,11 +254,23 @@ pub fn buy(ctx: Ctx) {
         return;
     }
     let (billing, shipping) = submitted_addresses(ctx);
-    let errors = validate_addresses(&billing, shipping.as_ref());
+    let customer = submitted_customer(ctx);
+    let errors = form_errors(&billing, shipping.as_ref(), customer.as_ref());
     if !errors.is_empty() {
         show_field_errors(ctx, errors);
         return;
     }
+    // A company's name goes in the shipping address too, and for a B2B cart a shipping
+    // address always goes: Klarna refuses an order whose company name it saw in one address
+    // or one call only (WooCommerce #132), and the order repeats this exactly.
+    let shipping = match (&customer, shipping) {
+        (Some(_), None) => Some(billing.clone()),
+        (Some(_), Some(s)) => Some(Address {
+            organization_name: billing.organization_name.clone(),
+            ..s
+        }),
+        (None, s) => s,
+    };
     ctx.field_errors.set(Vec::new());
     ctx.notice.set(None);
     ctx.retry_order.set(None);
@@ -233,10 +278,12 @@ pub fn buy(ctx: Ctx) {
     let data = to_js(&AuthorizeData {
         billing_address: &billing,
         shipping_address: shipping.as_ref(),
+        customer: customer.as_ref(),
     });
     let finalize = ctx.finalize_pending.get_untracked();
     let c = category.clone();
-    let done = move |res: AuthorizeResult| on_authorized(ctx, c, billing, shipping, res);
+    let done =
+        move |res: AuthorizeResult| on_authorized(ctx, c, (billing, shipping, customer), res);
     let started = if finalize {
         payments::finalize(&category, &data, done)
     } else {
@@ -248,13 +295,11 @@ pub fn buy(ctx: Ctx) {
     }
 }
 
-fn on_authorized(
-    ctx: Ctx,
-    category: String,
-    billing: Address,
-    shipping: Option<Address>,
-    res: AuthorizeResult,
-) {
+/// What was authorized: billing and shipping address, the company of a B2B cart.
+type Authorized = (Address, Option<Address>, Option<Customer>);
+
+fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: AuthorizeResult) {
+    let (billing, shipping, customer) = authorized;
     match res.outcome() {
         AuthorizeOutcome::Approved {
             authorization_token,
@@ -270,6 +315,7 @@ fn on_authorized(
                     authorization_token,
                     billing_address: billing,
                     shipping_address: shipping,
+                    customer,
                 },
             );
         }

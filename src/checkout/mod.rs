@@ -3,6 +3,7 @@
 pub mod address_form;
 pub mod cart_summary;
 pub mod flow;
+pub mod organization;
 pub mod state;
 
 use crate::format::money;
@@ -88,6 +89,8 @@ fn Shopping(ctx: Ctx, session: CheckoutSession) -> impl IntoView {
                     billing=ctx.billing
                     shipping=ctx.shipping
                     same_as_billing=ctx.same_as_billing
+                    customer=ctx.customer
+                    organization=session.customer_type == klarna::CustomerType::Organization
                     errors=ctx.field_errors
                     currency=currency
                     countries=session.countries.clone()

@@ -4,7 +4,7 @@ use crate::api::Endpoint;
 use crate::error::CheckoutError;
 use crate::i18n::Lang;
 use klarna::api::{CheckoutSession, PlaceOrder, PlacedOrder};
-use klarna::{Address, Country, FieldError};
+use klarna::{Address, Country, Customer, FieldError};
 use leptos::prelude::*;
 
 /// Where the shopper is.
@@ -52,6 +52,9 @@ pub struct Ctx {
     pub billing: RwSignal<Address>,
     pub shipping: RwSignal<Address>,
     pub same_as_billing: RwSignal<bool>,
+    /// The company of a B2B purchase (legal form, registration number, VAT id); its name is
+    /// the billing address's `organization_name`.
+    pub customer: RwSignal<Customer>,
     pub field_errors: RwSignal<Vec<FieldError>>,
     pub sdk: RwSignal<SdkState>,
     pub selected: RwSignal<Option<String>>,
@@ -92,6 +95,7 @@ impl Ctx {
             billing: RwSignal::new(empty.clone()),
             shipping: RwSignal::new(empty),
             same_as_billing: RwSignal::new(true),
+            customer: RwSignal::new(Customer::organization()),
             field_errors: RwSignal::new(Vec::new()),
             sdk: RwSignal::new(SdkState::Loading),
             selected: RwSignal::new(None),

@@ -184,6 +184,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "abuse",
     "bank_links",
     "checkout_api",
+    "checkout_b2b",
     "checkout_durability",
     "checkout_money",
     "instances",

@@ -166,12 +166,16 @@ pub enum FieldProblem {
     InvalidPhone,
     InvalidPostalCode,
     UnsupportedCountry,
+    /// `customer.organization_registration_id` does not fit the billing country's format.
+    InvalidRegistrationId,
+    /// `customer.vat_id` is not a VAT number of the billing country.
+    InvalidVatId,
     /// Klarna itself refused the value (`error.invalid_fields` or a `Bad value` body).
     RejectedByKlarna,
 }
 
 impl FieldProblem {
-    const NAMES: [(&'static str, FieldProblem); 10] = [
+    const NAMES: [(&'static str, FieldProblem); 12] = [
         ("required", FieldProblem::Required),
         ("too_short", FieldProblem::TooShort),
         ("only_digits", FieldProblem::OnlyDigits),
@@ -184,6 +188,11 @@ impl FieldProblem {
         ("invalid_phone", FieldProblem::InvalidPhone),
         ("invalid_postal_code", FieldProblem::InvalidPostalCode),
         ("unsupported_country", FieldProblem::UnsupportedCountry),
+        (
+            "invalid_registration_id",
+            FieldProblem::InvalidRegistrationId,
+        ),
+        ("invalid_vat_id", FieldProblem::InvalidVatId),
         ("rejected_by_klarna", FieldProblem::RejectedByKlarna),
     ];
 
@@ -280,6 +289,12 @@ impl FieldError {
                 "This postal code does not exist in the chosen country.".into()
             }
             FieldProblem::UnsupportedCountry => "Klarna is not available for this country.".into(),
+            FieldProblem::InvalidRegistrationId => {
+                "Enter the registration number as the company register of the billing country shows it.".into()
+            }
+            FieldProblem::InvalidVatId => {
+                "Enter a VAT ID of the billing country without spaces, like DE123456789.".into()
+            }
             FieldProblem::RejectedByKlarna => {
                 "Klarna could not accept this value. Please check it.".into()
             }

@@ -2,6 +2,7 @@
 //! every price comes from the server.
 
 use crate::address::{Address, FieldError};
+use crate::customer::{Customer, CustomerType};
 use crate::order_lines::PricedCart;
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,9 @@ pub struct CheckoutSession {
     /// prices in (Klarna sells in each country's own currency only, and never converts).
     #[serde(default)]
     pub countries: Vec<crate::Country>,
+    /// `organization` when the cart is a business purchase: the form then asks for the company.
+    #[serde(default)]
+    pub customer_type: CustomerType,
 }
 
 /// `POST /api/checkout/orders`: idempotent per `authorization_token`.
@@ -60,6 +64,9 @@ pub struct PlaceOrder {
     pub billing_address: Address,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
+    /// The organization, exactly as given to `authorize()`; only for a B2B cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
 }
 
 /// What the shopper is told after the order exists.

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod api;
 pub mod country;
+pub mod customer;
 pub mod customer_token;
 pub mod date;
 pub mod lang;
@@ -18,6 +19,7 @@ pub use address::{
     validate_address, validate_addresses, Address, AddressField, FieldError, FieldProblem,
 };
 pub use country::Country;
+pub use customer::{Customer, CustomerType, OrganizationEntityType};
 pub use lang::Lang;
 pub use money::Currency;
 pub use order_lines::{

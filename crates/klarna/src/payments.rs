@@ -1,6 +1,7 @@
 //! Klarna Payments API v1 wire types, mirroring the JSON field for field (contract §1.3–1.11).
 
 use crate::address::Address;
+use crate::customer::Customer;
 use crate::order_lines::OrderLine;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -18,7 +19,8 @@ pub struct MerchantUrls {
 }
 
 /// Body of `POST /payments/v1/sessions` and of a session update. Customer details are not sent
-/// here on purpose: Klarna wants them at `authorize()`.
+/// here on purpose: Klarna wants them at `authorize()`; a B2B session carries only
+/// `customer.type = organization`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRequest {
     pub purchase_country: String,
@@ -33,6 +35,16 @@ pub struct SessionRequest {
     pub merchant_reference1: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_urls: Option<MerchantUrls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+}
+
+impl SessionRequest {
+    pub fn is_organization(&self) -> bool {
+        self.customer
+            .as_ref()
+            .is_some_and(Customer::is_organization)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +120,9 @@ pub struct CreateOrderRequest {
     pub billing_address: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
+    /// A B2B order repeats the organization it authorized (left out: Klarna keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_reference1: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,8 @@
 //! for fraud review (`…+pending+rejected@…` turned down when the review ends), `…+bankapp@…`
 //! approved in a bank app so that the browser gets no token (only the server's authorization
 //! callback brings it); a postal code of only zeros "does not exist" and is reported as invalid.
+//! An organization's session (B2B) asks at `authorize()` for the company: its name in the
+//! addresses and `customer` with legal form and registration number.
 
 use crate::payments::{categories, host, live_session, KlarnaError};
 use crate::state::{Authorization, Sandbox, Session};
@@ -15,7 +17,8 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use klarna::address::validate_addresses;
-use klarna::{Address, Country};
+use klarna::customer::validate_organization;
+use klarna::{Address, Country, Customer};
 use serde::{Deserialize, Serialize};
 
 const API_JS: &str = include_str!("api.js");
@@ -93,7 +96,7 @@ async fn widget(
 ) -> Result<Json<WidgetInfo>, KlarnaError> {
     let (_, session) = session_for(&sandbox, &req.client_token)?;
     Ok(Json(WidgetInfo {
-        categories: categories(&host(&headers)),
+        categories: categories(&host(&headers), &session.request),
         order_amount: session.request.order_amount,
         purchase_currency: session.request.purchase_currency,
         locale: session.request.locale,
@@ -143,7 +146,10 @@ enum Outcome {
     FinalizeRequired,
 }
 
-fn address_from(data: &serde_json::Value, key: &str) -> Result<Option<Address>, String> {
+fn from_data<T: serde::de::DeserializeOwned>(
+    data: &serde_json::Value,
+    key: &str,
+) -> Result<Option<T>, String> {
     match data.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone())
@@ -152,13 +158,23 @@ fn address_from(data: &serde_json::Value, key: &str) -> Result<Option<Address>, 
     }
 }
 
-/// Klarna's assessment at `authorize()`: address rules, address existence, country/currency,
-/// then the test customer's fate.
-fn assess(session: &Session, billing: &Address, shipping: Option<&Address>) -> Option<Outcome> {
-    let mut invalid: Vec<String> = validate_addresses(billing, shipping)
-        .into_iter()
-        .map(|e| e.field)
-        .collect();
+/// Klarna's assessment at `authorize()`: the organization of a B2B session, address rules,
+/// address existence, country/currency, then the test customer's fate.
+fn assess(
+    session: &Session,
+    billing: &Address,
+    shipping: Option<&Address>,
+    customer: &Customer,
+) -> Option<Outcome> {
+    let mut invalid: Vec<String> = if session.request.is_organization() {
+        validate_organization(billing, shipping, customer)
+    } else {
+        Vec::new()
+    }
+    .into_iter()
+    .chain(validate_addresses(billing, shipping))
+    .map(|e| e.field)
+    .collect();
     for (prefix, address) in [
         ("billing_address", Some(billing)),
         ("shipping_address", shipping),
@@ -202,11 +218,19 @@ async fn authorize(
     if req.stage == Stage::Check {
         sandbox.lock().authorize_calls += 1;
     }
-    let billing = address_from(&req.data, "billing_address")
+    let billing: Address = from_data(&req.data, "billing_address")
         .map_err(|f| bad_field(&f))?
         .unwrap_or_default();
-    let shipping = address_from(&req.data, "shipping_address").map_err(|f| bad_field(&f))?;
-    if let Some(outcome) = assess(&session, &billing, shipping.as_ref()) {
+    let shipping: Option<Address> =
+        from_data(&req.data, "shipping_address").map_err(|f| bad_field(&f))?;
+    let mut customer: Customer = from_data(&req.data, "customer")
+        .map_err(|f| bad_field(&f))?
+        .unwrap_or_default();
+    // The session's type holds unless `authorize()` names one.
+    customer.kind = customer
+        .kind
+        .or(session.request.customer.as_ref().and_then(|c| c.kind));
+    if let Some(outcome) = assess(&session, &billing, shipping.as_ref(), &customer) {
         return Ok(Json(outcome));
     }
     if req.stage == Stage::Check {
@@ -221,6 +245,7 @@ async fn authorize(
         approved: session.request.clone(),
         // Without a shipping address Klarna copies the billing address.
         shipping_address: shipping.unwrap_or_else(|| billing.clone()),
+        customer,
         pending_review: billing.email.contains("+pending"),
         review_rejects: billing.email.contains("+rejected@"),
         billing_address: billing,

@@ -239,6 +239,7 @@ async fn charge(
         merchant_reference1: request.merchant_reference1,
         merchant_urls: request.merchant_urls,
         auto_capture: request.auto_capture,
+        customer: None,
     };
     let mut auth = stored.authorization;
     auth.review_rejects = false;

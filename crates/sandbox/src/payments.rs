@@ -20,7 +20,7 @@ use klarna::payments::{
     SessionStatus,
 };
 use klarna::rules::check_order;
-use klarna::{Address, AddressField, Country};
+use klarna::{Address, AddressField, Country, Customer};
 use serde::de::DeserializeOwned;
 
 pub(crate) fn routes() -> Router<Sandbox> {
@@ -109,13 +109,17 @@ pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> KlarnaResult<T> {
     })
 }
 
-/// Klarna's checks at session create/update: country, currency, locale alignment, sums and tax.
+/// Klarna's checks at session create/update: country, currency, locale alignment, sums and tax;
+/// an organization's session only where Klarna offers B2B.
 fn validate_session(request: &SessionRequest) -> KlarnaResult<Country> {
     let mut bad = Vec::new();
     let country = Country::from_code(&request.purchase_country);
     match country {
         None => bad.push("purchase_country".to_string()),
         Some(c) => {
+            if request.is_organization() && !c.offers_b2b() {
+                bad.push("customer.type".into());
+            }
             if !c
                 .currency()
                 .code()
@@ -141,23 +145,31 @@ fn validate_session(request: &SessionRequest) -> KlarnaResult<Country> {
     }
 }
 
-pub(crate) fn categories(host: &str) -> Vec<PaymentMethodCategory> {
+/// What Klarna offers: to consumers three categories; to an organization (Billie through
+/// Klarna) Pay Later alone, an invoice due in 30 days.
+pub(crate) fn categories(host: &str, session: &SessionRequest) -> Vec<PaymentMethodCategory> {
     let badge = format!("http://{host}{}/badges/klarna.svg", crate::MOUNT_PATH);
-    [
-        ("pay_now", "Pay now."),
-        ("pay_later", "Pay later."),
-        ("pay_over_time", "Financing."),
-    ]
-    .into_iter()
-    .map(|(identifier, name)| PaymentMethodCategory {
-        identifier: identifier.into(),
-        name: name.into(),
-        asset_urls: Some(AssetUrls {
-            descriptive: badge.clone(),
-            standard: badge.clone(),
-        }),
-    })
-    .collect()
+    let offered: &[(&str, &str)] = if session.is_organization() {
+        &[("pay_later", "Pay later by invoice for businesses.")]
+    } else {
+        &[
+            ("pay_now", "Pay now."),
+            ("pay_later", "Pay later."),
+            ("pay_over_time", "Financing."),
+        ]
+    };
+    offered
+        .iter()
+        .copied()
+        .map(|(identifier, name)| PaymentMethodCategory {
+            identifier: identifier.into(),
+            name: name.into(),
+            asset_urls: Some(AssetUrls {
+                descriptive: badge.clone(),
+                standard: badge.clone(),
+            }),
+        })
+        .collect()
 }
 
 pub(crate) fn host(headers: &HeaderMap) -> String {
@@ -188,6 +200,7 @@ async fn create_session(
     authenticate(&sandbox, &headers)?;
     let request: SessionRequest = parse(&body)?;
     validate_session(&request)?;
+    let offered = categories(&host(&headers), &request);
     let now = sandbox.clock.now();
     let session_id = uuid::Uuid::new_v4().to_string();
     let token = client_token(&session_id, now + SESSION_LIFETIME_SECS);
@@ -203,7 +216,7 @@ async fn create_session(
     Ok(Json(MerchantSession {
         session_id,
         client_token: token,
-        payment_method_categories: categories(&host(&headers)),
+        payment_method_categories: offered,
     }))
 }
 
@@ -271,6 +284,7 @@ async fn read_session(
     if now > session.created_at + SESSION_LIFETIME_SECS {
         return Err(KlarnaError::not_found("Session expired"));
     }
+    let offered = categories(&host(&headers), &session.request);
     let r = session.request;
     Ok(Json(SessionRead {
         status: Some(if session.completed {
@@ -285,7 +299,7 @@ async fn read_session(
         order_amount: Some(r.order_amount),
         order_tax_amount: Some(r.order_tax_amount),
         order_lines: r.order_lines,
-        payment_method_categories: categories(&host(&headers)),
+        payment_method_categories: offered,
         expires_at: Some(rfc3339(session.created_at + SESSION_LIFETIME_SECS)),
         authorization_token: None,
     }))
@@ -347,7 +361,53 @@ pub(crate) fn mismatches(auth: &Authorization, order: &CreateOrderRequest) -> Ve
         &auth.shipping_address,
         shipping,
     ));
+    out.extend(customer_mismatches(
+        &auth.customer,
+        order.customer.as_ref().unwrap_or(&auth.customer),
+    ));
     out
+}
+
+/// A B2B order must name the organization it authorized, field for field.
+fn customer_mismatches(authorized: &Customer, given: &Customer) -> Vec<String> {
+    let fields = [
+        ("type", authorized.kind != given.kind),
+        (
+            "organization_entity_type",
+            authorized.organization_entity_type != given.organization_entity_type,
+        ),
+        (
+            "organization_registration_id",
+            authorized.organization_registration_id != given.organization_registration_id,
+        ),
+        ("vat_id", authorized.vat_id != given.vat_id),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(f, _)| format!("customer.{f}"))
+        .collect()
+}
+
+/// Klarna's checks of an organization's order: the company named in both addresses, and
+/// identified (as at `authorize()`).
+fn organization_order_problems(auth: &Authorization, order: &CreateOrderRequest) -> Vec<String> {
+    if !auth.approved.is_organization() {
+        return Vec::new();
+    }
+    let billing = order
+        .billing_address
+        .as_ref()
+        .unwrap_or(&auth.billing_address);
+    let shipping = order
+        .shipping_address
+        .as_ref()
+        .unwrap_or(&auth.shipping_address);
+    let customer = order.customer.as_ref().unwrap_or(&auth.customer);
+    klarna::customer::validate_organization(billing, Some(shipping), customer)
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
 }
 
 fn address_mismatches(prefix: &str, authorized: &Address, given: &Address) -> Vec<String> {
@@ -358,8 +418,13 @@ fn address_mismatches(prefix: &str, authorized: &Address, given: &Address) -> Ve
         .collect()
 }
 
-fn payment_method(category: &str) -> AuthorizedPaymentMethod {
+fn payment_method(category: &str, organization: bool) -> AuthorizedPaymentMethod {
     match category {
+        _ if organization => AuthorizedPaymentMethod::Detailed {
+            kind: "b2b_invoice".into(),
+            number_of_days: Some(30),
+            number_of_installments: None,
+        },
         "pay_over_time" => AuthorizedPaymentMethod::Detailed {
             kind: "fixed_amount".into(),
             number_of_days: None,
@@ -407,12 +472,13 @@ async fn create_order(
     }
     let sales_tax =
         Country::from_code(&request.purchase_country).is_some_and(Country::uses_sales_tax);
-    let bad = check_order(
+    let mut bad = check_order(
         &request.order_lines,
         request.order_amount,
         request.order_tax_amount,
         sales_tax,
     );
+    bad.extend(organization_order_problems(&auth, &request));
     let outcome = if !bad.is_empty() {
         let e = KlarnaError::bad_values(bad);
         Err((e.0.as_u16(), e.1))
@@ -427,7 +493,10 @@ async fn create_order(
                 } else {
                     FraudStatus::Accepted
                 },
-                authorized_payment_method: Some(payment_method(&auth.category)),
+                authorized_payment_method: Some(payment_method(
+                    &auth.category,
+                    auth.approved.is_organization(),
+                )),
             })
         } else {
             let e = KlarnaError::new(

@@ -4,7 +4,7 @@ use crate::clock::Clock;
 use crate::faults::{Faults, Taken};
 use klarna::order_management::OrderManagementOrder;
 use klarna::payments::{CreateOrderRequest, KlarnaErrorBody, KlarnaOrder, SessionRequest};
-use klarna::Address;
+use klarna::{Address, Customer};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,6 +51,8 @@ pub(crate) struct Authorization {
     pub approved: SessionRequest,
     pub billing_address: Address,
     pub shipping_address: Address,
+    /// The `customer` given to `authorize()`, else the session's (`type` only).
+    pub customer: Customer,
     pub created_at: i64,
     pub pending_review: bool,
     /// How a pending review ends: `customer+…+pending+rejected@…` is turned down.

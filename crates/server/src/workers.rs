@@ -129,7 +129,8 @@ async fn handle_callbacks(app: &AppState) {
                 false
             }
             Ok(Some(session)) => {
-                match create_order_once(app, &session, &token, None, None, OrderWait::Worker).await
+                match create_order_once(app, &session, &token, None, None, None, OrderWait::Worker)
+                    .await
                 {
                     Ok(order) => {
                         tracing::info!(order_id = %order.order_id, session = %session.id, "order ensured by authorization callback");

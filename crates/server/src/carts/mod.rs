@@ -33,22 +33,7 @@ pub enum TaxClass {
 }
 
 /// Who buys: a consumer, or a business (Klarna's `customer.type`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomerType {
-    #[default]
-    Person,
-    Organization,
-}
-
-impl CustomerType {
-    pub fn name(self) -> &'static str {
-        match self {
-            CustomerType::Person => "person",
-            CustomerType::Organization => "organization",
-        }
-    }
-}
+pub use klarna::CustomerType;
 
 /// What the checkout asks Klarna for: a purchase, or a purchase plus a customer token for
 /// later charges (recurring, [`crate::recurring`]).

@@ -1,4 +1,4 @@
-//! The demo shop's carts (`demo`, `demo-small`), registered like any merchant's cart: written
+//! The demo shop's carts (`demo`, `demo-small`, and `demo-b2b` for a business), registered like any merchant's cart: written
 //! at every start ([`seed`]) with an upsert, so the code's list is the truth for these ids (as
 //! the static catalog was), a restart changes nothing, and instances starting together write
 //! the same rows. Their prices are the demo catalog's, unchanged.
@@ -38,7 +38,7 @@ fn line(
 }
 
 /// The ids of the seeded carts.
-pub const DEMO_CARTS: &[&str] = &["demo", "demo-small"];
+pub const DEMO_CARTS: &[&str] = &["demo", "demo-small", "demo-b2b"];
 
 /// A seeded cart by id.
 pub fn demo_cart(id: &str) -> Option<Cart> {
@@ -112,12 +112,37 @@ pub fn demo_cart(id: &str) -> Option<Cart> {
             Standard,
             &[("EUR", 300, 0), ("SEK", 3_500, 0)],
         )],
+        // Office supplies for a business, in the currencies of Billie's euro and Swedish
+        // markets: Klarna's B2B session, the company asked for in the form.
+        "demo-b2b" => vec![
+            line(
+                Physical,
+                "PAPER-A4-500",
+                "Recycled copy paper A4, 500 sheets",
+                5,
+                Standard,
+                &[("EUR", 649, 0), ("SEK", 7_490, 0)],
+            ),
+            line(
+                Physical,
+                "PEN-GEL-10",
+                "Gel pens, pack of 10",
+                2,
+                Standard,
+                &[("EUR", 899, 0), ("SEK", 9_990, 0)],
+            ),
+        ],
         _ => return None,
+    };
+    let customer_type = if id == "demo-b2b" {
+        CustomerType::Organization
+    } else {
+        CustomerType::Person
     };
     Some(Cart {
         id: id.into(),
         lines,
-        customer_type: CustomerType::Person,
+        customer_type,
         intent: Intent::Buy,
         created_at: 0,
     })

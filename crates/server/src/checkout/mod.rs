@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use errors::klarna_failure;
 use klarna::api::{ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout};
 use klarna::payments::{MerchantUrls, PaymentMethodCategory, SessionRequest};
-use klarna::{price_cart, Country, FieldProblem, PricedCart, TaxMode};
+use klarna::{price_cart, Country, Customer, CustomerType, FieldProblem, PricedCart, TaxMode};
 
 /// Klarna keeps a payment session open for 48 hours.
 const KLARNA_SESSION_LIFETIME_SECS: i64 = 48 * 3600;
@@ -84,9 +84,21 @@ pub(crate) async fn load_cart(app: &AppState, cart_ref: &str) -> Result<Cart, Ap
     app.store.cart(cart_ref).await?.ok_or_else(unknown)
 }
 
+/// The countries a cart sells in: those whose currency it has prices in and, for a business
+/// purchase, where Klarna offers B2B.
+fn sellable(cart: &Cart) -> Vec<Country> {
+    let b2b = cart.customer_type == CustomerType::Organization;
+    catalog::countries(cart)
+        .into_iter()
+        .filter(|c| !b2b || c.offers_b2b())
+        .collect()
+}
+
 /// Prices a registered cart for a country, from the price list of that country's currency,
-/// and builds Klarna's session body for it. `field` names the request field that chose the
-/// country, for the error when the shop has no prices in its currency.
+/// and builds Klarna's session body for it (a business purchase opens Klarna's B2B session:
+/// `customer.type = organization`, refused in a country without B2B). `field` names the
+/// request field that chose the country, for the error when the shop has no prices in its
+/// currency.
 fn priced_request(
     app: &AppState,
     id: &str,
@@ -107,6 +119,17 @@ fn priced_request(
             ),
         ),
     })?;
+    let organization = stored_cart.customer_type == CustomerType::Organization;
+    if organization && !country.offers_b2b() {
+        return Err(AppError::field(
+            field,
+            FieldProblem::UnsupportedCountry,
+            format!(
+                "{field}: Klarna offers no purchases for businesses in {}.",
+                country.name()
+            ),
+        ));
+    }
     let cart = price_cart(
         &items,
         country,
@@ -123,6 +146,7 @@ fn priced_request(
         intent: Some(stored_cart.intent.name().into()),
         merchant_reference1: Some(id.into()),
         merchant_urls: merchant_urls(app),
+        customer: organization.then(Customer::organization),
     };
     Ok((cart, request))
 }
@@ -148,7 +172,8 @@ fn answer(
     let expires_in_secs =
         (stored.created_at + KLARNA_SESSION_LIFETIME_SECS - app.clock.now()).max(0);
     Json(CheckoutSession {
-        countries: catalog::countries(stored_cart),
+        countries: sellable(stored_cart),
+        customer_type: stored_cart.customer_type,
         session: stored.id,
         client_token: stored.client_token,
         categories: categories

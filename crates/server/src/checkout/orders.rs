@@ -16,8 +16,9 @@ use axum::extract::{Path, State};
 use axum::Json;
 use klarna::address::validate_addresses;
 use klarna::api::{ErrorCode, OrderState, OrderStatus, PlaceOrder, PlacedOrder};
+use klarna::customer::validate_organization;
 use klarna::payments::{CreateOrderRequest, FraudStatus, MerchantUrls};
-use klarna::Address;
+use klarna::{Address, Customer, CustomerType};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -55,21 +56,53 @@ pub(super) async fn place_order(
             "authorization_token: must be Klarna's token, 1 to 255 letters, digits, '-' or '_'.",
         ));
     }
-    let errors = validate_addresses(&req.billing_address, req.shipping_address.as_ref());
-    if !errors.is_empty() {
-        return Err(AppError::invalid_fields(errors));
-    }
     let session = app
         .store
         .session(&req.session)
         .await?
         .ok_or_else(|| unknown_session(&req.session))?;
+    let organization = super::load_cart(&app, &session.cart_ref)
+        .await?
+        .customer_type
+        == CustomerType::Organization;
+    // A consumer's cart has no company: a `customer` here is a caller's bug, not a typo.
+    if !organization && req.customer.is_some() {
+        return Err(AppError::bad_request(
+            "customer: this cart is bought by a consumer; only a business cart takes an organization.",
+        ));
+    }
+    let customer = organization.then(|| Customer {
+        kind: Some(CustomerType::Organization),
+        ..req.customer.unwrap_or_default()
+    });
+    let mut errors = customer
+        .as_ref()
+        .map(|c| validate_organization(&req.billing_address, req.shipping_address.as_ref(), c))
+        .unwrap_or_default();
+    errors.extend(validate_addresses(
+        &req.billing_address,
+        req.shipping_address.as_ref(),
+    ));
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    // The company's name must reach Klarna in both addresses of every call (WooCommerce #132):
+    // without a separate shipping address, the billing address is sent as both, as the
+    // component gave it to `authorize()`.
+    let shipping = match &customer {
+        Some(_) => Some(
+            req.shipping_address
+                .unwrap_or_else(|| req.billing_address.clone()),
+        ),
+        None => req.shipping_address,
+    };
     create_order_once(
         &app,
         &session,
         token,
         Some(req.billing_address),
-        req.shipping_address,
+        shipping,
+        customer,
         OrderWait::Shopper,
     )
     .await
@@ -101,20 +134,23 @@ pub(super) async fn order_status(
 }
 
 /// Creates the Klarna order for `token` at most once, whichever path asks and however often.
-/// Without addresses (the callback path) Klarna keeps the ones it authorized.
+/// Without addresses and customer (the callback path) Klarna keeps the ones it authorized.
 pub async fn create_order_once(
     app: &AppState,
     session: &StoredSession,
     token: &str,
     billing: Option<Address>,
     shipping: Option<Address>,
+    customer: Option<Customer>,
     wait: OrderWait,
 ) -> Result<PlacedOrder, AppError> {
+    let mut request = order_request(app, session, billing, shipping);
+    request.customer = customer;
     let attempt = Attempt {
         session_id: session.id.clone(),
         authorization_token: token.to_string(),
         idempotency_key: idempotency_key(&format!("order:{}:{token}", session.id)),
-        request: order_request(app, session, billing, shipping),
+        request,
         // A new attempt's first call; a takeover reads the count from the database.
         tries: 1,
     };
@@ -194,6 +230,7 @@ fn order_request(
         order_lines: session.cart.order_lines.clone(),
         billing_address: billing,
         shipping_address: shipping,
+        customer: None,
         merchant_reference1: Some(session.id.clone()),
         merchant_urls: app
             .config

@@ -240,6 +240,7 @@ async fn record(
             merchant_reference1: r.merchant_reference1.clone(),
             merchant_urls: None,
             auto_capture: r.auto_capture,
+            customer: None,
         },
         tries: 1,
     };
