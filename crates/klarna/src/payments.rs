@@ -126,6 +126,8 @@ pub struct CreateOrderRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_reference1: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_reference2: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_urls: Option<MerchantUrls>,
     #[serde(default)]
     pub auto_capture: bool,

@@ -237,6 +237,7 @@ async fn charge(
         billing_address: None,
         shipping_address: None,
         merchant_reference1: request.merchant_reference1,
+        merchant_reference2: request.merchant_reference2,
         merchant_urls: request.merchant_urls,
         auto_capture: request.auto_capture,
         customer: None,

@@ -125,7 +125,7 @@ impl StoredOrder {
                 .clone()
                 .unwrap_or_else(|| auth.shipping_address.clone()),
             merchant_reference1: request.merchant_reference1.clone(),
-            merchant_reference2: None,
+            merchant_reference2: request.merchant_reference2.clone(),
             klarna_reference,
             captures: Vec::new(),
             refunds: Vec::new(),

@@ -128,5 +128,7 @@ pub async fn refresh_order(app: &AppState, order_id: &str) -> Result<(), String>
     if state != ours.order.state {
         tracing::info!(order_id, ?state, "Klarna's fraud review ended");
     }
+    // A token held while the order was in review becomes chargeable, or is cancelled.
+    crate::recurring::review_ended(app, order_id, state).await;
     Ok(())
 }

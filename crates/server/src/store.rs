@@ -269,6 +269,11 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (customer_token, idempotency_key)
     );
     CREATE INDEX token_charges_pending ON token_charges (state, lease_until);",
+    // A charge counts its sends that got no usable answer (the pause before the next grows) and
+    // knows whether it was ever sent: one never sent is not sent after its token was cancelled.
+    // Rows from before are taken as sent.
+    "ALTER TABLE token_charges ADD COLUMN tries BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE token_charges ADD COLUMN sent BIGINT NOT NULL DEFAULT 1;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

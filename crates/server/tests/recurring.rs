@@ -129,6 +129,10 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
     let ctk = token["customer_token"].as_str().unwrap().to_string();
     assert!(ctk.starts_with("ctk_"));
     // Klarna's token id is never shown to the merchant nor stored in plain text.
+    assert!(!token.to_string().contains(&klarna_token_id(&shop)));
+    let stored = stored_text(&shop.env.state.config.database).await;
+    assert!(stored.contains(&ctk), "the token's row is in what was read");
+    assert!(!stored.contains(&klarna_token_id(&shop)));
     let (_, by_ref) = shop
         .call(
             reqwest::Method::GET,
@@ -139,8 +143,9 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
         .await;
     assert_eq!(by_ref, token);
 
-    // The first charge's answer is lost after Klarna created the order; the retry with the
-    // same Idempotency-Key gets that order, and Klarna holds one.
+    // The first charge's answer is lost after Klarna created the order: 202, still pending
+    // (never a reason to charge under a new key); the retry with the same Idempotency-Key,
+    // once the pause before the next try is over, gets that order, and Klarna holds one.
     shop.env.sandbox.set_faults(sandbox::Faults {
         lose_answer_next: 1,
         path_contains: "/customer-token/".into(),
@@ -150,7 +155,8 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
     let body = json!({"cart": null, "order_lines": [
         {"type": "physical", "reference": "BOX-M", "name": "Monthly coffee box", "quantity": 1,
          "unit_price": 2_900, "tax_rate": 700, "total_amount": 2_900, "total_tax_amount": 190}
-    ], "order_amount": 2_900, "order_tax_amount": 190, "merchant_reference1": "SUB-1-2026-04"});
+    ], "order_amount": 2_900, "order_tax_amount": 190, "merchant_reference1": "SUB-1-2026-04",
+       "merchant_reference2": "CUST-88"});
     let (status, lost) = shop
         .call(
             reqwest::Method::POST,
@@ -159,8 +165,10 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
             Some(body.clone()),
         )
         .await;
-    assert_eq!(status, 503, "{lost}");
-    assert_eq!(lost["code"], "klarna_unavailable");
+    assert_eq!(status, 202, "{lost}");
+    assert_eq!(lost["state"], "pending");
+    assert_eq!(lost["order_id"], Value::Null);
+    shop.env.state.clock.advance(5);
     let (status, charged) = shop
         .call(
             reqwest::Method::POST,
@@ -171,7 +179,8 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
         .await;
     assert_eq!(status, 201, "{charged}");
     assert_eq!(charged["order_amount"], 2_900);
-    assert_eq!(charged["state"], "accepted");
+    assert_eq!(charged["state"], "done");
+    assert_eq!(charged["order_state"], "accepted");
     assert_eq!(shop.env.sandbox.token_order_count(), 1);
     let charges: Vec<_> = shop
         .env
@@ -184,6 +193,20 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
     assert_eq!(charges[0].idempotency_key, charges[1].idempotency_key);
     assert_eq!(charges[0].body["purchase_currency"], "EUR");
     assert_eq!(charges[0].body["merchant_reference1"], "SUB-1-2026-04");
+    // Both references are kept with the recorded order.
+    let recorded = shop
+        .env
+        .state
+        .store
+        .order_request(charged["order_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        recorded.merchant_reference1.as_deref(),
+        Some("SUB-1-2026-04")
+    );
+    assert_eq!(recorded.merchant_reference2.as_deref(), Some("CUST-88"));
     // The same key with another body is another request: refused.
     let mut other = body.clone();
     other["merchant_reference1"] = json!("SUB-1-2026-05");
@@ -223,12 +246,13 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
         .await;
     assert_eq!(status, 201);
 
-    // Cancelled: here and at Klarna; a new charge is refused, an old key still answers.
+    // Cancelled (no Idempotency-Key needed: cancelling is idempotent): here and at Klarna; a
+    // new charge is refused, an old key still answers.
     let (status, cancelled) = shop
         .call(
             reqwest::Method::POST,
             &format!("/api/merchant/customer-tokens/{ctk}/cancel"),
-            Some("stop"),
+            None,
             None,
         )
         .await;
@@ -265,6 +289,22 @@ async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
         .await;
     assert_eq!(status, 201);
     assert_eq!(again["order_id"], charged["order_id"]);
+}
+
+/// Klarna's token id, as the sandbox was asked about it.
+fn klarna_token_id(shop: &Shop) -> String {
+    let read = shop
+        .env
+        .sandbox
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/customer-token/v1/tokens/"))
+        .expect("Klarna was asked about the token");
+    read.path["/customer-token/v1/tokens/".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]

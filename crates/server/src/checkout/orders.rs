@@ -232,6 +232,7 @@ fn order_request(
         shipping_address: shipping,
         customer: None,
         merchant_reference1: Some(session.id.clone()),
+        merchant_reference2: None,
         merchant_urls: app
             .config
             .notification_url()

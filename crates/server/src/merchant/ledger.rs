@@ -29,7 +29,8 @@ pub const LEASE_SECS: i64 = 30;
 pub const RESEND_WINDOW_SECS: i64 = 23 * 3600;
 
 /// The pause before the worker sends an unanswered operation again: 5 s doubling to 10 min.
-fn backoff_secs(tries: i64) -> i64 {
+/// (Customer-token charges wait the same way: `recurring::charge`.)
+pub(crate) fn backoff_secs(tries: i64) -> i64 {
     (5_i64 << tries.clamp(0, 7)).min(600)
 }
 

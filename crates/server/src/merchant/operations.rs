@@ -153,8 +153,8 @@ fn unresolved() -> MerchantError {
 }
 
 /// Klarna's refusals that stand for good; anything else may be Klarna's trouble, and the
-/// same request may work later.
-fn refused_for_good(e: &KlarnaCallError) -> bool {
+/// same request may work later. (Customer-token charges follow the same rule.)
+pub(crate) fn refused_for_good(e: &KlarnaCallError) -> bool {
     match e {
         KlarnaCallError::Api { status, .. } => matches!(status, 400 | 403 | 404 | 422),
         KlarnaCallError::UnsafeId(_) => true,

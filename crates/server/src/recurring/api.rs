@@ -1,8 +1,9 @@
 //! The merchant API for customer tokens: read a token (`GET /api/merchant/customer-tokens/{ref}`,
 //! or the one an order made: `GET /api/merchant/orders/{order_id}/customer-token`), charge it
-//! (`POST …/{ref}/orders`, `Idempotency-Key` required), cancel it (`POST …/{ref}/cancel`).
+//! (`POST …/{ref}/orders`, `Idempotency-Key` required; `201`, or `202` while Klarna's answer is
+//! not in), cancel it (`POST …/{ref}/cancel`, idempotent by nature: no key needed).
 
-use super::charge::{charge, Charged};
+use super::charge::{charge, Charged, Outcome};
 use super::store::TokenRow;
 use super::{klarna_token, send_cancel};
 use crate::carts::api::cart_not_found;
@@ -242,17 +243,21 @@ async fn charge_token(
 ) -> Result<(StatusCode, Json<Charged>), MerchantError> {
     let token = token_row(&app, &id).await?;
     let request = order_request(&app, &token, body).await?;
-    let done = charge(&app, &token, &key.0, request).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+    match charge(&app, &token, &key.0, request).await? {
+        Outcome::Done(done) => Ok((StatusCode::CREATED, Json(done))),
+        // Klarna's answer is not in yet: it will be finished; the same request with the same
+        // key tells how it ended. Never a reason to charge under a new key.
+        Outcome::Pending(pending) => Ok((StatusCode::ACCEPTED, Json(pending))),
+    }
 }
 
-/// Cancels the token here at once (no charge from now on) and at Klarna; if Klarna does not
-/// answer, the worker tells it later. Cancelling again changes nothing.
+/// Cancels the token here at once (no new charge from now on) and at Klarna; if Klarna does
+/// not answer, the worker tells it later. Cancelling again changes nothing, so no
+/// `Idempotency-Key` is needed (one sent is ignored).
 async fn cancel(
     State(app): State<AppState>,
     _: MerchantKey,
     Path(id): Path<String>,
-    _key: IdempotencyKey,
 ) -> Result<Json<TokenView>, MerchantError> {
     let row = token_row(&app, &id).await?;
     if row.state != "cancelled" {

@@ -4,29 +4,52 @@
 //! sends the same request with the same key and gets Klarna's first order. The order is
 //! recorded in `orders` under a checkout session of its own (`charge-…`), so the merchant
 //! order API captures, refunds and cancels it like any other.
+//!
+//! As with the order operations ([`crate::merchant::operations`]): Klarna's refusals for good
+//! (400, 403, 404, 422) are stored and answered again; anything else leaves the charge
+//! `pending` (HTTP 202), sent again with a growing pause; a charge Klarna has not answered
+//! within [`RESEND_WINDOW_SECS`] is never sent again (`unresolved`, `409 operation_unresolved`).
+//!
+//! After the token is cancelled, no charge makes a new order: one never handed to Klarna is
+//! refused (`409 not_allowed`, `customer_token`); one that may have reached Klarna is sent
+//! again only once Klarna itself reads the token as cancelled, so that Klarna either replays
+//! its first answer (the order it made then) or refuses; until then it waits.
 
-use super::store::{ChargeRow, TokenRow};
+use super::charge_store::ChargeRow;
+use super::store::TokenRow;
 use super::{klarna_token, LEASE_SECS};
 use crate::klarna_client::{idempotency_key, KlarnaCallError};
 use crate::merchant::errors::{MerchantCode, MerchantError};
-use crate::order_store::Attempt;
+use crate::merchant::ledger::RESEND_WINDOW_SECS;
+use crate::merchant::operations::refused_for_good;
 use crate::state::AppState;
-use crate::store::StoredSession;
-use klarna::api::{OrderState, PlacedOrder};
+use klarna::api::OrderState;
 use klarna::customer_token::TokenOrderRequest;
-use klarna::payments::{CreateOrderRequest, FraudStatus};
-use klarna::{Country, PricedCart};
+use klarna::payments::FraudStatus;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The answer to a charge: the order Klarna created.
+/// The answer to a charge: `state` `done` with the order Klarna created, or `pending` while
+/// Klarna's answer is not in (it will be sent again and finished; the same request with the
+/// same key tells how it ended).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charged {
     pub customer_token: String,
-    pub order_id: String,
-    pub state: OrderState,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// The order's state once done: `accepted`, `pending` (Klarna's fraud review), `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_state: Option<OrderState>,
     pub order_amount: i64,
     pub purchase_currency: String,
+}
+
+/// Where a charge stands for its caller (a refusal is an error).
+#[derive(Debug)]
+pub enum Outcome {
+    Done(Charged),
+    Pending(Charged),
 }
 
 fn digest(request: &TokenOrderRequest) -> String {
@@ -37,19 +60,42 @@ fn digest(request: &TokenOrderRequest) -> String {
         .collect()
 }
 
-fn charged(
-    token: &TokenRow,
-    order_id: String,
-    state: OrderState,
-    request: &TokenOrderRequest,
-) -> Charged {
-    Charged {
-        customer_token: token.id.clone(),
-        order_id,
-        state,
-        order_amount: request.order_amount,
-        purchase_currency: request.purchase_currency.clone(),
-    }
+fn done(row: &ChargeRow, order_id: String, state: OrderState) -> Outcome {
+    Outcome::Done(Charged {
+        customer_token: row.customer_token.clone(),
+        state: "done".into(),
+        order_id: Some(order_id),
+        order_state: Some(state),
+        order_amount: row.request.order_amount,
+        purchase_currency: row.request.purchase_currency.clone(),
+    })
+}
+
+fn pending(row: &ChargeRow) -> Outcome {
+    Outcome::Pending(Charged {
+        customer_token: row.customer_token.clone(),
+        state: "pending".into(),
+        order_id: None,
+        order_state: None,
+        order_amount: row.request.order_amount,
+        purchase_currency: row.request.purchase_currency.clone(),
+    })
+}
+
+fn cancelled() -> MerchantError {
+    MerchantError::on(
+        MerchantCode::NotAllowed,
+        "customer_token",
+        "This customer token was cancelled; it cannot be charged any more.",
+    )
+}
+
+fn unresolved() -> MerchantError {
+    MerchantError::on(
+        MerchantCode::OperationUnresolved,
+        "Idempotency-Key",
+        "Klarna never confirmed this charge, and it is too late to send it again safely (Klarna remembers a request 24 hours): it may or may not have made an order. Check your Klarna orders before you charge under a new key.",
+    )
 }
 
 /// Charges `token` with `request` under the merchant's `key`.
@@ -58,54 +104,35 @@ pub async fn charge(
     token: &TokenRow,
     key: &str,
     request: TokenOrderRequest,
-) -> Result<Charged, MerchantError> {
+) -> Result<Outcome, MerchantError> {
     let now = app.clock.now();
-    let planned = ChargeRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        customer_token: token.id.clone(),
-        request_digest: digest(&request),
-        request,
-        klarna_key: String::new(),
-        state: "pending".into(),
-        klarna_order_id: None,
-        result: None,
-    };
-    let mut row = match app.store.charge(&token.id, key).await? {
+    let wanted = digest(&request);
+    let row = match app.store.charge(&token.id, key).await? {
         Some(row) => row,
         None => {
             // A new charge needs a live token; a repeated one answers as before, whatever the
             // token became since.
-            match token.state.as_str() {
-                "active" => {}
-                "cancelled" => {
-                    return Err(MerchantError::on(
-                        MerchantCode::NotAllowed,
-                        "customer_token",
-                        "This customer token was cancelled; it cannot be charged any more.",
-                    ))
-                }
-                "pending" => {
-                    return Err(MerchantError::new(
-                        MerchantCode::KlarnaUnavailable,
-                        "Klarna has not issued this customer token yet; try again in a moment.",
-                    ))
-                }
-                _ => {
-                    return Err(MerchantError::on(
-                        MerchantCode::NotAllowed,
-                        "customer_token",
-                        "Klarna refused to issue this customer token; it cannot be charged.",
-                    ))
-                }
-            }
-            let mut fresh = planned.clone();
-            fresh.klarna_key = idempotency_key(&format!("token-charge:{}", fresh.id));
+            usable(token)?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let fresh = ChargeRow {
+                klarna_key: idempotency_key(&format!("token-charge:{id}")),
+                id,
+                customer_token: token.id.clone(),
+                request_digest: wanted.clone(),
+                request,
+                state: "pending".into(),
+                klarna_order_id: None,
+                result: None,
+                created_at: now,
+                tries: 0,
+                sent: false,
+            };
             if app
                 .store
                 .insert_charge(&fresh, key, now, LEASE_SECS)
                 .await?
             {
-                return send(app, token, fresh).await;
+                return attempt(app, fresh).await;
             }
             // Another request with this key won the insert a moment ago.
             app.store
@@ -114,7 +141,7 @@ pub async fn charge(
                 .ok_or_else(|| MerchantError::internal("a charge", "vanished after its insert"))?
         }
     };
-    if row.request_digest != planned.request_digest {
+    if row.request_digest != wanted {
         return Err(MerchantError::on(
             MerchantCode::IdempotencyKeyReused,
             "Idempotency-Key",
@@ -129,26 +156,119 @@ pub async fn charge(
                 .order_by_klarna_id(&order_id)
                 .await?
                 .map_or(OrderState::Pending, |o| o.order.state);
-            Ok(charged(token, order_id, state, &row.request))
+            Ok(done(&row, order_id, state))
         }
-        "refused" => Err(serde_json::from_str(row.result.as_deref().unwrap_or_default())
-            .unwrap_or_else(|_| MerchantError::new(MerchantCode::NotAllowed, "Klarna refused this charge."))),
-        _ if app.store.claim_charge(&row.id, now, LEASE_SECS).await? => {
-            row.customer_token = token.id.clone();
-            send(app, token, row).await
-        }
-        _ => Err(MerchantError::new(
+        "refused" => Err(
+            serde_json::from_str(row.result.as_deref().unwrap_or_default()).unwrap_or_else(|_| {
+                MerchantError::new(MerchantCode::NotAllowed, "Klarna refused this charge.")
+            }),
+        ),
+        "unresolved" => Err(unresolved()),
+        _ if app.store.claim_charge(&row.id, now, LEASE_SECS).await? => attempt(app, row).await,
+        _ => Ok(pending(&row)),
+    }
+}
+
+/// Whether a token takes new charges.
+fn usable(token: &TokenRow) -> Result<(), MerchantError> {
+    match token.state.as_str() {
+        "active" => Ok(()),
+        "cancelled" => Err(cancelled()),
+        "pending" if token.token_sealed.is_some() => Err(MerchantError::on(
+            MerchantCode::NotAllowed,
+            "customer_token",
+            "The order this customer token came from is still in Klarna's fraud review; the token can be charged once Klarna accepts the order.",
+        )),
+        "pending" => Err(MerchantError::new(
             MerchantCode::KlarnaUnavailable,
-            "This charge is being sent to Klarna right now; send the same request again in a moment.",
+            "Klarna has not issued this customer token yet; try again in a moment.",
+        )),
+        _ => Err(MerchantError::on(
+            MerchantCode::NotAllowed,
+            "customer_token",
+            "Klarna refused to issue this customer token; it cannot be charged.",
         )),
     }
 }
 
-/// Sends a written charge this caller holds, and records Klarna's answer.
-async fn send(app: &AppState, token: &TokenRow, row: ChargeRow) -> Result<Charged, MerchantError> {
+/// Sends a written charge whose lease this caller holds, if it may still be sent.
+async fn attempt(app: &AppState, row: ChargeRow) -> Result<Outcome, MerchantError> {
+    let now = app.clock.now();
+    if now - row.created_at > RESEND_WINDOW_SECS {
+        app.store
+            .finish_charge(&row.id, "unresolved", None, None, now)
+            .await?;
+        tracing::error!(charge = %row.id, customer_token = %row.customer_token, "a token charge Klarna never answered is past Klarna's idempotency window: left for a person to check");
+        return Err(unresolved());
+    }
+    let token = app
+        .store
+        .token(&row.customer_token)
+        .await?
+        .ok_or_else(|| MerchantError::internal("a charge", "its customer token vanished"))?;
+    if token.state != "active" {
+        if !row.sent {
+            // Never handed to Klarna: it never will be.
+            let refusal = cancelled();
+            let stored = serde_json::to_string(&refusal).unwrap_or_default();
+            app.store
+                .finish_charge(&row.id, "refused", None, Some(&stored), now)
+                .await?;
+            return Err(refusal);
+        }
+        if !cancelled_at_klarna(app, &token).await? {
+            // It may or may not have reached Klarna: sent now, it could make a new order.
+            app.store.retry_charge_later(&row, now).await?;
+            return Ok(pending(&row));
+        }
+    }
+    if !row.sent {
+        app.store.charge_sent(&row.id).await?;
+    }
+    send(app, &token, row).await
+}
+
+/// Whether Klarna confirmed the token's cancellation and reads it as cancelled now: a charge
+/// sent then makes no new order.
+async fn cancelled_at_klarna(app: &AppState, token: &TokenRow) -> Result<bool, MerchantError> {
+    if !token.cancel_sent {
+        return Ok(false);
+    }
+    let Some(klarna_token) = klarna_token(app, token) else {
+        return Ok(false);
+    };
+    Ok(app
+        .klarna
+        .read_customer_token(&klarna_token)
+        .await
+        .is_ok_and(|t| t.status == "CANCELLED"))
+}
+
+/// Klarna's refusal of a charge as the merchant is told: a token Klarna does not know or does
+/// not allow (404, 403) names the token, not an order.
+fn refusal(e: &KlarnaCallError) -> MerchantError {
+    match e {
+        KlarnaCallError::Api {
+            status: 403 | 404,
+            body,
+        } => MerchantError::on(
+            MerchantCode::NotAllowed,
+            "customer_token",
+            format!(
+                "Klarna refused to charge this customer token: {} ({})",
+                body.error_code,
+                body.messages().join("; ")
+            ),
+        ),
+        _ => MerchantError::from_klarna("charging a customer token", e),
+    }
+}
+
+/// Sends a charge this caller holds, and records Klarna's answer.
+async fn send(app: &AppState, token: &TokenRow, row: ChargeRow) -> Result<Outcome, MerchantError> {
     let now = app.clock.now();
     let Some(klarna_token) = klarna_token(app, token) else {
-        app.store.release_charge(&row.id).await?;
+        app.store.retry_charge_later(&row, now).await?;
         return Err(MerchantError::internal(
             "a charge",
             "the token cannot be opened",
@@ -160,20 +280,18 @@ async fn send(app: &AppState, token: &TokenRow, row: ChargeRow) -> Result<Charge
         .await;
     let order = match result {
         Ok(order) => order,
-        Err(e) if e.is_transient() || matches!(e, KlarnaCallError::Decode(_)) => {
-            app.store.release_charge(&row.id).await?;
-            return Err(MerchantError::from_klarna(
-                "charging a customer token",
-                &KlarnaCallError::Unreachable(e.to_string()),
-            ));
-        }
-        Err(e) => {
-            let refusal = MerchantError::from_klarna("charging a customer token", &e);
+        Err(e) if refused_for_good(&e) => {
+            let refusal = refusal(&e);
             let stored = serde_json::to_string(&refusal).unwrap_or_default();
             app.store
-                .finish_charge(&row.id, "refused", None, Some(&stored), now)
+                .finish_charge(&row.id, "refused", None, Some(&stored), app.clock.now())
                 .await?;
             return Err(refusal);
+        }
+        Err(e) => {
+            tracing::warn!(charge = %row.id, tries = row.tries + 1, "a token charge got no usable answer: {e}");
+            app.store.retry_charge_later(&row, app.clock.now()).await?;
+            return Ok(pending(&row));
         }
     };
     let state = match order.fraud_status {
@@ -181,7 +299,7 @@ async fn send(app: &AppState, token: &TokenRow, row: ChargeRow) -> Result<Charge
         FraudStatus::Pending => OrderState::Pending,
         FraudStatus::Rejected => OrderState::Rejected,
     };
-    record(app, token, &row, &order.order_id, state)
+    super::charge_store::record(app, token, &row, &order.order_id, state)
         .await
         .map_err(|e| {
             // Pending and leased: the worker (or the merchant's retry) asks again with the same
@@ -189,97 +307,63 @@ async fn send(app: &AppState, token: &TokenRow, row: ChargeRow) -> Result<Charge
             MerchantError::internal(&format!("recording Klarna order {}", order.order_id), e)
         })?;
     tracing::info!(order_id = %order.order_id, customer_token = %token.id, "customer token charged");
-    Ok(charged(token, order.order_id, state, &row.request))
+    Ok(done(&row, order.order_id, state))
 }
 
-/// The charge's order in `orders`, under its own checkout session; then the charge is done.
-/// Every step is idempotent, so a repeat after a crash in between finishes the job.
-async fn record(
-    app: &AppState,
-    token: &TokenRow,
-    row: &ChargeRow,
-    order_id: &str,
-    state: OrderState,
-) -> Result<(), sqlx::Error> {
-    let now = app.clock.now();
-    let r = &row.request;
-    let country = Country::from_code(&token.purchase_country).ok_or_else(|| {
-        sqlx::Error::Protocol(format!("unknown country {}", token.purchase_country))
-    })?;
-    let session = StoredSession {
-        id: format!("charge-{}", row.id),
-        // Never a Klarna session id (those are plain UUIDs): no callback ever matches it.
-        klarna_session_id: format!("token-charge:{}", row.id),
-        client_token: String::new(),
-        cart_ref: String::new(),
-        locale: token.locale.clone(),
-        language: token.locale.get(..2).unwrap_or("en").to_string(),
-        cart: PricedCart {
-            currency: country.currency(),
-            country,
-            order_lines: r.order_lines.clone(),
-            order_amount: r.order_amount,
-            order_tax_amount: r.order_tax_amount,
-        },
-        created_at: now,
-    };
-    app.store.insert_charge_session(&session).await?;
-    let attempt = Attempt {
-        session_id: session.id.clone(),
-        authorization_token: session.klarna_session_id.clone(),
-        idempotency_key: row.klarna_key.clone(),
-        request: CreateOrderRequest {
-            purchase_country: token.purchase_country.clone(),
-            purchase_currency: r.purchase_currency.clone(),
-            locale: token.locale.clone(),
-            order_amount: r.order_amount,
-            order_tax_amount: r.order_tax_amount,
-            order_lines: r.order_lines.clone(),
-            billing_address: None,
-            shipping_address: None,
-            merchant_reference1: r.merchant_reference1.clone(),
-            merchant_urls: None,
-            auto_capture: r.auto_capture,
-            customer: None,
-        },
-        tries: 1,
-    };
-    let placed = PlacedOrder {
-        order_id: order_id.to_string(),
-        state,
-        order_amount: r.order_amount,
-        redirect_url: None,
-    };
-    app.store.record_order(&attempt, &placed, now).await?;
-    app.store
-        .finish_charge(&row.id, "done", Some(order_id), None, now)
-        .await
-}
-
-/// Charges whose answer was lost: sent again with the same key by whoever takes the lease.
+/// Charges whose answer was lost or whose holder died: sent again with the same key, once
+/// their pause is over, by whoever takes the lease.
 pub async fn recover(app: &AppState) {
-    let now = app.clock.now();
-    let stale = match app.store.stale_charges(now).await {
+    let due = match app.store.due_charges(app.clock.now()).await {
         Ok(s) => s,
         Err(e) => return tracing::warn!("reading pending charges: {e}"),
     };
-    for row in stale {
-        let token = match app.store.token(&row.customer_token).await {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!("reading a customer token: {e}");
-                continue;
-            }
-        };
-        match app.store.claim_charge(&row.id, now, LEASE_SECS).await {
-            Ok(true) => {
-                if let Err(e) = send(app, &token, row).await {
-                    tracing::info!(code = ?e.code, "charge sent again: {}", e.message);
-                }
-            }
+    for row in due {
+        match app
+            .store
+            .claim_charge(&row.id, app.clock.now(), LEASE_SECS)
+            .await
+        {
+            Ok(true) => match attempt(app, row).await {
+                Ok(Outcome::Done(_) | Outcome::Pending(_)) => {}
+                Err(e) => tracing::info!(code = ?e.code, "charge sent again: {}", e.message),
+            },
             Ok(false) => {}
             Err(e) => tracing::warn!("claiming a charge: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn klarna(status: u16, code: &str) -> KlarnaCallError {
+        KlarnaCallError::Api {
+            status,
+            body: klarna::payments::KlarnaErrorBody {
+                error_code: code.into(),
+                error_messages: Some(vec!["Invalid customer-token ID".into()]),
+                error_message: None,
+                correlation_id: None,
+            },
+        }
+    }
+
+    #[test]
+    fn klarna_not_knowing_the_token_names_the_token_not_an_order() {
+        let e = refusal(&klarna(404, "NOT_FOUND"));
+        assert_eq!(e.code, MerchantCode::NotAllowed);
+        assert_eq!(e.fields, ["customer_token"]);
+        assert!(refused_for_good(&klarna(404, "NOT_FOUND")));
+    }
+
+    #[test]
+    fn only_definitive_refusals_end_a_charge() {
+        for status in [400, 403, 404, 422] {
+            assert!(refused_for_good(&klarna(status, "X")), "{status}");
+        }
+        for status in [401, 409, 429, 500, 503] {
+            assert!(!refused_for_good(&klarna(status, "X")), "{status}");
         }
     }
 }

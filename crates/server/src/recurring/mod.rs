@@ -6,9 +6,19 @@
 //! nothing is lost. Klarna's token id is stored sealed ([`crate::consent_crypto`]); the
 //! merchant sees only our reference `ctk_…`. Charging a token ([`charge`]) and cancelling it
 //! are the merchant API's ([`api`]).
+//!
+//! Only an accepted order's token can be charged. Klarna issues a token only within the
+//! authorization's hour, while a fraud review lasts hours: for an order in review the token is
+//! asked for at once but held `pending` (not chargeable); it becomes `active` when the review
+//! ends accepted ([`review_ended`], from the order's re-read) and is cancelled, here and at
+//! Klarna, when it ends rejected. A rejected order gets no token at all.
+//!
+//! A token cancelled before Klarna issued it is still asked for (the same key: Klarna answers
+//! with the token it may have made), then cancelled at Klarna.
 
 pub mod api;
 pub mod charge;
+pub mod charge_store;
 pub mod store;
 
 use crate::carts::Intent;
@@ -86,7 +96,9 @@ async fn try_ensure_token(app: &AppState, session_id: &str) -> Result<(), sqlx::
         tries: 1,
         created_at: now,
     };
-    let held = if app.store.insert_token(&row, now, LEASE_SECS).await? {
+    // A rejected order gets no token; a row it has already is finished (and cancelled).
+    let rejected = order.order.state == klarna::api::OrderState::Rejected;
+    let held = if !rejected && app.store.insert_token(&row, now, LEASE_SECS).await? {
         Some(row)
     } else {
         app.store.take_token(session_id, now, LEASE_SECS).await?
@@ -109,6 +121,13 @@ async fn ask_klarna(app: &AppState, row: TokenRow) -> Result<(), sqlx::Error> {
             let sealed = app.consent.seal(&created.token_id);
             app.store.activate_token(&row.id, &sealed, now).await?;
             tracing::info!(customer_token = %row.id, session = %row.session_id, "customer token created");
+            // Cancelled meanwhile (by the merchant, or a rejected review): cancelled at Klarna
+            // now, or by the worker later.
+            if let Some(now_row) = app.store.token(&row.id).await? {
+                if now_row.state == "cancelled" && !now_row.cancel_sent {
+                    send_cancel(app, &now_row).await?;
+                }
+            }
         }
         Err(e)
             if e.is_transient()
@@ -158,9 +177,43 @@ pub(crate) async fn send_cancel(app: &AppState, row: &TokenRow) -> Result<bool, 
     }
 }
 
+/// An order's fraud review ended (`state` as Klarna's Order Management says): its token, held
+/// `pending` until then, becomes chargeable, or is cancelled here and at Klarna (the worker
+/// retries what Klarna does not confirm). Never fails the caller.
+pub async fn review_ended(app: &AppState, order_id: &str, state: klarna::api::OrderState) {
+    let accepted = match state {
+        klarna::api::OrderState::Accepted => true,
+        klarna::api::OrderState::Rejected => false,
+        klarna::api::OrderState::Pending => return,
+    };
+    let changed = match app
+        .store
+        .token_review_ended(order_id, accepted, app.clock.now())
+        .await
+    {
+        Ok(ids) => ids,
+        Err(e) => return tracing::warn!(order_id, "customer token after a review: {e}"),
+    };
+    for id in changed {
+        tracing::info!(customer_token = %id, order_id, accepted, "customer token: the order's review ended");
+        if accepted {
+            continue;
+        }
+        match app.store.token(&id).await {
+            Ok(Some(row)) => {
+                if let Err(e) = send_cancel(app, &row).await {
+                    tracing::warn!("customer token cancel: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("customer token cancel: {e}"),
+        }
+    }
+}
+
 /// The worker's part: tokens not yet asked for (a crash between the order and the token),
-/// tokens whose answer was lost, charges whose answer was lost, cancellations Klarna has
-/// not confirmed.
+/// tokens whose answer was lost (also cancelled ones, to cancel them at Klarna), charges whose
+/// answer was lost, cancellations Klarna has not confirmed.
 pub async fn recover(app: &AppState) {
     let now = app.clock.now();
     let (sessions, cancels) = match app.store.token_work(now).await {

@@ -1,21 +1,22 @@
-//! The `customer_tokens` and `token_charges` tables: leases and states, so that a token's
-//! creation and every charge is asked of Klarna by one holder at a time and retried with the
-//! same key after a lost answer, a crash or on another instance.
+//! The `customer_tokens` table: leases and states, so that a token's creation is asked of
+//! Klarna by one holder at a time and retried with the same key after a lost answer, a crash or
+//! on another instance. (Charges: [`super::charge_store`].)
 
 use crate::store::Store;
-use klarna::customer_token::{CustomerTokenRequest, TokenOrderRequest};
+use klarna::customer_token::CustomerTokenRequest;
 use sqlx::Row;
 
-fn decode(e: serde_json::Error) -> sqlx::Error {
+pub(super) fn decode(e: serde_json::Error) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(e))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String, sqlx::Error> {
+pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<String, sqlx::Error> {
     serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
-/// A customer token row. `state`: `pending` (Klarna not asked or no answer yet), `active`,
-/// `failed` (Klarna refused for good), `cancelled`.
+/// A customer token row. `state`: `pending` (Klarna not asked or no answer yet; or issued, kept
+/// in `token_sealed`, while its order is in Klarna's fraud review), `active`, `failed` (Klarna
+/// refused for good), `cancelled` (by the merchant, or its order's review ended rejected).
 #[derive(Clone, Debug)]
 pub struct TokenRow {
     pub id: String,
@@ -58,37 +59,6 @@ fn token_of(row: &sqlx::any::AnyRow) -> Result<TokenRow, sqlx::Error> {
     })
 }
 
-/// One charge of a token. `state`: `pending`, `done` (with the order), `refused` (`result`
-/// holds the refusal as the merchant was told).
-#[derive(Clone, Debug)]
-pub struct ChargeRow {
-    pub id: String,
-    pub customer_token: String,
-    pub request: TokenOrderRequest,
-    pub request_digest: String,
-    pub klarna_key: String,
-    pub state: String,
-    pub klarna_order_id: Option<String>,
-    pub result: Option<String>,
-}
-
-const CHARGE_COLUMNS: &str =
-    "id, customer_token, request, request_digest, klarna_key, state, klarna_order_id, result";
-
-fn charge_of(row: &sqlx::any::AnyRow) -> Result<ChargeRow, sqlx::Error> {
-    let request: String = row.try_get("request")?;
-    Ok(ChargeRow {
-        id: row.try_get("id")?,
-        customer_token: row.try_get("customer_token")?,
-        request: serde_json::from_str(&request).map_err(decode)?,
-        request_digest: row.try_get("request_digest")?,
-        klarna_key: row.try_get("klarna_key")?,
-        state: row.try_get("state")?,
-        klarna_order_id: row.try_get("klarna_order_id")?,
-        result: row.try_get("result")?,
-    })
-}
-
 impl Store {
     /// Writes a pending token before Klarna is asked, leased to the caller; `false` when the
     /// session has its token row already.
@@ -120,7 +90,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes the lease of the session's pending token whose lease ran out and whose retry is due.
+    /// Takes the lease of the session's token still to be asked of Klarna (pending, or
+    /// cancelled before Klarna issued it: asked again with the same key, then cancelled at
+    /// Klarna) whose lease ran out and whose retry is due.
     pub async fn take_token(
         &self,
         session_id: &str,
@@ -129,7 +101,8 @@ impl Store {
     ) -> Result<Option<TokenRow>, sqlx::Error> {
         let row = sqlx::query(&format!(
             "UPDATE customer_tokens SET lease_until = $1, tries = tries + 1
-             WHERE session_id = $2 AND state = 'pending' AND lease_until < $3 AND retry_at <= $4
+             WHERE session_id = $2 AND token_sealed IS NULL AND lease_until < $3 AND retry_at <= $4
+               AND (state = 'pending' OR (state = 'cancelled' AND cancel_sent = 0))
              RETURNING {TOKEN_COLUMNS}"
         ))
         .bind(now + lease_secs)
@@ -161,8 +134,9 @@ impl Store {
         row.as_ref().map(token_of).transpose()
     }
 
-    /// Klarna issued the token: kept sealed. A token cancelled meanwhile stays cancelled (the
-    /// worker then cancels it at Klarna too).
+    /// Klarna issued the token: kept sealed. It is `active` only if its order is accepted; it
+    /// stays `pending` while the order is in fraud review, and is `cancelled` if the review
+    /// ended rejected. A token cancelled meanwhile stays cancelled (then cancelled at Klarna).
     pub async fn activate_token(
         &self,
         id: &str,
@@ -171,7 +145,11 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE customer_tokens SET token_sealed = $1, lease_until = 0, updated_at = $2,
-                 state = CASE WHEN state = 'pending' THEN 'active' ELSE state END
+                 state = CASE WHEN state <> 'pending' THEN state
+                     ELSE COALESCE((SELECT CASE o.state WHEN 'accepted' THEN 'active'
+                                        WHEN 'rejected' THEN 'cancelled' END
+                                    FROM orders o WHERE o.klarna_order_id = customer_tokens.klarna_order_id),
+                                   'pending') END
              WHERE id = $3 AND token_sealed IS NULL",
         )
         .bind(sealed)
@@ -192,11 +170,13 @@ impl Store {
         Ok(())
     }
 
-    /// Klarna refused the token for good.
+    /// Klarna refused the token for good: nothing of it at Klarna to cancel either.
     pub async fn fail_token(&self, id: &str, error: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE customer_tokens SET state = 'failed', error = $1, lease_until = 0, updated_at = $2
-             WHERE id = $3 AND state = 'pending'",
+            "UPDATE customer_tokens SET state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
+                 cancel_sent = CASE WHEN state = 'cancelled' THEN 1 ELSE cancel_sent END,
+                 error = $1, lease_until = 0, updated_at = $2
+             WHERE id = $3 AND token_sealed IS NULL AND state IN ('pending', 'cancelled')",
         )
         .bind(error)
         .bind(now)
@@ -206,10 +186,13 @@ impl Store {
         Ok(())
     }
 
-    /// Cancelled on our side at once (no charge from now on); `cancel_sent` once Klarna agreed.
+    /// Cancelled on our side at once (no charge from now on); `cancel_sent` once Klarna agreed
+    /// (at once for a token Klarna refused to issue: nothing to cancel there).
     pub async fn cancel_token(&self, id: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE customer_tokens SET state = 'cancelled', updated_at = $1 WHERE id = $2",
+            "UPDATE customer_tokens SET state = 'cancelled', updated_at = $1,
+                 cancel_sent = CASE WHEN state = 'failed' THEN 1 ELSE cancel_sent END
+             WHERE id = $2",
         )
         .bind(now)
         .bind(id)
@@ -226,15 +209,38 @@ impl Store {
         Ok(())
     }
 
+    /// A token's order ended its fraud review: accepted, an issued token held `pending` becomes
+    /// `active`; rejected, the token is cancelled (the caller cancels it at Klarna). The ids of
+    /// the tokens changed.
+    pub async fn token_review_ended(
+        &self,
+        order_id: &str,
+        accepted: bool,
+        now: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let query = if accepted {
+            "UPDATE customer_tokens SET state = 'active', updated_at = $1
+             WHERE klarna_order_id = $2 AND state = 'pending' AND token_sealed IS NOT NULL RETURNING id"
+        } else {
+            "UPDATE customer_tokens SET state = 'cancelled', updated_at = $1
+             WHERE klarna_order_id = $2 AND state IN ('pending', 'active') RETURNING id"
+        };
+        sqlx::query_scalar(query)
+            .bind(now)
+            .bind(order_id)
+            .fetch_all(&self.pool)
+            .await
+    }
+
     /// The worker's list: sessions whose order wants a token and has no row yet (within
-    /// Klarna's hour of the authorization), pending tokens due again, cancellations Klarna has
-    /// not confirmed.
+    /// Klarna's hour of the authorization; never for a rejected order), tokens still to be
+    /// asked of Klarna and due again, cancellations Klarna has not confirmed.
     pub async fn token_work(&self, now: i64) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
         let sessions: Vec<String> = sqlx::query_scalar(
             "SELECT o.session_id FROM orders o
                JOIN checkout_sessions s ON s.id = o.session_id
                JOIN carts c ON c.id = s.cart_ref
-             WHERE c.intent = 'buy_and_tokenize' AND o.created_at >= $1
+             WHERE c.intent = 'buy_and_tokenize' AND o.created_at >= $1 AND o.state <> 'rejected'
                AND o.authorization_token NOT LIKE 'token-charge:%'
                AND NOT EXISTS (SELECT 1 FROM customer_tokens t WHERE t.session_id = o.session_id)
              LIMIT 20",
@@ -243,7 +249,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let due: Vec<String> = sqlx::query_scalar(
-            "SELECT session_id FROM customer_tokens WHERE state = 'pending' AND lease_until < $1 AND retry_at <= $2 LIMIT 20",
+            "SELECT session_id FROM customer_tokens
+             WHERE token_sealed IS NULL AND (state = 'pending' OR (state = 'cancelled' AND cancel_sent = 0))
+               AND lease_until < $1 AND retry_at <= $2 LIMIT 20",
         )
         .bind(now)
         .bind(now)
@@ -255,102 +263,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok((sessions.into_iter().chain(due).collect(), cancels))
-    }
-
-    pub async fn charge(&self, token: &str, key: &str) -> Result<Option<ChargeRow>, sqlx::Error> {
-        let row = sqlx::query(&format!(
-            "SELECT {CHARGE_COLUMNS} FROM token_charges WHERE customer_token = $1 AND idempotency_key = $2"
-        ))
-        .bind(token)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(charge_of).transpose()
-    }
-
-    /// Writes a pending charge, leased to the caller; `false` if the key was used already.
-    pub async fn insert_charge(
-        &self,
-        c: &ChargeRow,
-        merchant_key: &str,
-        now: i64,
-        lease_secs: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "INSERT INTO token_charges (id, customer_token, idempotency_key, request, request_digest, klarna_key, state, lease_until, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8) ON CONFLICT DO NOTHING",
-        )
-        .bind(&c.id)
-        .bind(&c.customer_token)
-        .bind(merchant_key)
-        .bind(encode(&c.request)?)
-        .bind(&c.request_digest)
-        .bind(&c.klarna_key)
-        .bind(now + lease_secs)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Takes the lease of a pending charge: `false` if someone else holds it.
-    pub async fn claim_charge(
-        &self,
-        id: &str,
-        now: i64,
-        lease_secs: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE token_charges SET lease_until = $1 WHERE id = $2 AND state = 'pending' AND lease_until <= $3",
-        )
-        .bind(now + lease_secs)
-        .bind(id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Ends a pending charge: `done` with its order, or `refused` with the refusal (JSON).
-    pub async fn finish_charge(
-        &self,
-        id: &str,
-        state: &str,
-        order_id: Option<&str>,
-        result: Option<&str>,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE token_charges SET state = $1, klarna_order_id = $2, result = $3, updated_at = $4, lease_until = 0
-             WHERE id = $5 AND state = 'pending'",
-        )
-        .bind(state)
-        .bind(order_id)
-        .bind(result)
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn release_charge(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE token_charges SET lease_until = 0 WHERE id = $1 AND state = 'pending'")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Pending charges whose holder died or got no answer.
-    pub async fn stale_charges(&self, now: i64) -> Result<Vec<ChargeRow>, sqlx::Error> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CHARGE_COLUMNS} FROM token_charges WHERE state = 'pending' AND lease_until <= $1 LIMIT 20"
-        ))
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(charge_of).collect()
     }
 
     /// The checkout session a charge's order is recorded under (the `orders` table's one

@@ -64,7 +64,7 @@ pub async fn database_in(dir: &std::path::Path) -> PathBuf {
     }
 }
 
-/// Everything the bank tables hold, as text, to prove what is (and is not) stored: the SQLite
+/// Everything the bank tables (and the customer tokens) hold, as text, to prove what is (and is not) stored: the SQLite
 /// file and its WAL as they lie on disk, or PostgreSQL's rows as JSON.
 pub async fn stored_text(database: &std::path::Path) -> String {
     let url = database.to_string_lossy();
@@ -74,7 +74,8 @@ pub async fn stored_text(database: &std::path::Path) -> String {
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT row_to_json(c)::text FROM bank_connections c
              UNION ALL SELECT row_to_json(a)::text FROM bank_accounts a
-             UNION ALL SELECT row_to_json(l)::text FROM bank_links l",
+             UNION ALL SELECT row_to_json(l)::text FROM bank_links l
+             UNION ALL SELECT row_to_json(t)::text FROM customer_tokens t",
         )
         .fetch_all(&mut conn)
         .await
