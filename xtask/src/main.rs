@@ -194,6 +194,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "merchant_orders",
     "merchant_retries",
     "recurring",
+    "recurring_safety",
 ];
 
 /// Adds up the `test result:` lines of every runner, for one closing line over all of them.
