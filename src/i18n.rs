@@ -48,6 +48,8 @@ pub enum Text {
     ReviewRejected,
     PaymentDeclined,
     ChooseLegalForm,
+    Company,
+    ForExample,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -135,6 +137,10 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (_, ReviewRejected) => "After its review, Klarna declined this payment. The order will not ship and you will not be charged.",
         (Lang::De, ChooseLegalForm) => "Bitte wählen …",
         (_, ChooseLegalForm) => "Choose…",
+        (Lang::De, Company) => "Firma",
+        (_, Company) => "Company",
+        (Lang::De, ForExample) => "z. B.",
+        (_, ForExample) => "e.g.",
     }
 }
 
@@ -161,8 +167,8 @@ pub fn field_label(lang: Lang, wire_name: &str) -> &'static str {
         (_, "region") => "State / region",
         (Lang::De, "country") => "Land",
         (_, "country") => "Country",
-        (Lang::De, "organization_name") => "Firma",
-        (_, "organization_name") => "Company",
+        (Lang::De, "organization_name") => "Firmenname",
+        (_, "organization_name") => "Company name",
         (Lang::De, "organization_entity_type") => "Rechtsform",
         (_, "organization_entity_type") => "Legal form",
         (Lang::De, "organization_registration_id") => "Registernummer",
@@ -201,7 +207,7 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
             "Bitte die Registernummer so angeben, wie sie im Register des Rechnungslandes steht.".into()
         }
         FieldProblem::InvalidVatId => {
-            "Bitte eine USt-IdNr. des Rechnungslandes ohne Leerzeichen angeben, z. B. DE123456789."
+            "Bitte eine USt-IdNr. des Rechnungslandes angeben, z. B. DE123456789."
                 .into()
         }
         FieldProblem::RejectedByKlarna => t(lang, Text::KlarnaFieldRejected).into(),

@@ -9,7 +9,7 @@ use crate::sdk::payments::{self, AuthorizeOutcome, AuthorizeResult};
 use klarna::address::validate_addresses;
 use klarna::api::{ChangeCountry, OrderState, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout};
 use klarna::customer::{validate_organization, Customer, CustomerType};
-use klarna::{Address, FieldError, FieldProblem};
+use klarna::{Address, Country, FieldError, FieldProblem};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
@@ -203,7 +203,7 @@ fn submitted_addresses(ctx: Ctx) -> (Address, Option<Address>) {
     (billing, shipping)
 }
 
-/// The company of a B2B cart, trimmed once and written back like the addresses: `None` for a
+/// The company of a B2B cart, cleaned once and written back like the addresses: `None` for a
 /// consumer's cart.
 fn submitted_customer(ctx: Ctx) -> Option<Customer> {
     let b2b = ctx.session.with_untracked(|s| {
@@ -211,9 +211,12 @@ fn submitted_customer(ctx: Ctx) -> Option<Customer> {
             .is_some_and(|s| s.customer_type == CustomerType::Organization)
     });
     b2b.then(|| {
+        let country = ctx
+            .billing
+            .with_untracked(|b| Country::from_code(b.country.trim()));
         let customer = Customer {
             kind: Some(CustomerType::Organization),
-            ..ctx.customer.get_untracked().trimmed()
+            ..ctx.customer.get_untracked().cleaned(country)
         };
         ctx.customer.set(customer.clone());
         customer

@@ -1,16 +1,19 @@
-//! The company a business customer buys for, shown at the top of the billing address when the
-//! session says the cart is B2B: company name, legal form, registration number and VAT id,
-//! each checked when the shopper leaves it by the rules the server and Klarna apply
-//! (`klarna::customer`), its error tied to it for screen readers like the address fields'.
+//! The company a business customer buys for, its own group ("Company") at the top of the
+//! billing address when the session says the cart is B2B: company name, legal form,
+//! registration number (optional for a sole trader and `OTHER`) and VAT id (with an example in
+//! the billing country's format), each checked when the shopper leaves it by the rules the
+//! server and Klarna apply (`klarna::customer`), its error tied to it for screen readers like
+//! the address fields'.
 
 use super::address_form::field_id;
 use crate::i18n::{field_label, field_message, legal_form_label, t, Lang, Text};
+use klarna::customer::vat_example;
 use klarna::customer::{validate_organization, Customer, OrganizationEntityType};
-use klarna::{Address, FieldError};
+use klarna::{Address, Country, FieldError};
 use leptos::prelude::*;
 
 /// The text fields, in form order around the legal form (after the first): wire path,
-/// `autocomplete`, length limit, optional. One `view!` renders all three, which keeps the
+/// `autocomplete`, length limit, optional (the registration number: by legal form). One `view!` renders all three, which keeps the
 /// bundle small (every distinct view is code of its own).
 const TEXT_FIELDS: [(&str, &str, usize, bool); 3] = [
     (
@@ -74,19 +77,34 @@ pub fn OrganizationFields(
         .map(|(i, &(path, autocomplete, max, optional_field))| {
             let id = field_id(path);
             let error_id = format!("{id}-error");
+            let hint_id = format!("{id}-hint");
             let error = error_for(path);
             let name = path.rsplit('.').next().unwrap_or(path);
-            let optional = optional_field.then(|| optional.clone());
+            let is_optional = move || {
+                optional_field
+                    || i == 1
+                        && customer.with(|c| {
+                            c.organization_entity_type
+                                .is_some_and(|k| !k.requires_registration())
+                        })
+            };
+            let optional = optional.clone();
+            // The VAT id's format for the billing country, shown before any error.
+            let hint = move || {
+                let country = billing.with(|b| Country::from_code(b.country.trim()))?;
+                (i == 2).then(|| format!("{} {}", t(lang, Text::ForExample), vat_example(country)))
+            };
             view! {
                 <div class="kc-field" class:kc-invalid=move || error().is_some()>
-                    <label for=id.clone()>{field_label(lang, name)}<span class="kc-optional">{optional}</span></label>
+                    <label for=id.clone()>{field_label(lang, name)}<span class="kc-optional">{move || is_optional().then(|| optional.clone())}</span></label>
                     <input id=id name=name type="text" autocomplete=autocomplete maxlength=max
-                        aria-required=if optional_field { "false" } else { "true" }
+                        aria-required=move || if is_optional() { "false" } else { "true" }
                         aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                        aria-describedby=error_id.clone()
+                        aria-describedby=format!("{hint_id} {error_id}")
                         prop:value=move || billing.with(|b| customer.with(|c| text_of(i, b, c)))
                         on:input=move |ev| set_text(i, event_target_value(&ev), billing, customer)
                         on:blur=move |_| check(path) />
+                    <p class="kc-field-hint" id=hint_id>{hint}</p>
                     <p class="kc-field-error" id=error_id>{move || error().map(|e| field_message(lang, &e))}</p>
                 </div>
             }
@@ -94,6 +112,7 @@ pub fn OrganizationFields(
         .collect::<Vec<_>>();
     let rest = texts.split_off(1);
     const FORM: &str = "customer.organization_entity_type";
+    const REGISTRATION: &str = "customer.organization_registration_id";
     let id = field_id(FORM);
     let error_id = format!("{id}-error");
     let error = error_for(FORM);
@@ -105,7 +124,8 @@ pub fn OrganizationFields(
         })
         .collect_view();
     view! {
-        <div class="kc-organization">
+        <fieldset class="kc-organization">
+            <legend>{t(lang, Text::Company)}</legend>
             {texts}
             <div class="kc-field" class:kc-invalid=move || error().is_some()>
                 <label for=id.clone()>{field_label(lang, "organization_entity_type")}</label>
@@ -116,6 +136,10 @@ pub fn OrganizationFields(
                         let kind = OrganizationEntityType::from_wire_name(&event_target_value(&ev));
                         customer.update(|c| c.organization_entity_type = kind);
                         check(FORM);
+                        // The legal form decides whether a registration number is required.
+                        if errors.with_untracked(|all| all.iter().any(|e| e.field == REGISTRATION)) {
+                            check(REGISTRATION);
+                        }
                     }
                 >
                     <option value="" selected=move || customer.with(|c| c.organization_entity_type.is_none())>
@@ -126,6 +150,6 @@ pub fn OrganizationFields(
                 <p class="kc-field-error" id=error_id>{move || error().map(|e| field_message(lang, &e))}</p>
             </div>
             {rest}
-        </div>
+        </fieldset>
     }
 }

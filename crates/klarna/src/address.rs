@@ -293,7 +293,7 @@ impl FieldError {
                 "Enter the registration number as the company register of the billing country shows it.".into()
             }
             FieldProblem::InvalidVatId => {
-                "Enter a VAT ID of the billing country without spaces, like DE123456789.".into()
+                "Enter a VAT ID of the billing country, like DE123456789.".into()
             }
             FieldProblem::RejectedByKlarna => {
                 "Klarna could not accept this value. Please check it.".into()

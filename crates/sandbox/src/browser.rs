@@ -7,7 +7,7 @@
 //! An organization's session (B2B) asks at `authorize()` for the company: its name in the
 //! addresses and `customer` with legal form and registration number.
 
-use crate::payments::{categories, host, live_session, KlarnaError};
+use crate::payments::{categories, host, live_session, organization_problems, KlarnaError};
 use crate::state::{Authorization, Sandbox, Session};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,7 +17,6 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use klarna::address::validate_addresses;
-use klarna::customer::validate_organization;
 use klarna::{Address, Country, Customer};
 use serde::{Deserialize, Serialize};
 
@@ -167,14 +166,15 @@ fn assess(
     customer: &Customer,
 ) -> Option<Outcome> {
     let mut invalid: Vec<String> = if session.request.is_organization() {
-        validate_organization(billing, shipping, customer)
+        organization_problems(billing, shipping, customer)
     } else {
         Vec::new()
-    }
-    .into_iter()
-    .chain(validate_addresses(billing, shipping))
-    .map(|e| e.field)
-    .collect();
+    };
+    invalid.extend(
+        validate_addresses(billing, shipping)
+            .into_iter()
+            .map(|e| e.field),
+    );
     for (prefix, address) in [
         ("billing_address", Some(billing)),
         ("shipping_address", shipping),

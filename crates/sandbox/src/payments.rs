@@ -120,6 +120,15 @@ fn validate_session(request: &SessionRequest) -> KlarnaResult<Country> {
             if request.is_organization() && !c.offers_b2b() {
                 bad.push("customer.type".into());
             }
+            // Billie issues no customer tokens: no recurring for organizations.
+            if request.is_organization()
+                && matches!(
+                    request.intent.as_deref(),
+                    Some("tokenize" | "buy_and_tokenize")
+                )
+            {
+                bad.push("intent".into());
+            }
             if !c
                 .currency()
                 .code()
@@ -365,6 +374,24 @@ pub(crate) fn mismatches(auth: &Authorization, order: &CreateOrderRequest) -> Ve
         &auth.customer,
         order.customer.as_ref().unwrap_or(&auth.customer),
     ));
+    // Klarna refuses an organization's data given in one call only (WooCommerce #132): an
+    // order that repeats any of it repeats all of it. Only an order with none of it (created
+    // from the authorization callback) takes what was authorized.
+    if auth.approved.is_organization() {
+        let given = [
+            ("billing_address", order.billing_address.is_some()),
+            ("shipping_address", order.shipping_address.is_some()),
+            ("customer", order.customer.is_some()),
+        ];
+        if given.iter().any(|(_, some)| *some) {
+            out.extend(
+                given
+                    .iter()
+                    .filter(|(_, some)| !*some)
+                    .map(|(f, _)| f.to_string()),
+            );
+        }
+    }
     out
 }
 
@@ -404,10 +431,35 @@ fn organization_order_problems(auth: &Authorization, order: &CreateOrderRequest)
         .as_ref()
         .unwrap_or(&auth.shipping_address);
     let customer = order.customer.as_ref().unwrap_or(&auth.customer);
-    klarna::customer::validate_organization(billing, Some(shipping), customer)
+    organization_problems(billing, Some(shipping), customer)
+}
+
+/// Klarna's checks of an organization's fields, named as Klarna names them. The shared rules
+/// forgive spaces a shopper typed (`DE 123 456 789`); Klarna gets the cleaned value, so here a
+/// value that cleaning would change is refused as sent.
+pub(crate) fn organization_problems(
+    billing: &Address,
+    shipping: Option<&Address>,
+    customer: &Customer,
+) -> Vec<String> {
+    let mut bad: Vec<String> = klarna::customer::validate_organization(billing, shipping, customer)
         .into_iter()
         .map(|e| e.field)
-        .collect()
+        .collect();
+    let cleaned = customer.cleaned(Country::from_code(billing.country.trim()));
+    for (field, sent, clean) in [
+        (
+            "customer.organization_registration_id",
+            &customer.organization_registration_id,
+            &cleaned.organization_registration_id,
+        ),
+        ("customer.vat_id", &customer.vat_id, &cleaned.vat_id),
+    ] {
+        if sent.is_some() && sent != clean && !bad.iter().any(|b| b == field) {
+            bad.push(field.into());
+        }
+    }
+    bad
 }
 
 fn address_mismatches(prefix: &str, authorized: &Address, given: &Address) -> Vec<String> {

@@ -380,3 +380,134 @@ async fn the_sandbox_answers_as_klarna_does_for_b2b() {
         "{created}"
     );
 }
+
+/// A German sole trader in no register (Kleingewerbe): no registration number, a VAT id typed
+/// with spaces. The component authorizes the cleaned value; the order, even given as typed,
+/// reaches Klarna cleaned, so Klarna sees the same company twice.
+#[tokio::test]
+async fn a_sole_trader_without_a_register_buys_and_the_vat_id_is_sent_without_spaces() {
+    let env = start().await;
+    let session = start_b2b(&env).await;
+    let sole = json!({"type": "organization", "organization_entity_type": "SOLE_TRADER",
+                      "vat_id": "DE123456789"});
+    let v = authorize(&env, &session, &company_address(), sole).await;
+    assert_eq!(v["outcome"], "approved", "{v}");
+    let token = v["authorization_token"].as_str().unwrap().to_string();
+    let typed = json!({"type": "organization", "organization_entity_type": "SOLE_TRADER",
+                       "organization_registration_id": "  ", "vat_id": " DE 123 456 789 "});
+    let r = place(&env, &session, &token, &company_address(), typed).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let order = env
+        .sandbox
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/order"))
+        .expect("a create order");
+    assert_eq!(
+        order.body["customer"],
+        json!({"type": "organization", "organization_entity_type": "SOLE_TRADER",
+               "vat_id": "DE123456789"})
+    );
+    // Klarna itself takes the cleaned value only.
+    let session = start_b2b(&env).await;
+    let spaced = json!({"type": "organization", "organization_entity_type": "SOLE_TRADER",
+                        "vat_id": "DE 123 456 789"});
+    let v = authorize(&env, &session, &company_address(), spaced).await;
+    assert_eq!(v["outcome"], "invalid", "{v}");
+    assert_eq!(v["invalid_fields"], json!(["customer.vat_id"]));
+}
+
+/// Klarna's B2B (Billie) has no recurring payments: a business cart cannot ask for a customer
+/// token, neither at our cart registration nor at Klarna's session.
+#[tokio::test]
+async fn an_organization_cannot_buy_and_tokenize() {
+    let env = start().await;
+    let now = env.state.clock.now();
+    let (_, key) = server::merchant::keys::create(&env.state.store, "b2b", now)
+        .await
+        .unwrap();
+    let r = env
+        .http
+        .post(format!("{}/api/merchant/carts", env.url))
+        .bearer_auth(&key)
+        .json(
+            &json!({"customer_type": "organization", "intent": "buy_and_tokenize", "lines": [
+            {"reference": "PAPER", "name": "Paper", "quantity": 1, "type": "physical",
+             "tax_class": "standard", "prices": {"EUR": {"unit_price": 649}}}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["fields"], json!(["intent"]), "{e}");
+
+    let lines = json!([{"type": "physical", "name": "Paper", "quantity": 1, "unit_price": 1000,
+        "tax_rate": 1900, "total_amount": 1000, "total_discount_amount": 0, "total_tax_amount": 160}]);
+    for intent in ["tokenize", "buy_and_tokenize"] {
+        let r = env
+            .http
+            .post(format!("{}/sandbox/payments/v1/sessions", env.url))
+            .basic_auth(SANDBOX_AUTH.0, Some(SANDBOX_AUTH.1))
+            .json(
+                &json!({"purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE",
+                "order_amount": 1000, "order_tax_amount": 160, "order_lines": lines,
+                "intent": intent, "customer": {"type": "organization"}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{intent}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error_code"], "BAD_VALUE");
+        assert_eq!(body["error_messages"], json!(["Bad value: intent"]));
+    }
+}
+
+/// An organization's order that repeats the addresses must repeat the customer too (Klarna
+/// refuses data given in one call only); only an order with none of them (created from the
+/// authorization callback) takes what was authorized.
+#[tokio::test]
+async fn an_organization_order_with_addresses_but_no_customer_is_refused() {
+    let env = start().await;
+    let klarna = format!("{}/sandbox/payments/v1", env.url);
+    let session = start_b2b(&env).await;
+    let create = env
+        .sandbox
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/payments/v1/sessions"))
+        .unwrap();
+    // The session's body without its `customer` ({"type": "organization"}) and `intent`.
+    let mut bare = create.body.clone();
+    bare.as_object_mut().unwrap().remove("intent");
+    bare.as_object_mut().unwrap().remove("customer");
+    let mut order = bare.clone();
+    order["billing_address"] = serde_json::to_value(company_address()).unwrap();
+    order["shipping_address"] = order["billing_address"].clone();
+    let send = |token: String, body: Value| {
+        let http = env.http.clone();
+        let url = format!("{klarna}/authorizations/{token}/order");
+        async move {
+            let r = http
+                .post(url)
+                .basic_auth(SANDBOX_AUTH.0, Some(SANDBOX_AUTH.1))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = send(token(&env, &session).await, order).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error_code"], "BAD_VALUE");
+    assert_eq!(
+        body["error_messages"],
+        json!(["Not matching fields: [customer]"])
+    );
+    // The callback's order: no addresses, no customer.
+    let session = start_b2b(&env).await;
+    let (status, body) = send(token(&env, &session).await, bare).await;
+    assert_eq!(status, 200, "{body}");
+}

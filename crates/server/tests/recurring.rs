@@ -412,3 +412,41 @@ async fn a_plain_purchase_yields_no_token_and_klarna_refuses_one() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error_code"], "INVALID_OPERATION");
 }
+
+/// A merchant's line whose quantity × unit_price overflows i64 (2^62 × 4 wraps to 0) is a 422
+/// naming the line, not a panic (debug) nor a free line sent to Klarna (release).
+#[tokio::test]
+async fn an_overflowing_charge_line_is_a_422() {
+    let shop = Shop::new().await;
+    let (_, order) = shop.subscribe("buy_and_tokenize").await;
+    let (_, token) = shop
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/merchant/orders/{}/customer-token", order.order_id),
+            None,
+            None,
+        )
+        .await;
+    let (status, e) = shop
+        .call(
+            reqwest::Method::POST,
+            &format!(
+                "/api/merchant/customer-tokens/{}/orders",
+                token["customer_token"].as_str().unwrap()
+            ),
+            Some("overflow"),
+            Some(json!({"order_lines": [
+                {"name": "X", "quantity": 4_611_686_018_427_387_904_i64, "unit_price": 4,
+                 "tax_rate": 0, "total_amount": 0, "total_tax_amount": 0}
+            ], "order_amount": 0, "order_tax_amount": 0})),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(
+        e["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("order_lines[0].total_amount")),
+        "{e}"
+    );
+}

@@ -16,7 +16,7 @@ use klarna::{price_cart, Currency, OrderLineType, TaxMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// At most this many lines per cart (Klarna takes 1,000; a body is at most 16 KiB anyway).
+/// At most this many lines per cart (Klarna takes 1,000; a merchant's body is at most 256 KiB anyway).
 pub const MAX_LINES: usize = 100;
 /// At most this many units on one line.
 pub const MAX_QUANTITY: i64 = 100_000;
@@ -131,6 +131,14 @@ pub fn problems(cart: &RegisterCart, us_sales_tax_rate: i64) -> Vec<(String, Str
     }
     if cart.lines.len() > MAX_LINES {
         bad("lines".into(), "a cart has at most 100 lines");
+    }
+    // Klarna's B2B (Billie) issues no customer tokens: no recurring for organizations (Adyen's
+    // "Billie via Klarna": recurring unsupported; Mollie's Billie: "Recurring: No").
+    if cart.customer_type == CustomerType::Organization && cart.intent == Intent::BuyAndTokenize {
+        bad(
+            "intent".into(),
+            "a business (organization) cart cannot be tokenized: Klarna's B2B has no recurring payments",
+        );
     }
     // The cart's currencies: every currency any line names; each line must price all of them.
     let mut currencies: Vec<&str> = Vec::new();
@@ -325,6 +333,19 @@ mod tests {
             ]
         );
         assert!(problems(&cart(vec![]), 0).iter().any(|(f, _)| f == "lines"));
+    }
+
+    #[test]
+    fn an_organization_cart_cannot_be_tokenized() {
+        let mut c = cart(vec![line(&[("EUR", 100, 0)])]);
+        c.customer_type = CustomerType::Organization;
+        assert!(problems(&c, 0).is_empty());
+        c.intent = Intent::BuyAndTokenize;
+        let found = problems(&c, 0);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "intent");
+        c.customer_type = CustomerType::Person;
+        assert!(problems(&c, 0).is_empty());
     }
 
     #[test]

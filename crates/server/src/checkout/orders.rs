@@ -18,7 +18,7 @@ use klarna::address::validate_addresses;
 use klarna::api::{ErrorCode, OrderState, OrderStatus, PlaceOrder, PlacedOrder};
 use klarna::customer::validate_organization;
 use klarna::payments::{CreateOrderRequest, FraudStatus, MerchantUrls};
-use klarna::{Address, Customer, CustomerType};
+use klarna::{Address, Country, Customer, CustomerType};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -71,9 +71,12 @@ pub(super) async fn place_order(
             "customer: this cart is bought by a consumer; only a business cart takes an organization.",
         ));
     }
+    // Cleaned as the component cleaned it before `authorize()` (spaces out of the VAT id and a
+    // fixed-format registration number): what Klarna gets is what was checked.
+    let country = Country::from_code(req.billing_address.country.trim());
     let customer = organization.then(|| Customer {
         kind: Some(CustomerType::Organization),
-        ..req.customer.unwrap_or_default()
+        ..req.customer.unwrap_or_default().cleaned(country)
     });
     let mut errors = customer
         .as_ref()

@@ -90,7 +90,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .map_err(|_| {
                 MerchantError::new(
                     MerchantCode::BadRequest,
-                    "The request body could not be read (at most 16 KiB).",
+                    "The request body could not be read (at most 256 KiB).",
                 )
             })?;
         crate::error::decode_body(&bytes).map(Body).map_err(|e| {
