@@ -9,6 +9,7 @@ mod control;
 mod customer_tokens;
 mod faults;
 mod idempotency;
+mod order_checks;
 mod order_management;
 mod payments;
 mod state;
