@@ -294,6 +294,9 @@ async fn a_business_buys_with_its_company_details() {
     shop.snap("b2b-company-missing").await;
     shop.type_into("organization_name", "Nordlicht Bürobedarf GmbH")
         .await;
+    // Corrected, the field is no longer marked wrong, before it is even left.
+    shop.wait_gone("#kc-billing_address-organization_name[aria-invalid='true']")
+        .await;
     shop.snap("b2b-form").await;
     shop.buy_and_confirm().await;
     assert!(!shop.order_id().await.is_empty());

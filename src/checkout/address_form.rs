@@ -108,7 +108,8 @@ pub fn AddressFields(
     let error_for = move |path: String| {
         move || errors.with(|all| all.iter().find(|e| e.field == path).cloned())
     };
-    // Re-check one field when the shopper leaves it: quiet while typing, honest once done.
+    // Re-check one field when the shopper leaves it: quiet while typing, honest once done;
+    // and while typing in a field already marked wrong, so a corrected value clears it.
     let check = move |field: AddressField| {
         let path = format!("{prefix}.{}", field.wire_name());
         let found = validate_address(prefix, &address.get_untracked())
@@ -129,6 +130,10 @@ pub fn AddressFields(
             let error_id = format!("{id}-error");
             let error = error_for(path.clone());
             let error2 = error_for(path.clone());
+            let marked = {
+                let path = path.clone();
+                move || errors.with_untracked(|all| all.iter().any(|e| e.field == path))
+            };
             let error3 = error_for(path);
             let shown = move || field != AddressField::Region || country().is_some_and(Country::requires_region);
             let label = field_label(lang, field.wire_name());
@@ -147,7 +152,12 @@ pub fn AddressFields(
                         aria-invalid=move || if error2().is_some() { "true" } else { "false" }
                         aria-describedby=error_id.clone()
                         prop:value=move || address.with(|a| a.get(field).to_string())
-                        on:input=move |ev| address.update(|a| *a.get_mut(field) = event_target_value(&ev))
+                        on:input=move |ev| {
+                            address.update(|a| *a.get_mut(field) = event_target_value(&ev));
+                            // A field already marked wrong is re-checked as it is corrected, so
+                            // the error goes the moment the value is right.
+                            if marked() { check(field) }
+                        }
                         on:blur=move |_| check(field)
                     />
                     <p class="kc-field-error" id=error_id>

@@ -102,7 +102,12 @@ pub fn OrganizationFields(
                         aria-invalid=move || if error().is_some() { "true" } else { "false" }
                         aria-describedby=format!("{hint_id} {error_id}")
                         prop:value=move || billing.with(|b| customer.with(|c| text_of(i, b, c)))
-                        on:input=move |ev| set_text(i, event_target_value(&ev), billing, customer)
+                        on:input=move |ev| {
+                            set_text(i, event_target_value(&ev), billing, customer);
+                            if errors.with_untracked(|all| all.iter().any(|e| e.field == path)) {
+                                check(path)
+                            }
+                        }
                         on:blur=move |_| check(path) />
                     <p class="kc-field-hint" id=hint_id>{hint}</p>
                     <p class="kc-field-error" id=error_id>{move || error().map(|e| field_message(lang, &e))}</p>
