@@ -189,5 +189,7 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
         }
         FieldProblem::UnsupportedCountry => "Klarna ist für dieses Land nicht verfügbar.".into(),
         FieldProblem::RejectedByKlarna => t(lang, Text::KlarnaFieldRejected).into(),
+        FieldProblem::Invalid => "Bitte prüfen Sie diesen Wert.".into(),
+        FieldProblem::NotFound => "Nicht gefunden.".into(),
     }
 }

@@ -46,6 +46,12 @@ impl AppError {
         e
     }
 
+    /// Names the input (body field, path parameter, header or cookie) this refusal is about.
+    pub fn on(mut self, field: &str, problem: FieldProblem) -> AppError {
+        self.body.fields.push(FieldError::new(field, problem));
+        self
+    }
+
     /// A failure of ours: logged with a support id the shopper can quote; details stay in the log.
     pub fn internal(what: &str, detail: impl std::fmt::Display) -> AppError {
         let support_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
@@ -94,6 +100,9 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The name a refusal gives the request body as a whole (not JSON, unreadable, too large).
+pub const BODY: &str = "body";
+
 /// JSON body extractor whose rejections are our error body, naming the offending field.
 pub struct ApiJson<T>(pub T);
 
@@ -118,10 +127,12 @@ where
                 } else {
                     AppError::bad_request("The request body could not be read.")
                 }
+                .on(BODY, FieldProblem::Invalid)
             })?;
-        decode_body(&bytes)
-            .map(ApiJson)
-            .map_err(|e| AppError::bad_request(e.message))
+        decode_body(&bytes).map(ApiJson).map_err(|e| {
+            let field = e.field.as_deref().unwrap_or(BODY);
+            AppError::bad_request(e.message).on(field, FieldProblem::Invalid)
+        })
     }
 }
 

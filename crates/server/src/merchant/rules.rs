@@ -16,7 +16,7 @@ use klarna::payments::FraudStatus;
 use serde::{Deserialize, Serialize};
 
 /// The order's state as a merchant reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// Klarna is still reviewing the purchase: do not ship.
@@ -111,8 +111,9 @@ impl Facts {
     }
 }
 
+/// The order's state refuses the operation: the refusal is about the order in the path.
 fn not_allowed(message: impl Into<String>) -> MerchantError {
-    MerchantError::new(MerchantCode::NotAllowed, message)
+    MerchantError::on(MerchantCode::NotAllowed, "order_id", message)
 }
 
 fn state_name(facts: &Facts) -> String {
