@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct StartCheckout {
     /// A cart reference the server knows; never a list of prices.
+    #[cfg_attr(feature = "openapi", schema(example = "demo"))]
     pub cart: String,
+    #[cfg_attr(feature = "openapi", schema(example = "de-DE"))]
     pub locale: String,
 }
 
@@ -21,6 +23,7 @@ pub struct StartCheckout {
 #[serde(deny_unknown_fields)]
 pub struct ChangeCountry {
     /// ISO 3166-1 alpha-2.
+    #[cfg_attr(feature = "openapi", schema(example = "AT"))]
     pub country: String,
 }
 
@@ -188,10 +191,12 @@ pub struct SignedIn {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartBankLink {
+    #[cfg_attr(feature = "openapi", schema(example = "Muster GmbH"))]
     pub company: String,
     /// `YYYY-MM-DD`, not in the future: transactions are fetched from here on, and never
     /// before it (Klarna refuses dates before the consent's start). Default: 1 January.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-01-01"))]
     pub start_date: Option<String>,
 }
 

@@ -145,7 +145,15 @@ pub struct BodyError {
 }
 
 /// Decodes a JSON body, naming the offending field on failure. One reading for every API.
+/// Every body of ours is a JSON object: serde would also read a struct from an array of its
+/// fields in order, which no caller is told of, so that is refused as the whole body's fault.
 pub fn decode_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    if bytes.trim_ascii_start().first() == Some(&b'[') {
+        return Err(BodyError {
+            field: None,
+            message: "The body must be a JSON object.".into(),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -176,5 +184,41 @@ fn missing_or_unknown(message: &str) -> Option<String> {
     let rest = message
         .strip_prefix("missing field `")
         .or_else(|| message.strip_prefix("unknown field `"))?;
-    rest.split('`').next().map(str::to_string)
+    // An empty name (`{"": 1}`) names nothing a caller could find: the body as a whole.
+    rest.split('`')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Two {
+        a: String,
+        b: String,
+    }
+
+    fn field_of(body: &str) -> Option<String> {
+        decode_body::<Two>(body.as_bytes()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_refused_body_names_its_field_or_the_body_as_a_whole() {
+        assert_eq!(field_of(r#"{"a": "x", "b": 1}"#).as_deref(), Some("b"));
+        assert_eq!(field_of(r#"{"a": "x"}"#).as_deref(), Some("b"));
+        assert_eq!(
+            field_of(r#"{"a": "x", "b": "y", "c": 1}"#).as_deref(),
+            Some("c")
+        );
+        // Nothing a caller could point at: the body itself (`BODY` in the answer).
+        assert_eq!(field_of(r#"{"a": "x", "b": "y", "": 1}"#), None);
+        assert_eq!(field_of(r#"["x", "y"]"#), None);
+        assert_eq!(field_of(" [null, null]"), None);
+        assert_eq!(field_of("{"), None);
+    }
 }

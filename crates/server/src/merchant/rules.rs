@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 /// The order's state as a merchant reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+// Apart from the checkout's `klarna::api::OrderState` in the document.
+#[schema(as = MerchantOrderState)]
 pub enum OrderState {
     /// Klarna is still reviewing the purchase: do not ship.
     PendingReview,
