@@ -70,6 +70,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             headers(("Set-Cookie" = String, description = "`kc_bookkeeper`, HttpOnly, SameSite=Strict."))),
         (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
         (status = 401, description = "Wrong user name or password.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 429, description = "Too many wrong passwords from this client; see `Retry-After`.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
     ),

@@ -78,6 +78,7 @@ fn psu(headers: &HeaderMap, peer: SocketAddr) -> Psu {
         (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
         (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 422, description = "`company` or `start_date` refused; `fields` names it.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
         (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),

@@ -79,6 +79,7 @@ fn try_again() -> AppError {
         (status = 200, description = "Stored; the order follows."),
         (status = 400, description = "Malformed body or ids; `fields` names the field.", body = ApiError),
         (status = 404, description = "Wrong secret.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 503, description = "Not stored; Klarna sends it again.", body = ApiError),
     ),
 )]
@@ -123,6 +124,7 @@ async fn authorization(
         (status = 200, description = "Handled: the order was read again from Klarna."),
         (status = 400, description = "Malformed body or id; `fields` names the field.", body = ApiError),
         (status = 404, description = "Wrong secret.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 503, description = "Not handled yet; Klarna sends it again.", body = ApiError),
     ),
 )]

@@ -131,6 +131,32 @@ async fn every_documented_operation_is_served_and_refuses_bad_input_naming_it() 
             "{method} {path} is documented but not served: {text}"
         );
         assert!(status < 500, "{method} {path}: {status} {text}");
+        let documented = |status: u16| {
+            doc["paths"][path.as_str()][method.as_str().to_lowercase()]["responses"]
+                .get(status.to_string())
+                .is_some()
+        };
+        assert!(
+            documented(status),
+            "{method} {path}: {status} is not documented"
+        );
+        if doc["paths"][path.as_str()][method.as_str().to_lowercase()]["requestBody"].is_object() {
+            // Over the body limit: refused with a status the document names.
+            let big = format!("{{\"x\": \"{}\"}}", "a".repeat(17 * 1024));
+            let r = env
+                .http
+                .request(method.clone(), &url)
+                .header("content-type", "application/json")
+                .body(big)
+                .send()
+                .await
+                .unwrap();
+            let big_status = r.status().as_u16();
+            assert!(
+                documented(big_status),
+                "{method} {path}: {big_status} for a large body is not documented"
+            );
+        }
         if status >= 400 {
             let body: Value = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"));

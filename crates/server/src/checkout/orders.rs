@@ -59,6 +59,7 @@ impl OrderWait {
         (status = 404, description = "Unknown `session`.", body = ApiError),
         (status = 409, description = "The cart or address changed after Klarna's approval: authorize again.", body = ApiError),
         (status = 410, description = "The approval or the session expired: authorize again.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 422, description = "An address field is refused; `fields` names it.", body = ApiError),
         (status = 429, description = "Too many orders from this client; see `Retry-After`.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
