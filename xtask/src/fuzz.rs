@@ -28,6 +28,8 @@ const TIME_LIMIT: Duration = Duration::from_secs(240);
 /// How long the fresh server may take to answer.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 const BOOKKEEPER: &str = "schemathesis";
+/// `KC_HOOK_SECRET`, given to schemathesis too, so Klarna's hooks are fuzzed past their 404.
+const HOOK_SECRET: &str = "fuzzhooksecret0123456789";
 /// The sandbox's bookkeeper password (`config::SANDBOX_BOOKKEEPER_PASSWORD`).
 const SANDBOX_PASSWORD: &str = "sandbox-password";
 
@@ -72,13 +74,15 @@ pub fn run(bounds: &Bounds) -> Result {
     let key = create_api_key(&database)?;
     let server = Server::start(&scratch, &database)?;
     let (cookie, csrf) = sign_in(server.port)?;
-    // A real session and order, so the routes that take their ids get past "not found".
+    // A real session and order (and the hook secret), so the routes that take them get past
+    // "not found".
     let (session, order) = placed_order(server.port)?;
     let config = scratch.0.join("schemathesis.toml");
     std::fs::write(
         &config,
         format!(
-            "[parameters]\n\"path.session\" = \"{session}\"\n\"path.order_id\" = \"{order}\"\n"
+            "[parameters]\n\"path.session\" = \"{session}\"\n\"path.order_id\" = \"{order}\"\n\
+             \"path.secret\" = \"{HOOK_SECRET}\"\n"
         ),
     )
     .map_err(|e| format!("{}: {e}", config.display()))?;
@@ -277,6 +281,7 @@ impl Server {
             .env("KC_PORT", port.to_string())
             .env("KC_DIST", scratch.0.join("dist"))
             .env("KC_BOOKKEEPER_USER", BOOKKEEPER)
+            .env("KC_HOOK_SECRET", HOOK_SECRET)
             // One fast client: the limits would answer 429 to most of the run.
             .env("KC_RATE_SESSIONS_PER_MIN", "1000000")
             .env("KC_RATE_ORDERS_PER_MIN", "1000000")
