@@ -211,6 +211,8 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
                 .into()
         }
         FieldProblem::RejectedByKlarna => t(lang, Text::KlarnaFieldRejected).into(),
+        FieldProblem::Invalid => "Bitte prüfen Sie diesen Wert.".into(),
+        FieldProblem::NotFound => "Nicht gefunden.".into(),
     }
 }
 

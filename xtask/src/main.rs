@@ -2,10 +2,11 @@
 //! `cargo xtask test` runs every test, browser tests included; `cargo xtask bench` measures
 //! bundle size, time to an interactive checkout and, alone with `cargo xtask bench reliability`,
 //! whether orders survive duplicates and a server killed at random moments (on SQLite, and with
-//! two instances on PostgreSQL). Each installs what
-//! it needs first.
+//! two instances on PostgreSQL). `cargo xtask fuzz` runs schemathesis against the server's
+//! OpenAPI document, as `test` does too. Each installs what it needs first.
 
 mod bench;
+mod fuzz;
 mod postgres;
 mod reliability;
 mod tools;
@@ -18,11 +19,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("fuzz") => fuzz::Bounds::from_args(&args[1..]).and_then(|b| fuzz::run(&b)),
         Some("bench") => bench::measure(&args[1..]),
         Some("build") => tools::ensure_build_tools().and_then(|_| build_component()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo [--port N] | test | \
+                "usage: cargo xtask <demo [--port N] | test | fuzz | \
                  bench [size | reliability | reliability-sqlite | reliability-pg] | build>"
             );
             return ExitCode::from(2);
@@ -157,6 +159,12 @@ fn test() -> Result {
             Err(format!("PostgreSQL for the tests: {e}"))
         }
     };
+    // The HTTP API fuzzed by schemathesis from its own OpenAPI document (`fuzz.rs`).
+    let fuzz = fuzz::run(&fuzz::Bounds::default());
+    match &fuzz {
+        Ok(()) => tally.passed += 1,
+        Err(_) => tally.failed += 1,
+    }
     // Components in headless Chromium through wasm-bindgen-test.
     let browser = tally.run(
         Command::new("cargo")
@@ -176,7 +184,7 @@ fn test() -> Result {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     );
     println!("summary: {} passed, {} failed", tally.passed, tally.failed);
-    native.and(postgres).and(browser)
+    native.and(postgres).and(fuzz).and(browser)
 }
 
 /// The server's tests that run on both engines (`KC_TEST_POSTGRES` moves them to PostgreSQL).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Klarna's `address` object. An empty string means "not given" and is left off the wire, so
 /// the form state, the `authorize()` data and the order request are one and the same value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -172,10 +173,14 @@ pub enum FieldProblem {
     InvalidVatId,
     /// Klarna itself refused the value (`error.invalid_fields` or a `Bad value` body).
     RejectedByKlarna,
+    /// Not a value this input takes (malformed, wrong type, unknown field, bad credential).
+    Invalid,
+    /// No such thing (an unknown id in the path or body).
+    NotFound,
 }
 
 impl FieldProblem {
-    const NAMES: [(&'static str, FieldProblem); 12] = [
+    const NAMES: [(&'static str, FieldProblem); 14] = [
         ("required", FieldProblem::Required),
         ("too_short", FieldProblem::TooShort),
         ("only_digits", FieldProblem::OnlyDigits),
@@ -194,6 +199,8 @@ impl FieldProblem {
         ),
         ("invalid_vat_id", FieldProblem::InvalidVatId),
         ("rejected_by_klarna", FieldProblem::RejectedByKlarna),
+        ("invalid", FieldProblem::Invalid),
+        ("not_found", FieldProblem::NotFound),
     ];
 
     /// Stable snake_case code on the wire.
@@ -232,12 +239,29 @@ pub struct FieldError {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct WireFieldError {
+    /// The input's wire path (`billing_address.postal_code`), header or path parameter.
     field: String,
+    /// `required`, `too_long` (with `max`), `too_short`, `only_digits`, `invalid_characters`,
+    /// `invalid_street_characters`, `invalid_email`, `invalid_phone`, `invalid_postal_code`,
+    /// `unsupported_country`, `invalid_registration_id`, `invalid_vat_id`, `rejected_by_klarna`,
+    /// `invalid` or `not_found`.
     problem: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max: Option<usize>,
 }
+
+/// On the wire a [`FieldError`] is a [`WireFieldError`]; so is its schema.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for FieldError {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <WireFieldError as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for FieldError {}
 
 impl From<WireFieldError> for FieldError {
     fn from(w: WireFieldError) -> FieldError {
@@ -298,6 +322,8 @@ impl FieldError {
             FieldProblem::RejectedByKlarna => {
                 "Klarna could not accept this value. Please check it.".into()
             }
+            FieldProblem::Invalid => "Please check this value.".into(),
+            FieldProblem::NotFound => "Not found.".into(),
         }
     }
 }

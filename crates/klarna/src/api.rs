@@ -8,23 +8,29 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/checkout/sessions`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartCheckout {
     /// A cart reference the server knows; never a list of prices.
+    #[cfg_attr(feature = "openapi", schema(example = "demo"))]
     pub cart: String,
+    #[cfg_attr(feature = "openapi", schema(example = "de-DE"))]
     pub locale: String,
 }
 
 /// `PATCH /api/checkout/sessions/{session}`: the shopper chose another billing country.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeCountry {
     /// ISO 3166-1 alpha-2.
+    #[cfg_attr(feature = "openapi", schema(example = "AT"))]
     pub country: String,
 }
 
 /// A payment category as the browser shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentCategory {
     pub identifier: String,
     pub name: String,
@@ -34,6 +40,7 @@ pub struct PaymentCategory {
 
 /// Answer to starting (or renewing) a checkout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutSession {
     /// Our session id; Klarna's id stays on the server.
     pub session: String,
@@ -57,6 +64,7 @@ pub struct CheckoutSession {
 
 /// `POST /api/checkout/orders`: idempotent per `authorization_token`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
     pub session: String,
@@ -71,6 +79,7 @@ pub struct PlaceOrder {
 
 /// What the shopper is told after the order exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     Accepted,
@@ -80,6 +89,7 @@ pub enum OrderState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlacedOrder {
     pub order_id: String,
     pub state: OrderState,
@@ -91,6 +101,7 @@ pub struct PlacedOrder {
 /// `GET /api/checkout/sessions/{session}/order`: the session's order once it exists (Klarna
 /// approved without giving the browser a token, or the order's fraud review ended).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<PlacedOrder>,
@@ -98,6 +109,7 @@ pub struct OrderStatus {
 
 /// Stable machine-readable error codes; the browser maps each to a state and a sentence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Malformed body, wrong type, unknown field: a bug in the caller.
@@ -142,6 +154,7 @@ pub enum ErrorCode {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -165,6 +178,7 @@ impl ApiError {
 
 /// `POST /api/auth/sign-in`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
     pub user: String,
@@ -173,6 +187,7 @@ pub struct SignIn {
 
 /// Sent back on sign-in: every state-changing banking call repeats it in `X-CSRF-Token`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedIn {
     pub user: String,
     pub csrf_token: String,
@@ -180,16 +195,20 @@ pub struct SignedIn {
 
 /// `POST /api/bank-links`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartBankLink {
+    #[cfg_attr(feature = "openapi", schema(example = "Muster GmbH"))]
     pub company: String,
     /// `YYYY-MM-DD`, not in the future: transactions are fetched from here on, and never
     /// before it (Klarna refuses dates before the consent's start). Default: 1 January.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-01-01"))]
     pub start_date: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankLinkStarted {
     pub link: String,
     /// For `XS2A.startFlow`; the only Klarna token the browser ever sees.
@@ -200,6 +219,7 @@ pub struct BankLinkStarted {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     Valid,
@@ -210,6 +230,7 @@ pub enum ConsentState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentStatus {
     pub state: ConsentState,
     pub expires_on: String,
@@ -217,6 +238,7 @@ pub struct ConsentStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkedAccount {
     pub id: String,
     pub name: String,
@@ -228,6 +250,7 @@ pub struct LinkedAccount {
 
 /// A linked bank as the bookkeeper sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkedBank {
     pub connection: String,
     pub company: String,
@@ -240,6 +263,7 @@ pub struct LinkedBank {
 /// `POST /api/accounts/{id}/sync`: fetch new transactions. Without `from_date` the sync goes on
 /// from the last synced day (first time: the consent's start).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
     #[serde(default)]
@@ -248,6 +272,7 @@ pub struct SyncRequest {
 
 /// Progress and result of a sync; `GET /api/accounts/{id}/sync` shows it while it runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncProgress {
     pub running: bool,
     pub pages: u32,
@@ -258,6 +283,7 @@ pub struct SyncProgress {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookedTransaction {
     pub booking_date: String,
     pub amount: i64,

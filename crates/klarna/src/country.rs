@@ -29,6 +29,7 @@ macro_rules! countries {
     ($( $code:ident => $name:literal, $currency:ident, [$($locale:literal),+], $region:ident, [$($postal:literal),*] );* $(;)?) => {
         /// ISO 3166-1 alpha-2 codes of the countries Klarna Payments sells in.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum Country { $($code),* }
 
         impl Country {

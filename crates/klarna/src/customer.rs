@@ -27,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `customer.type`: a B2C session unless it says `organization`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CustomerType {
     #[default]
@@ -95,9 +96,25 @@ impl<'de> Deserialize<'de> for OrganizationEntityType {
     }
 }
 
+/// On the wire a string, one of the eleven wire names.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for OrganizationEntityType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Self::ALL.iter().map(|t| t.wire_name())))
+            .description(Some("Klarna's legal form of the organization."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for OrganizationEntityType {}
+
 /// Klarna's `customer` object, the fields a B2B purchase uses. The same value goes into the
 /// session (`type` only), `authorize()`, our order request and Klarna's create order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The currencies Klarna Payments settles in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Currency {
     EUR,
     SEK,

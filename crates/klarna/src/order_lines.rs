@@ -9,6 +9,7 @@ use thiserror::Error;
 
 /// Klarna's `order_line.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderLineType {
     Physical,
@@ -23,6 +24,7 @@ pub enum OrderLineType {
 
 /// One Klarna `order_line`, exactly as on the wire. Amounts are minor units including tax.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<OrderLineType>,
@@ -83,6 +85,7 @@ pub struct CartItem {
 
 /// A priced cart: Klarna's order lines plus the two sums Klarna checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PricedCart {
     pub currency: Currency,
     pub country: Country,

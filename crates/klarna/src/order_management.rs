@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// `MerchantOrderDto.status`. A status Klarna may add later reads as [`OmStatus::Unknown`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OmStatus {
     Authorized,
@@ -27,6 +28,7 @@ pub enum OmStatus {
 
 /// `shipping_info.shipping_method`: Klarna's closed list, spelled as Klarna spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ShippingMethod {
     PickUpStore,
     Home,
@@ -54,6 +56,7 @@ pub const REFERENCE_MAX: usize = 255;
 
 /// One `shipping_info` item of a capture.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ShippingInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +179,7 @@ pub struct MerchantReferences {
 
 /// One capture of an order, as `GET …/captures/{capture_id}` and the order's `captures[]` show it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Capture {
     pub capture_id: String,
@@ -192,6 +196,7 @@ pub struct Capture {
 
 /// One refund of an order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Refund {
     pub refund_id: String,
@@ -208,6 +213,7 @@ pub struct Refund {
 /// use. Only `order_id` is required; a missing `fraud_status` reads as pending, a missing or
 /// new `status` as [`OmStatus::Unknown`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderManagementOrder {
     pub order_id: String,
     #[serde(default)]

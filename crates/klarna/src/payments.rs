@@ -143,6 +143,7 @@ impl Default for FraudStatus {
 /// Klarna's fraud decision on a new order. Anything Klarna may add later is treated as
 /// pending: never ship goods on a status we do not understand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FraudStatus {
     Accepted,

@@ -18,11 +18,13 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use klarna::api::{ErrorCode, SignIn, SignedIn};
+use klarna::api::{ApiError, ErrorCode, SignIn, SignedIn};
+use klarna::FieldProblem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const COOKIE: &str = "kc_bookkeeper";
 const SESSION_SECS: i64 = 8 * 3600;
@@ -51,12 +53,28 @@ fn password_ok(phc: &str, password: &str) -> bool {
     })
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/sign-in", post(sign_in))
-        .route("/api/auth/sign-out", post(sign_out))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
 }
 
+/// The bookkeeper signs in: sets the session cookie and answers the CSRF token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/sign-in",
+    tag = "bank links",
+    request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in: `Set-Cookie` carries the session; repeat `csrf_token` in `X-CSRF-Token`.", body = SignedIn,
+            headers(("Set-Cookie" = String, description = "`kc_bookkeeper`, HttpOnly, SameSite=Strict."))),
+        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 401, description = "Wrong user name or password.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 429, description = "Too many wrong passwords from this client; see `Retry-After`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn sign_in(
     State(app): State<AppState>,
     client: ClientKey,
@@ -93,7 +111,9 @@ async fn sign_in(
                 "Wrong user name or password.",
                 "Benutzername oder Passwort ist falsch.",
             ),
-        ));
+        )
+        .on("user", FieldProblem::Invalid)
+        .on("password", FieldProblem::Invalid));
     }
     app.store.sign_in_succeeded(client).await?;
     let id = random_token();
@@ -126,6 +146,19 @@ async fn sign_in(
         .into_response())
 }
 
+/// Ends the bookkeeper's session.
+#[utoipa::path(
+    post,
+    path = "/api/auth/sign-out",
+    tag = "bank links",
+    security(("bookkeeper_session" = [], "csrf_token" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared."),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn sign_out(State(app): State<AppState>, who: Bookkeeper) -> Result<Response, AppError> {
     app.store.delete_bookkeeper_session(&who.session).await?;
     let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
@@ -170,7 +203,7 @@ impl FromRequestParts<AppState> for Bookkeeper {
         parts: &mut Parts,
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let sign_in = || {
+        let sign_in = |problem| {
             AppError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::SignInRequired,
@@ -179,13 +212,15 @@ impl FromRequestParts<AppState> for Bookkeeper {
                     "Bitte melden Sie sich (erneut) an.",
                 ),
             )
+            .on(COOKIE, problem)
         };
-        let id = cookie_value(&parts.headers, COOKIE).ok_or_else(sign_in)?;
+        let id =
+            cookie_value(&parts.headers, COOKIE).ok_or_else(|| sign_in(FieldProblem::Required))?;
         let session = app
             .store
             .bookkeeper_session(&id, app.clock.now())
             .await?
-            .ok_or_else(sign_in)?;
+            .ok_or_else(|| sign_in(FieldProblem::Invalid))?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let token = parts
                 .headers
@@ -200,7 +235,8 @@ impl FromRequestParts<AppState> for Bookkeeper {
                         "This request did not come from your signed-in page. Reload it and try again.",
                         "Diese Anfrage kam nicht von Ihrer angemeldeten Seite. Laden Sie die Seite neu und versuchen Sie es erneut.",
                     ),
-                ));
+                )
+                .on("X-CSRF-Token", FieldProblem::Invalid));
             }
         }
         Ok(Bookkeeper {

@@ -12,9 +12,8 @@ use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use klarna::api::{BankLinkStarted, ErrorCode, LinkedAccount, LinkedBank, StartBankLink};
+use axum::Json;
+use klarna::api::{ApiError, BankLinkStarted, ErrorCode, LinkedAccount, LinkedBank, StartBankLink};
 use klarna::date::Date;
 use klarna::xs2a::{
     mask_iban, ConsentScope, Empty, FlowState, Psu, SessionRequest, TransactionsScope,
@@ -22,18 +21,20 @@ use klarna::xs2a::{
 use klarna::FieldProblem;
 use std::net::SocketAddr;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 mod dates;
 
 pub use dates::CONSENT_DAYS;
 use dates::{consent_status, start_date, today};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/bank-links", post(start))
-        .route("/api/bank-links/{link}/complete", post(complete))
-        .route("/api/bank-links/{link}/abort", post(abort))
-        .route("/api/banks", get(banks))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(complete))
+        .routes(routes!(abort))
+        .routes(routes!(banks))
 }
 
 fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
@@ -64,6 +65,25 @@ fn psu(headers: &HeaderMap, peer: SocketAddr) -> Psu {
     }
 }
 
+/// Opens an XS2A session and its accounts flow; the browser starts Klarna's launcher with the
+/// answer's client token.
+#[utoipa::path(
+    post,
+    path = "/api/bank-links",
+    tag = "bank links",
+    security(("bookkeeper_session" = [], "csrf_token" = [])),
+    request_body = StartBankLink,
+    responses(
+        (status = 200, description = "The link, and the flow's client token for the launcher.", body = BankLinkStarted),
+        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 422, description = "`company` or `start_date` refused; `fields` names it.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),
+    ),
+)]
 async fn start(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -159,13 +179,33 @@ async fn find_link(app: &AppState, id: &str) -> Result<StoredLink, AppError> {
             ErrorCode::UnknownSession,
             format!("link: no bank link {id:?}."),
         )
+        .on("link", FieldProblem::NotFound)
     })
 }
 
+/// A refusal about the link in the path: its state does not allow the call.
 fn link_error(code: ErrorCode, message: &str) -> AppError {
-    AppError::new(crate::checkout::status_of(code), code, message)
+    AppError::new(crate::checkout::status_of(code), code, message).on("link", FieldProblem::Invalid)
 }
 
+/// The launcher reported the flow finished: reads its outcome from Klarna and stores the bank.
+#[utoipa::path(
+    post,
+    path = "/api/bank-links/{link}/complete",
+    tag = "bank links",
+    security(("bookkeeper_session" = [], "csrf_token" = [])),
+    params(("link" = String, Path, description = "The link's id from `POST /api/bank-links`.")),
+    responses(
+        (status = 200, description = "The linked bank and its accounts.", body = LinkedBank),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 404, description = "Unknown `link`.", body = ApiError),
+        (status = 409, description = "The bank has not finished yet.", body = ApiError),
+        (status = 422, description = "The link failed, was aborted or is closed.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),
+    ),
+)]
 async fn complete(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -343,6 +383,21 @@ fn view(c: StoredConnection, accounts: Vec<StoredAccount>, today: Date) -> Linke
     }
 }
 
+/// The bookkeeper closed the launcher: ends the link and closes its XS2A session.
+#[utoipa::path(
+    post,
+    path = "/api/bank-links/{link}/abort",
+    tag = "bank links",
+    security(("bookkeeper_session" = [], "csrf_token" = [])),
+    params(("link" = String, Path, description = "The link's id from `POST /api/bank-links`.")),
+    responses(
+        (status = 204, description = "Ended (or ended already)."),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 404, description = "Unknown `link`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn abort(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -356,6 +411,18 @@ async fn abort(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every linked bank with its accounts and consent.
+#[utoipa::path(
+    get,
+    path = "/api/banks",
+    tag = "bank links",
+    security(("bookkeeper_session" = [])),
+    responses(
+        (status = 200, description = "The linked banks.", body = Vec<LinkedBank>),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn banks(
     State(app): State<AppState>,
     _who: Bookkeeper,

@@ -11,18 +11,19 @@ use crate::xs2a_client::Xs2aError;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use klarna::api::{BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
+use axum::Json;
+use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
 use klarna::date::Date;
 use klarna::xs2a::TransactionsPage;
 use klarna::FieldProblem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/accounts/{id}/sync", post(sync).get(progress))
-        .route("/api/accounts/{id}/transactions", get(list))
-        .route("/api/accounts/{id}/transactions.csv", get(csv))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sync, progress))
+        .routes(routes!(list))
+        .routes(routes!(csv))
 }
 
 async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
@@ -32,6 +33,7 @@ async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
             ErrorCode::UnknownSession,
             format!("account: no linked account {id:?}."),
         )
+        .on("account", FieldProblem::NotFound)
     })
 }
 
@@ -89,6 +91,27 @@ async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), 
     Ok(())
 }
 
+/// Fetches the account's new transactions (its whole connection's, one sync at a time).
+#[utoipa::path(
+    post,
+    path = "/api/accounts/{account}/sync",
+    tag = "bank links",
+    security(("bookkeeper_session" = [], "csrf_token" = [])),
+    params(("account" = String, Path, description = "A linked account's id.")),
+    request_body = SyncRequest,
+    responses(
+        (status = 200, description = "The finished sync.", body = SyncProgress),
+        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
+        (status = 404, description = "Unknown `account`.", body = ApiError),
+        (status = 409, description = "The consent expired or was refused, or a sync of this bank is running.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 422, description = "A `from_date` that is malformed, before the consent or in the future.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),
+    ),
+)]
 async fn sync(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -108,7 +131,8 @@ async fn sync(
                 "The bank's consent has expired. Link the bank again to keep syncing.",
                 "Die Einwilligung bei der Bank ist abgelaufen. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
             ),
-        ));
+        )
+        .on("account", FieldProblem::Invalid));
     }
     let asked = body.from_date.as_deref();
     let mut progress = SyncProgress {
@@ -131,7 +155,8 @@ async fn sync(
                 "A sync of this bank is already running. Please wait until it has finished.",
                 "Für diese Bank läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.",
             ),
-        ));
+        )
+        .on("account", FieldProblem::Invalid));
     }
     let result = match set_progress(&app, &id, &progress).await {
         Ok(()) => fetch_all(&app, &t, &mut progress).await,
@@ -239,11 +264,25 @@ fn sync_failure(e: Xs2aError) -> AppError {
                 "The bank no longer accepts this consent. Link the bank again to keep syncing.",
                 "Die Bank akzeptiert diese Einwilligung nicht mehr. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
             ),
-        ),
+        )
+        .on("account", FieldProblem::Invalid),
         _ => AppError::internal("syncing transactions", e),
     }
 }
 
+/// The account's sync as it runs (or as it last ended).
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{account}/sync",
+    tag = "bank links",
+    security(("bookkeeper_session" = [])),
+    params(("account" = String, Path, description = "A linked account's id.")),
+    responses(
+        (status = 200, description = "The sync's progress.", body = SyncProgress),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn progress(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -252,6 +291,20 @@ async fn progress(
     Ok(Json(app.store.sync_progress(&id, app.clock.now()).await?))
 }
 
+/// The account's stored transactions.
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{account}/transactions",
+    tag = "bank links",
+    security(("bookkeeper_session" = [])),
+    params(("account" = String, Path, description = "A linked account's id.")),
+    responses(
+        (status = 200, description = "The transactions.", body = Vec<BookedTransaction>),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 404, description = "Unknown `account`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn list(
     State(app): State<AppState>,
     _who: Bookkeeper,
@@ -276,6 +329,20 @@ fn field(value: &str) -> String {
     }
 }
 
+/// The account's stored transactions as a CSV file.
+#[utoipa::path(
+    get,
+    path = "/api/accounts/{account}/transactions.csv",
+    tag = "bank links",
+    security(("bookkeeper_session" = [])),
+    params(("account" = String, Path, description = "A linked account's id.")),
+    responses(
+        (status = 200, description = "`booking_date,amount,currency,counterparty,reference`, one line each.", body = String, content_type = "text/csv"),
+        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 404, description = "Unknown `account`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 async fn csv(
     State(app): State<AppState>,
     _who: Bookkeeper,

@@ -46,6 +46,12 @@ impl AppError {
         e
     }
 
+    /// Names the input (body field, path parameter, header or cookie) this refusal is about.
+    pub fn on(mut self, field: &str, problem: FieldProblem) -> AppError {
+        self.body.fields.push(FieldError::new(field, problem));
+        self
+    }
+
     /// A failure of ours: logged with a support id the shopper can quote; details stay in the log.
     pub fn internal(what: &str, detail: impl std::fmt::Display) -> AppError {
         let support_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
@@ -104,6 +110,9 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The name a refusal gives the request body as a whole (not JSON, unreadable, too large).
+pub const BODY: &str = "body";
+
 /// JSON body extractor whose rejections are our error body, naming the offending field.
 pub struct ApiJson<T>(pub T);
 
@@ -128,10 +137,12 @@ where
                 } else {
                     AppError::bad_request("The request body could not be read.")
                 }
+                .on(BODY, FieldProblem::Invalid)
             })?;
-        decode_body(&bytes)
-            .map(ApiJson)
-            .map_err(|e| AppError::bad_request(e.message))
+        decode_body(&bytes).map(ApiJson).map_err(|e| {
+            let field = e.field.as_deref().unwrap_or(BODY);
+            AppError::bad_request(e.message).on(field, FieldProblem::Invalid)
+        })
     }
 }
 
@@ -144,7 +155,15 @@ pub struct BodyError {
 }
 
 /// Decodes a JSON body, naming the offending field on failure. One reading for every API.
+/// Every body of ours is a JSON object: serde would also read a struct from an array of its
+/// fields in order, which no caller is told of, so that is refused as the whole body's fault.
 pub fn decode_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    if bytes.trim_ascii_start().first() == Some(&b'[') {
+        return Err(BodyError {
+            field: None,
+            message: "The body must be a JSON object.".into(),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -175,5 +194,41 @@ fn missing_or_unknown(message: &str) -> Option<String> {
     let rest = message
         .strip_prefix("missing field `")
         .or_else(|| message.strip_prefix("unknown field `"))?;
-    rest.split('`').next().map(str::to_string)
+    // An empty name (`{"": 1}`) names nothing a caller could find: the body as a whole.
+    rest.split('`')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Two {
+        a: String,
+        b: String,
+    }
+
+    fn field_of(body: &str) -> Option<String> {
+        decode_body::<Two>(body.as_bytes()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_refused_body_names_its_field_or_the_body_as_a_whole() {
+        assert_eq!(field_of(r#"{"a": "x", "b": 1}"#).as_deref(), Some("b"));
+        assert_eq!(field_of(r#"{"a": "x"}"#).as_deref(), Some("b"));
+        assert_eq!(
+            field_of(r#"{"a": "x", "b": "y", "c": 1}"#).as_deref(),
+            Some("c")
+        );
+        // Nothing a caller could point at: the body itself (`BODY` in the answer).
+        assert_eq!(field_of(r#"{"a": "x", "b": "y", "": 1}"#), None);
+        assert_eq!(field_of(r#"["x", "y"]"#), None);
+        assert_eq!(field_of(" [null, null]"), None);
+        assert_eq!(field_of("{"), None);
+    }
 }

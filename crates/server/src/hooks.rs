@@ -8,26 +8,28 @@
 //! - The notification tells that a pending order's fraud review ended. Its body is unsigned,
 //!   so it is only a hint: the order is read again from Klarna's Order Management.
 
-use crate::error::ApiJson;
+use crate::error::{ApiJson, AppError};
 use crate::klarna_client::is_plain_id;
 use crate::security::same_secret;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::Router;
-use klarna::api::OrderState;
+use klarna::api::{ApiError, ErrorCode, OrderState};
 use klarna::payments::FraudStatus;
+use klarna::FieldProblem;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/hooks/klarna/authorization/{secret}", post(authorization))
-        .route("/hooks/klarna/notification/{secret}", post(notification))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(authorization))
+        .routes(routes!(notification))
 }
 
 /// Klarna's body: `{"authorization_token": "...", "session_id": "..."}` (Klarna's session id).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AuthorizationCallback {
     authorization_token: String,
     session_id: String,
@@ -35,21 +37,65 @@ struct AuthorizationCallback {
 
 /// Klarna's pending-order notification: `{"order_id": "...", "event_type": "FRAUD_RISK_..."}`
 /// and more we do not need.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Notification {
     order_id: String,
 }
 
+/// A wrong secret: to a caller without it the hook does not exist.
+fn wrong_secret() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::BadRequest,
+        "No such hook.",
+    )
+    .on("secret", FieldProblem::NotFound)
+}
+
+fn not_an_id(field: &str) -> AppError {
+    AppError::bad_request(format!(
+        "{field}: must be 1 to 255 letters, digits, '-' or '_'."
+    ))
+    .on(field, FieldProblem::Invalid)
+}
+
+/// Not stored or not handled yet: any non-2xx makes Klarna send it again.
+fn try_again() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::KlarnaUnavailable,
+        "Not handled yet; send it again.",
+    )
+}
+
+/// Klarna's authorization callback (`merchant_urls.authorization`).
+#[utoipa::path(
+    post,
+    path = "/hooks/klarna/authorization/{secret}",
+    tag = "hooks",
+    params(("secret" = String, Path, description = "The hook secret (`KC_HOOK_SECRET`); a wrong one answers 404.")),
+    request_body = AuthorizationCallback,
+    responses(
+        (status = 200, description = "Stored; the order follows."),
+        (status = 400, description = "Malformed body or ids; `fields` names the field.", body = ApiError),
+        (status = 404, description = "Wrong secret.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 503, description = "Not stored; Klarna sends it again.", body = ApiError),
+    ),
+)]
 async fn authorization(
     State(app): State<AppState>,
     Path(secret): Path<String>,
     ApiJson(body): ApiJson<AuthorizationCallback>,
-) -> StatusCode {
+) -> Result<StatusCode, AppError> {
     if !same_secret(&secret, app.config.hook_secret.expose()) {
-        return StatusCode::NOT_FOUND;
+        return Err(wrong_secret());
     }
-    if !is_plain_id(&body.authorization_token) || !is_plain_id(&body.session_id) {
-        return StatusCode::BAD_REQUEST;
+    if !is_plain_id(&body.authorization_token) {
+        return Err(not_an_id("authorization_token"));
+    }
+    if !is_plain_id(&body.session_id) {
+        return Err(not_an_id("session_id"));
     }
     let now = app.clock.now();
     let due = now + app.config.callback_delay_secs as i64;
@@ -58,32 +104,47 @@ async fn authorization(
         .insert_callback(&body.authorization_token, &body.session_id, due, now)
         .await
     {
-        Ok(()) => StatusCode::OK,
+        Ok(()) => Ok(StatusCode::OK),
         // Not stored: Klarna must try again.
         Err(e) => {
             tracing::error!("storing an authorization callback: {e}");
-            StatusCode::SERVICE_UNAVAILABLE
+            Err(try_again())
         }
     }
 }
 
+/// Klarna's notification that a pending order's fraud review ended (`merchant_urls.notification`).
+#[utoipa::path(
+    post,
+    path = "/hooks/klarna/notification/{secret}",
+    tag = "hooks",
+    params(("secret" = String, Path, description = "The hook secret (`KC_HOOK_SECRET`); a wrong one answers 404.")),
+    request_body = Notification,
+    responses(
+        (status = 200, description = "Handled: the order was read again from Klarna."),
+        (status = 400, description = "Malformed body or id; `fields` names the field.", body = ApiError),
+        (status = 404, description = "Wrong secret.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 503, description = "Not handled yet; Klarna sends it again.", body = ApiError),
+    ),
+)]
 async fn notification(
     State(app): State<AppState>,
     Path(secret): Path<String>,
     ApiJson(body): ApiJson<Notification>,
-) -> StatusCode {
+) -> Result<StatusCode, AppError> {
     if !same_secret(&secret, app.config.hook_secret.expose()) {
-        return StatusCode::NOT_FOUND;
+        return Err(wrong_secret());
     }
     if !is_plain_id(&body.order_id) {
-        return StatusCode::BAD_REQUEST;
+        return Err(not_an_id("order_id"));
     }
     match refresh_order(&app, &body.order_id).await {
-        Ok(()) => StatusCode::OK,
+        Ok(()) => Ok(StatusCode::OK),
         // Klarna or our database did not answer: a non-2xx makes Klarna send it again.
         Err(e) => {
             tracing::warn!(order_id = %body.order_id, "notification not handled yet: {e}");
-            StatusCode::SERVICE_UNAVAILABLE
+            Err(try_again())
         }
     }
 }

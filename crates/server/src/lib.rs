@@ -20,6 +20,7 @@ pub mod klarna_om;
 pub mod klarna_tokens;
 pub mod lang;
 pub mod merchant;
+pub mod openapi;
 pub mod order_store;
 pub mod rate_limit;
 pub mod recurring;
@@ -33,7 +34,6 @@ pub mod xs2a_client;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
-use axum::routing::get;
 use axum::Router;
 use config::{Config, Mode};
 use std::future::Future;
@@ -99,14 +99,8 @@ pub async fn app(
     if let Some(sb) = &sandbox {
         state.keep_task(sandbox::spawn_ticker(sb.clone(), worker_every));
     }
-    let api = Router::new()
-        .merge(checkout::routes())
-        .merge(hooks::routes())
-        .merge(auth::routes())
-        .merge(bank_links::routes())
-        .merge(bank_sync::routes())
-        .merge(merchant::routes())
-        .route("/api/health", get(|| async { "ok" }))
+    // Every route of the API, each documented where it is registered (`openapi.rs`).
+    let api = Router::from(openapi::router())
         // Our API answers in its own error body even where no route matches, instead of the
         // shop page (which a 200 would pass off as an answer).
         .route("/api/{*rest}", axum::routing::any(error::no_such_endpoint))

@@ -381,7 +381,7 @@ async fn charges_are_checked_before_klarna_is_called() {
 async fn a_plain_purchase_yields_no_token_and_klarna_refuses_one() {
     let shop = Shop::new().await;
     let (authorization, order) = shop.subscribe("buy").await;
-    let (status, _) = shop
+    let (status, e) = shop
         .call(
             reqwest::Method::GET,
             &format!("/api/merchant/orders/{}/customer-token", order.order_id),
@@ -390,6 +390,9 @@ async fn a_plain_purchase_yields_no_token_and_klarna_refuses_one() {
         )
         .await;
     assert_eq!(status, 404);
+    // The input at fault is the order (`fields` names an input of the request).
+    assert_eq!(e["code"], "customer_token_not_found");
+    assert_eq!(e["fields"], json!(["order_id"]));
     assert!(!shop
         .env
         .sandbox

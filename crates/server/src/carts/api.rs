@@ -10,19 +10,21 @@ use crate::merchant::keys::MerchantKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use klarna::{Country, Currency};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/merchant/carts", post(register))
-        .route("/api/merchant/carts/{cart}", get(read))
+/// Each `routes!` line registers a handler and documents it (`crate::openapi`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(read))
 }
 
 /// Answer to registering a cart: the reference the browser sends, and where it sells.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registered {
     pub cart: String,
     pub currencies: Vec<Currency>,
@@ -31,7 +33,7 @@ pub struct Registered {
 }
 
 /// A stored cart as the merchant reads it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CartView {
     pub cart: String,
     pub customer_type: CustomerType,
@@ -51,6 +53,23 @@ pub(crate) fn cart_not_found() -> MerchantError {
     )
 }
 
+/// Registers a cart: its lines, with a price list per currency, for the browser to buy by its
+/// reference. Not guarded by an `Idempotency-Key`: it moves no money, and a retry only leaves
+/// an unused cart behind.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/carts",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    request_body = RegisterCart,
+    responses(
+        (status = 201, description = "Registered: the reference the browser sends, and the currencies and countries it sells in.", body = Registered),
+        (status = 400, description = "Malformed JSON, an unknown field or a wrong type; `fields` names it (`body` for the whole).", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 422, description = "A value is refused (`invalid_fields`); `fields` names each, as `lines[2].prices.EUR.unit_price`.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn register(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -79,6 +98,22 @@ async fn register(
     ))
 }
 
+/// A registered cart, as stored.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/carts/{cart}",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("cart" = String, Path, description = "The cart's reference, as `POST /api/merchant/carts` answered it (`c_…`, or a demo cart's id)."),
+    ),
+    responses(
+        (status = 200, description = "The cart.", body = CartView),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "`cart_not_found`: no cart with this reference.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn read(
     State(app): State<AppState>,
     _: MerchantKey,

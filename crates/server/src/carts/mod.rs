@@ -24,7 +24,7 @@ pub const MAX_QUANTITY: i64 = 100_000;
 const MAX_TEXT_CHARS: usize = 255;
 
 /// Which of the purchase country's VAT rates a line carries ([`crate::catalog`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxClass {
     Standard,
@@ -37,7 +37,7 @@ pub use klarna::CustomerType;
 
 /// What the checkout asks Klarna for: a purchase, or a purchase plus a customer token for
 /// later charges (recurring, [`crate::recurring`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     #[default]
@@ -57,7 +57,7 @@ impl Intent {
 
 /// One price of a line in one currency, in minor units: the unit price (gross, or net where
 /// sales tax is added on top) and the whole line's discount.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinePrice {
     pub unit_price: i64,
@@ -65,7 +65,7 @@ pub struct LinePrice {
     pub discount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
     pub reference: String,
@@ -79,7 +79,7 @@ pub struct CartLine {
 }
 
 /// `POST /api/merchant/carts`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterCart {
     pub lines: Vec<CartLine>,

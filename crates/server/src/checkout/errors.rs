@@ -48,16 +48,45 @@ pub(crate) fn klarna_failure(what: &str, e: KlarnaCallError) -> AppError {
             ErrorCode::AuthorizationExpired,
             "Your Klarna approval has expired. Please confirm the payment again.",
         ),
-        (404, _) => coded(ErrorCode::SessionExpired, "This checkout has expired. We started a new one for you."),
-        (409, _) => coded(
-            ErrorCode::AuthorizationMismatch,
-            "Your cart or address changed after Klarna approved it. Please confirm the payment again.",
+        (404, _) => coded(
+            ErrorCode::SessionExpired,
+            "This checkout has expired. We started a new one for you.",
         ),
-        (403, "REJECTED") => coded(ErrorCode::Rejected, "Klarna could not approve this purchase."),
+        (409, _) => {
+            // Klarna names the fields that no longer match; else the approval itself is it.
+            let named = body.fields();
+            let fields = if named.is_empty() {
+                vec!["authorization_token".to_string()]
+            } else {
+                named
+            };
+            let mut e = coded(
+                ErrorCode::AuthorizationMismatch,
+                "Your cart or address changed after Klarna approved it. Please confirm the payment again.",
+            );
+            e.body.fields = fields
+                .into_iter()
+                .map(|f| FieldError::new(f, FieldProblem::RejectedByKlarna))
+                .collect();
+            e
+        }
+        (403, "REJECTED") => coded(
+            ErrorCode::Rejected,
+            "Klarna could not approve this purchase.",
+        ),
         (400, _) => {
             let fields = body.fields();
-            if !fields.is_empty() && fields.iter().all(|f| f.starts_with("billing_address.") || f.starts_with("shipping_address.")) {
-                AppError::invalid_fields(fields.into_iter().map(|f| FieldError::new(f, FieldProblem::RejectedByKlarna)).collect())
+            if !fields.is_empty()
+                && fields.iter().all(|f| {
+                    f.starts_with("billing_address.") || f.starts_with("shipping_address.")
+                })
+            {
+                AppError::invalid_fields(
+                    fields
+                        .into_iter()
+                        .map(|f| FieldError::new(f, FieldProblem::RejectedByKlarna))
+                        .collect(),
+                )
             } else {
                 AppError::internal(what, &e)
             }
@@ -129,6 +158,15 @@ mod tests {
             ))
             .1,
             ErrorCode::AuthorizationMismatch
+        );
+        assert_eq!(
+            mapped(answer(
+                409,
+                "BAD_VALUE",
+                &["Not matching fields: [billing_address.city]"]
+            ))
+            .2,
+            vec!["billing_address.city".to_string()]
         );
         for status in [500, 503, 429] {
             assert_eq!(

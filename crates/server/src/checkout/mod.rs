@@ -17,25 +17,27 @@ use crate::state::AppState;
 use crate::store::StoredSession;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use errors::klarna_failure;
-use klarna::api::{ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout};
+use klarna::api::{
+    ApiError, ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout,
+};
 use klarna::payments::{MerchantUrls, PaymentMethodCategory, SessionRequest};
 use klarna::{price_cart, Country, Customer, CustomerType, FieldProblem, PricedCart, TaxMode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Klarna keeps a payment session open for 48 hours.
 const KLARNA_SESSION_LIFETIME_SECS: i64 = 48 * 3600;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/checkout/sessions", post(start_checkout))
-        .route("/api/checkout/sessions/{id}", patch(change_country))
-        .route(
-            "/api/checkout/sessions/{id}/order",
-            get(orders::order_status),
-        )
-        .route("/api/checkout/orders", post(orders::place_order))
+/// The shopper's endpoints; each `routes!` line registers a handler and documents it
+/// (`crate::openapi`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_checkout))
+        .routes(routes!(change_country))
+        .routes(routes!(orders::order_status))
+        .routes(routes!(orders::place_order))
 }
 
 /// `de-DE` → (`de`, Germany). The locale's region decides the purchase country until the
@@ -66,6 +68,7 @@ pub(crate) fn unknown_session(id: &str) -> AppError {
         ErrorCode::UnknownSession,
         format!("session: no checkout session {id:?}."),
     )
+    .on("session", FieldProblem::NotFound)
 }
 
 /// The registered cart the browser named: unknown and malformed references alike are
@@ -77,6 +80,7 @@ pub(crate) async fn load_cart(app: &AppState, cart_ref: &str) -> Result<Cart, Ap
             ErrorCode::UnknownCart,
             format!("cart: no cart with reference {cart_ref:?}."),
         )
+        .on("cart", FieldProblem::NotFound)
     };
     if !is_plain_id(cart_ref) {
         return Err(unknown());
@@ -191,6 +195,24 @@ fn answer(
     })
 }
 
+/// Starts a checkout for a cart reference: prices it for the locale's country and opens a
+/// Klarna payment session.
+#[utoipa::path(
+    post,
+    path = "/api/checkout/sessions",
+    tag = "checkout",
+    request_body = StartCheckout,
+    responses(
+        (status = 200, description = "The session, its priced cart and Klarna's client token.", body = CheckoutSession),
+        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 404, description = "Unknown `cart`.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 422, description = "A `locale` of no Klarna country, or one whose currency the cart has no prices in.", body = ApiError),
+        (status = 429, description = "Too many sessions from this client; see `Retry-After`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna is not reachable; try again.", body = ApiError),
+    ),
+)]
 async fn start_checkout(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<StartCheckout>,
@@ -229,6 +251,24 @@ async fn start_checkout(
 /// (never converted) in a new Klarna session; Klarna documents no call to cancel a payment
 /// session, so the old one is left to expire, as WooCommerce's and Klarna's own SFCC
 /// integrations do. A country whose currency the cart has no prices in is refused.
+#[utoipa::path(
+    patch,
+    path = "/api/checkout/sessions/{session}",
+    tag = "checkout",
+    params(("session" = String, Path, description = "Our checkout session id.")),
+    request_body = ChangeCountry,
+    responses(
+        (status = 200, description = "The session, priced for the new country.", body = CheckoutSession),
+        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 404, description = "Unknown `session`.", body = ApiError),
+        (status = 410, description = "Klarna's session expired: start a new checkout.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 422, description = "A `country` Klarna does not sell in, or whose currency the cart has no prices in.", body = ApiError),
+        (status = 429, description = "Too many country changes from this client; see `Retry-After`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna is not reachable; try again.", body = ApiError),
+    ),
+)]
 async fn change_country(
     State(app): State<AppState>,
     Path(id): Path<String>,

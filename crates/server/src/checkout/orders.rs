@@ -15,10 +15,10 @@ use crate::store::StoredSession;
 use axum::extract::{Path, State};
 use axum::Json;
 use klarna::address::validate_addresses;
-use klarna::api::{ErrorCode, OrderState, OrderStatus, PlaceOrder, PlacedOrder};
+use klarna::api::{ApiError, ErrorCode, OrderState, OrderStatus, PlaceOrder, PlacedOrder};
 use klarna::customer::validate_organization;
 use klarna::payments::{CreateOrderRequest, FraudStatus, MerchantUrls};
-use klarna::{Address, Country, Customer, CustomerType};
+use klarna::{Address, Country, Customer, CustomerType, FieldProblem};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -46,6 +46,26 @@ impl OrderWait {
     }
 }
 
+/// Places the order for Klarna's authorization, exactly once per `authorization_token`.
+#[utoipa::path(
+    post,
+    path = "/api/checkout/orders",
+    tag = "checkout",
+    request_body = PlaceOrder,
+    responses(
+        (status = 200, description = "The order (also when it existed already).", body = PlacedOrder),
+        (status = 400, description = "Malformed body or token; `fields` names the field.", body = ApiError),
+        (status = 403, description = "Klarna rejected the purchase.", body = ApiError),
+        (status = 404, description = "Unknown `session`.", body = ApiError),
+        (status = 409, description = "The cart or address changed after Klarna's approval: authorize again.", body = ApiError),
+        (status = 410, description = "The approval or the session expired: authorize again.", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB.", body = ApiError),
+        (status = 422, description = "An address field is refused; `fields` names it.", body = ApiError),
+        (status = 429, description = "Too many orders from this client; see `Retry-After`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 503, description = "Klarna is not reachable, or the order is still being confirmed; try again.", body = ApiError),
+    ),
+)]
 pub(super) async fn place_order(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<PlaceOrder>,
@@ -54,7 +74,8 @@ pub(super) async fn place_order(
     if !crate::klarna_client::is_plain_id(token) {
         return Err(AppError::bad_request(
             "authorization_token: must be Klarna's token, 1 to 255 letters, digits, '-' or '_'.",
-        ));
+        )
+        .on("authorization_token", FieldProblem::Invalid));
     }
     let session = app
         .store
@@ -112,9 +133,20 @@ pub(super) async fn place_order(
     .map(Json)
 }
 
-/// `GET /api/checkout/sessions/{id}/order`: the session's order, once there is one. A shopper
-/// whom Klarna approved without a token waits here; asking also tells the server to handle
-/// Klarna's callback for the session now instead of after the usual delay.
+/// `GET /api/checkout/sessions/{session}/order`: the session's order, once there is one. A
+/// shopper whom Klarna approved without a token waits here; asking also tells the server to
+/// handle Klarna's callback for the session now instead of after the usual delay.
+#[utoipa::path(
+    get,
+    path = "/api/checkout/sessions/{session}/order",
+    tag = "checkout",
+    params(("session" = String, Path, description = "Our checkout session id.")),
+    responses(
+        (status = 200, description = "The session's order, or none yet.", body = OrderStatus),
+        (status = 404, description = "Unknown `session`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+    ),
+)]
 pub(super) async fn order_status(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -191,7 +223,8 @@ async fn settled(
         if record.session_id != session.id {
             return Ok(Some(Err(AppError::bad_request(
                 "authorization_token: belongs to another checkout session.",
-            ))));
+            )
+            .on("authorization_token", FieldProblem::Invalid))));
         }
         return Ok(Some(Ok(record.order)));
     }

@@ -18,36 +18,28 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use klarna::order_management::{
     CaptureRequest, MerchantReferences, OrderManagementOrder, RefundRequest, UpdateAuthorization,
     UpdateCustomerDetails,
 };
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    let order = "/api/merchant/orders/{order_id}";
-    Router::new()
-        .route(order, get(get_order))
-        .route(&format!("{order}/captures"), post(capture))
-        .route(&format!("{order}/refunds"), post(refund))
-        .route(&format!("{order}/cancel"), post(cancel))
-        .route(&format!("{order}/release"), post(release))
-        .route(&format!("{order}/extend"), post(extend))
-        .route(
-            &format!("{order}/authorization"),
-            patch(update_authorization),
-        )
-        .route(&format!("{order}/customer-details"), patch(update_customer))
-        .route(
-            &format!("{order}/merchant-references"),
-            patch(update_references),
-        )
-        .route(
-            &format!("{order}/captures/{{capture_id}}/send-out"),
-            post(send_out),
-        )
+/// Each `routes!` line registers a handler and documents it (`crate::openapi`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_order))
+        .routes(routes!(capture))
+        .routes(routes!(refund))
+        .routes(routes!(cancel))
+        .routes(routes!(release))
+        .routes(routes!(extend))
+        .routes(routes!(update_authorization))
+        .routes(routes!(update_customer))
+        .routes(routes!(update_references))
+        .routes(routes!(send_out))
 }
 
 /// The merchant's `Idempotency-Key` header: 1 to 255 visible ASCII characters.
@@ -88,15 +80,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| {
-                MerchantError::new(
+                MerchantError::on(
                     MerchantCode::BadRequest,
+                    crate::error::BODY,
                     "The request body could not be read (at most 256 KiB).",
                 )
             })?;
         crate::error::decode_body(&bytes).map(Body).map_err(|e| {
-            let mut err = MerchantError::new(MerchantCode::BadRequest, e.message);
-            err.fields.extend(e.field);
-            err
+            let field = e.field.as_deref().unwrap_or(crate::error::BODY);
+            MerchantError::on(MerchantCode::BadRequest, field, e.message)
         })
     }
 }
@@ -109,6 +101,23 @@ fn ops(app: &AppState) -> Ops<'_> {
     }
 }
 
+/// The order as Klarna's Order Management has it, with its state.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/orders/{order_id}",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+    ),
+    responses(
+        (status = 200, description = "The order.", body = MerchantOrder),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; try again.", body = MerchantError),
+    ),
+)]
 async fn get_order(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -180,6 +189,29 @@ fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, MerchantErr
     serde_json::to_value(value).map_err(|e| MerchantError::internal("encoding a request", e))
 }
 
+/// Captures an amount (all that remains without `amount`), on shipment.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/captures",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    request_body = CaptureBody,
+    responses(
+        (status = 201, description = "Captured; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn capture(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -205,6 +237,29 @@ async fn capture(
     answer(&app, &order_id, key, plan, true).await
 }
 
+/// Refunds an amount (all not yet refunded without `amount`).
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/refunds",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    request_body = RefundBody,
+    responses(
+        (status = 201, description = "Refunded; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn refund(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -240,6 +295,28 @@ async fn bodiless(
     answer(&app, &order_id, key, plan, false).await
 }
 
+/// Cancels an order nothing was captured of.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/cancel",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    responses(
+        (status = 200, description = "Cancelled; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn cancel(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -249,6 +326,28 @@ async fn cancel(
     bodiless(app, order_id, key, Kind::Cancel, Operation::Cancel).await
 }
 
+/// Releases the authorization that remains after partial captures.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/release",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    responses(
+        (status = 200, description = "Released; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn release(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -258,6 +357,28 @@ async fn release(
     bodiless(app, order_id, key, Kind::Release, Operation::Release).await
 }
 
+/// Extends the authorization's lifetime.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/extend",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    responses(
+        (status = 200, description = "Extended; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn extend(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -267,6 +388,29 @@ async fn extend(
     bodiless(app, order_id, key, Kind::Extend, Operation::Extend).await
 }
 
+/// Changes the order amount (and lines); Klarna checks it again.
+#[utoipa::path(
+    patch,
+    path = "/api/merchant/orders/{order_id}/authorization",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    request_body = AuthorizationBody,
+    responses(
+        (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn update_authorization(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -285,6 +429,29 @@ async fn update_authorization(
     answer(&app, &order_id, key, plan, false).await
 }
 
+/// Changes the shipping address.
+#[utoipa::path(
+    patch,
+    path = "/api/merchant/orders/{order_id}/customer-details",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    request_body = CustomerBody,
+    responses(
+        (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn update_customer(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -306,6 +473,29 @@ async fn update_customer(
     answer(&app, &order_id, key, plan, false).await
 }
 
+/// Changes the merchant references.
+#[utoipa::path(
+    patch,
+    path = "/api/merchant/orders/{order_id}/merchant-references",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    request_body = ReferencesBody,
+    responses(
+        (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn update_references(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -327,6 +517,29 @@ async fn update_references(
     answer(&app, &order_id, key, plan, false).await
 }
 
+/// Sends the capture's invoice to the shopper again.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/orders/{order_id}/captures/{capture_id}/send-out",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        ("capture_id" = String, Path, description = "Klarna's capture id."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+    ),
+    responses(
+        (status = 200, description = "Sent; the order afterwards.", body = OperationAnswer),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "Unknown `order_id` or `capture_id`.", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
+        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn send_out(
     State(app): State<AppState>,
     _: MerchantKey,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MerchantCode {
     /// Malformed JSON, an unknown field, a wrong type.
@@ -62,7 +62,7 @@ pub fn status_of(code: MerchantCode) -> StatusCode {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MerchantError {
     pub code: MerchantCode,
     pub message: String,
@@ -133,8 +133,9 @@ impl MerchantError {
                 tracing::warn!(status, code = %body.error_code, correlation_id = ?body.correlation_id, "{what}: {}", body.messages().join("; "));
                 let said = body.messages().join("; ");
                 match *status {
-                    403 | 409 => MerchantError::new(
+                    403 | 409 => MerchantError::on(
                         MerchantCode::NotAllowed,
+                        "order_id",
                         format!("Klarna refused: {} ({said})", body.error_code),
                     ),
                     404 if body.error_code.contains("CAPTURE") => MerchantError::on(
@@ -149,6 +150,10 @@ impl MerchantError {
                             format!("Klarna refused a value: {said}"),
                         );
                         err.fields = body.fields();
+                        if err.fields.is_empty() {
+                            // Klarna named none: the body as a whole.
+                            err.fields.push(crate::error::BODY.to_string());
+                        }
                         err
                     }
                     _ => MerchantError::internal(what, e),

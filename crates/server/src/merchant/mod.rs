@@ -17,13 +17,15 @@ pub mod shapes;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use errors::MerchantError;
 use keys::MerchantKey;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `GET /api/merchant/whoami`: which key the caller used, so a merchant can check its set-up.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WhoAmI {
     pub key_id: String,
     pub name: String,
@@ -31,17 +33,29 @@ pub struct WhoAmI {
 
 /// The merchant API takes bigger bodies than the shopper's endpoints: a capture may carry up to
 /// 500 shipping entries and an order's lines.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/merchant/whoami", get(whoami))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(whoami))
         .merge(api::routes())
         .merge(crate::carts::api::routes())
         .merge(crate::recurring::api::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// Which API key the call was made with.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/whoami",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    responses(
+        (status = 200, description = "The key's id and name.", body = WhoAmI),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn whoami(MerchantKey(key): MerchantKey) -> Json<WhoAmI> {
     Json(WhoAmI {
         key_id: key.id,

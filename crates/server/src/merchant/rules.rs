@@ -16,8 +16,10 @@ use klarna::payments::FraudStatus;
 use serde::{Deserialize, Serialize};
 
 /// The order's state as a merchant reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+// Apart from the checkout's `klarna::api::OrderState` in the document.
+#[schema(as = MerchantOrderState)]
 pub enum OrderState {
     /// Klarna is still reviewing the purchase: do not ship.
     PendingReview,
@@ -115,8 +117,9 @@ impl Facts {
     }
 }
 
+/// The order's state refuses the operation: the refusal is about the order in the path.
 fn not_allowed(message: impl Into<String>) -> MerchantError {
-    MerchantError::new(MerchantCode::NotAllowed, message)
+    MerchantError::on(MerchantCode::NotAllowed, "order_id", message)
 }
 
 fn state_name(facts: &Facts) -> String {

@@ -6,9 +6,10 @@ use super::rules::OrderState;
 use klarna::order_management::{OrderManagementOrder, ShippingInfo};
 use klarna::{validate_address, Address, OrderLine};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// An order as Order Management has it, with the state a merchant reads.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct MerchantOrder {
     pub state: OrderState,
     #[serde(flatten)]
@@ -17,14 +18,14 @@ pub struct MerchantOrder {
 
 /// The answer to an operation: what was done, and the order afterwards (absent when Klarna
 /// did not answer the read that follows; the operation stands all the same).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct OperationAnswer {
     pub operation: OperationView,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<MerchantOrder>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct OperationView {
     /// Our id of the operation.
     pub id: String,
@@ -45,7 +46,7 @@ pub struct OperationView {
 }
 
 /// `POST /api/merchant/orders/{order_id}/captures`. Without `amount`, all that remains.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureBody {
     pub amount: Option<i64>,
@@ -58,7 +59,7 @@ pub struct CaptureBody {
 }
 
 /// `POST /api/merchant/orders/{order_id}/refunds`. Without `amount`, all not yet refunded.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     pub amount: Option<i64>,
@@ -68,7 +69,7 @@ pub struct RefundBody {
 }
 
 /// `PATCH /api/merchant/orders/{order_id}/authorization`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizationBody {
     pub order_amount: i64,
@@ -78,14 +79,14 @@ pub struct AuthorizationBody {
 
 /// `PATCH /api/merchant/orders/{order_id}/customer-details`. Klarna never lets the billing
 /// address change after purchase, so only the shipping address is taken.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
     pub shipping_address: Address,
 }
 
 /// `PATCH /api/merchant/orders/{order_id}/merchant-references`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferencesBody {
     pub merchant_reference1: Option<String>,

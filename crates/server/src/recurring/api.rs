@@ -14,27 +14,25 @@ use crate::merchant::keys::MerchantKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use klarna::customer_token::TokenOrderRequest;
 use klarna::rules::check_order;
 use klarna::{price_cart, Country, OrderLine, TaxMode};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    let token = "/api/merchant/customer-tokens/{token}";
-    Router::new()
-        .route(token, get(read))
-        .route(&format!("{token}/orders"), post(charge_token))
-        .route(&format!("{token}/cancel"), post(cancel))
-        .route(
-            "/api/merchant/orders/{order_id}/customer-token",
-            get(of_order),
-        )
+/// Each `routes!` line registers a handler and documents it (`crate::openapi`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read))
+        .routes(routes!(charge_token))
+        .routes(routes!(cancel))
+        .routes(routes!(of_order))
 }
 
 /// A customer token as the merchant sees it (never Klarna's token id).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub customer_token: String,
     /// `pending`, `active`, `failed` or `cancelled`.
@@ -53,7 +51,7 @@ pub struct TokenView {
 
 /// `POST …/{ref}/orders`: a registered cart (priced for the token's country), or the lines
 /// and amounts themselves, in the token's currency.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChargeBody {
     #[serde(default)]
@@ -107,6 +105,22 @@ async fn view(app: &AppState, row: TokenRow) -> TokenView {
     }
 }
 
+/// A customer token: its state here and, when Klarna answers, Klarna's.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/customer-tokens/{customer_token}",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("customer_token" = String, Path, description = "The customer token's reference (`ctk_…`), as `GET /api/merchant/orders/{order_id}/customer-token` gives it; never Klarna's token id."),
+    ),
+    responses(
+        (status = 200, description = "The token.", body = TokenView),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "`customer_token_not_found`: no customer token with this reference.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn read(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -116,19 +130,43 @@ async fn read(
     Ok(Json(view(&app, row).await))
 }
 
+/// The customer token an order's purchase (`intent: buy_and_tokenize`) made.
+#[utoipa::path(
+    get,
+    path = "/api/merchant/orders/{order_id}/customer-token",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+    ),
+    responses(
+        (status = 200, description = "The order's token.", body = TokenView),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "`customer_token_not_found`: no such order, or its purchase made no customer token (`fields` names `order_id`).", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn of_order(
     State(app): State<AppState>,
     _: MerchantKey,
     Path(order_id): Path<String>,
 ) -> Result<Json<TokenView>, MerchantError> {
+    // The input at fault is the order: it names `order_id`.
+    let none = || {
+        MerchantError::on(
+            MerchantCode::CustomerTokenNotFound,
+            "order_id",
+            "No customer token was made for an order with this id.",
+        )
+    };
     if !is_plain_id(&order_id) {
-        return Err(not_found());
+        return Err(none());
     }
     let row = app
         .store
         .token_of_order(&order_id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(none)?;
     Ok(Json(view(&app, row).await))
 }
 
@@ -234,6 +272,30 @@ async fn order_request(
     })
 }
 
+/// Charges the token: a new Klarna order for a registered cart (priced for the token's
+/// country) or for the lines and amounts given, in the token's currency.
+#[utoipa::path(
+    post,
+    path = "/api/merchant/customer-tokens/{customer_token}/orders",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("customer_token" = String, Path, description = "The customer token's reference (`ctk_…`), as `GET /api/merchant/orders/{order_id}/customer-token` gives it; never Klarna's token id."),
+        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one charge (1 to 255 visible ASCII characters); a retry with the same key charges once."),
+    ),
+    request_body = ChargeBody,
+    responses(
+        (status = 201, description = "Charged (`state` `done`): Klarna's order.", body = Charged),
+        (status = 202, description = "Sent, Klarna's answer not in yet (`state` `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended. Never a reason to charge under a new key.", body = Charged),
+        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "`customer_token_not_found` (no such token) or `cart_not_found` (no such `cart`).", body = MerchantError),
+        (status = 409, description = "`not_allowed`: the token is cancelled, refused, or its order is in Klarna's fraud review, or Klarna refused the charge; `idempotency_key_reused`: the key was used for another charge; `operation_unresolved`: Klarna never answered this charge within its 24 hours of idempotency, so it is not sent again.", body = MerchantError),
+        (status = 422, description = "A value is refused (`invalid_fields`); `fields` names each.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+        (status = 503, description = "Klarna did not answer, or has not issued the token yet; retry with the same `Idempotency-Key`.", body = MerchantError),
+    ),
+)]
 async fn charge_token(
     State(app): State<AppState>,
     _: MerchantKey,
@@ -254,6 +316,21 @@ async fn charge_token(
 /// Cancels the token here at once (no new charge from now on) and at Klarna; if Klarna does
 /// not answer, the worker tells it later. Cancelling again changes nothing, so no
 /// `Idempotency-Key` is needed (one sent is ignored).
+#[utoipa::path(
+    post,
+    path = "/api/merchant/customer-tokens/{customer_token}/cancel",
+    tag = "merchant",
+    security(("merchant_api_key" = [])),
+    params(
+        ("customer_token" = String, Path, description = "The customer token's reference (`ctk_…`), as `GET /api/merchant/orders/{order_id}/customer-token` gives it; never Klarna's token id."),
+    ),
+    responses(
+        (status = 200, description = "Cancelled (or already so): the token afterwards.", body = TokenView),
+        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
+        (status = 404, description = "`customer_token_not_found`: no customer token with this reference.", body = MerchantError),
+        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
+    ),
+)]
 async fn cancel(
     State(app): State<AppState>,
     _: MerchantKey,

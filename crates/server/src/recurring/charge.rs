@@ -32,9 +32,10 @@ use sha2::{Digest, Sha256};
 /// The answer to a charge: `state` `done` with the order Klarna created, or `pending` while
 /// Klarna's answer is not in (it will be sent again and finished; the same request with the
 /// same key tells how it ended).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Charged {
     pub customer_token: String,
+    /// `done` or `pending`.
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
@@ -160,7 +161,11 @@ pub async fn charge(
         }
         "refused" => Err(
             serde_json::from_str(row.result.as_deref().unwrap_or_default()).unwrap_or_else(|_| {
-                MerchantError::new(MerchantCode::NotAllowed, "Klarna refused this charge.")
+                MerchantError::on(
+                    MerchantCode::NotAllowed,
+                    "customer_token",
+                    "Klarna refused this charge.",
+                )
             }),
         ),
         "unresolved" => Err(unresolved()),
