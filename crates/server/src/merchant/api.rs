@@ -7,6 +7,7 @@
 //! a dropped connection is done once ([`super::operations::perform`]). Amounts are in minor
 //! units (cents) of the order's currency, as everywhere in Klarna's API.
 
+use super::api_doc::{IdempotencyHeader, OperationAnswers, OrderPath};
 use super::errors::{MerchantCode, MerchantError};
 use super::keys::MerchantKey;
 use super::ledger::{Kind, OpState, Planned, StoredOp};
@@ -195,21 +196,11 @@ fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, MerchantErr
     path = "/api/merchant/orders/{order_id}/captures",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     request_body = CaptureBody,
     responses(
         (status = 201, description = "Captured; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn capture(
@@ -243,21 +234,11 @@ async fn capture(
     path = "/api/merchant/orders/{order_id}/refunds",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     request_body = RefundBody,
     responses(
         (status = 201, description = "Refunded; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn refund(
@@ -301,20 +282,10 @@ async fn bodiless(
     path = "/api/merchant/orders/{order_id}/cancel",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     responses(
         (status = 200, description = "Cancelled; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn cancel(
@@ -332,20 +303,10 @@ async fn cancel(
     path = "/api/merchant/orders/{order_id}/release",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     responses(
         (status = 200, description = "Released; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn release(
@@ -363,20 +324,10 @@ async fn release(
     path = "/api/merchant/orders/{order_id}/extend",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     responses(
         (status = 200, description = "Extended; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn extend(
@@ -394,21 +345,11 @@ async fn extend(
     path = "/api/merchant/orders/{order_id}/authorization",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     request_body = AuthorizationBody,
     responses(
         (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn update_authorization(
@@ -435,21 +376,11 @@ async fn update_authorization(
     path = "/api/merchant/orders/{order_id}/customer-details",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     request_body = CustomerBody,
     responses(
         (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn update_customer(
@@ -479,21 +410,11 @@ async fn update_customer(
     path = "/api/merchant/orders/{order_id}/merchant-references",
     tag = "merchant",
     security(("merchant_api_key" = [])),
-    params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
-    ),
+    params(OrderPath, IdempotencyHeader),
     request_body = ReferencesBody,
     responses(
         (status = 200, description = "Changed; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused; `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn update_references(
@@ -524,20 +445,13 @@ async fn update_references(
     tag = "merchant",
     security(("merchant_api_key" = [])),
     params(
-        ("order_id" = String, Path, description = "Klarna's order id of an order placed through this shop."),
+        OrderPath,
         ("capture_id" = String, Path, description = "Klarna's capture id."),
-        ("Idempotency-Key" = String, Header, description = "The merchant's name for this one operation (1 to 255 visible ASCII characters); a retry with the same key is done once."),
+        IdempotencyHeader,
     ),
     responses(
         (status = 200, description = "Sent; the order afterwards.", body = OperationAnswer),
-        (status = 202, description = "Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with the same key until Klarna answers; the same request with the same `Idempotency-Key` tells how it ended.", body = OperationAnswer),
-        (status = 400, description = "Malformed body, or no `Idempotency-Key`; `fields` names the input.", body = MerchantError),
-        (status = 401, description = "No API key, or a wrong, revoked or malformed one.", body = MerchantError),
-        (status = 404, description = "Unknown `order_id` or `capture_id`.", body = MerchantError),
-        (status = 409, description = "`not_allowed`: the order's state does not allow this; `idempotency_key_reused`: the `Idempotency-Key` was used for another operation; `operation_unresolved`: Klarna never answered this operation within its 24 hours of idempotency, so it is not sent again (check the order).", body = MerchantError),
-        (status = 422, description = "A value is refused (a malformed `Idempotency-Key`, say); `fields` names it.", body = MerchantError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = MerchantError),
-        (status = 503, description = "Klarna did not answer; retry with the same `Idempotency-Key`.", body = MerchantError),
+        OperationAnswers,
     ),
 )]
 async fn send_out(

@@ -5,6 +5,7 @@
 //! (`batch.rs`, `batch_run.rs`).
 
 pub mod api;
+mod api_doc;
 pub mod batch;
 pub mod batch_run;
 pub mod cli;
