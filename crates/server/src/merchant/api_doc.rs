@@ -27,7 +27,8 @@ pub struct IdempotencyHeader {
 
 /// What any order operation may answer besides its success.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
+// Never built: it only describes the answers, so its variants' sizes do not matter.
+#[allow(dead_code, clippy::large_enum_variant)]
 pub enum OperationAnswers {
     /// Sent, Klarna's answer not in yet (`operation.state` is `pending`): it is sent again with
     /// the same key until Klarna answers; the same request with the same `Idempotency-Key`
