@@ -60,17 +60,8 @@ impl Shop {
         let server = server::spawn(config).await.unwrap();
         let sandbox = server.sandbox.clone().unwrap();
 
-        let port = free_port();
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let driver = Driver(
-            Command::new(chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver"),
-        );
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -79,18 +70,43 @@ impl Shop {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1200,1000"]}),
         );
+        // Tests run in parallel: a port found free may be taken by another test's chromedriver
+        // before ours binds it. Ours then exits at once, and the session we opened is the other
+        // test's, which ends when that test does ("webdriver could not be reached"). So a
+        // session counts only while our own chromedriver still runs; otherwise try another port.
         let mut browser = None;
-        for _ in 0..50 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if let Ok(c) = ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                browser = Some(c);
-                break;
+        let mut driver = None;
+        'ports: for _ in 0..5 {
+            let port = free_port();
+            let mut ours = Driver(
+                Command::new(&chromedriver)
+                    .arg(format!("--port={port}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("chromedriver"),
+            );
+            for _ in 0..50 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if !matches!(ours.0.try_wait(), Ok(None)) {
+                    continue 'ports;
+                }
+                if let Ok(c) = ClientBuilder::new(HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                {
+                    if matches!(ours.0.try_wait(), Ok(None)) {
+                        browser = Some(c);
+                        driver = Some(ours);
+                        break 'ports;
+                    }
+                    let _ = c.close().await;
+                    continue 'ports;
+                }
             }
         }
+        let driver = driver.expect("chromedriver did not start");
         let browser = browser.expect("chromedriver did not start");
         browser.goto(&server.url()).await.unwrap();
         let shop = Shop {
