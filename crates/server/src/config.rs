@@ -78,6 +78,8 @@ pub struct Config {
     pub worker_interval_ms: u64,
     /// Proxies whose `X-Forwarded-For` names the client (`KC_TRUSTED_PROXIES`); none by default.
     pub trusted_proxies: TrustedProxies,
+    /// Other sites that may embed the checkout (`KC_ALLOWED_ORIGINS`); none by default.
+    pub allowed_origins: crate::cors::AllowedOrigins,
     /// Checkout sessions a client may start per minute (`KC_RATE_SESSIONS_PER_MIN`).
     pub rate_sessions_per_min: u32,
     /// Orders a client may try to place per minute (`KC_RATE_ORDERS_PER_MIN`).
@@ -132,6 +134,7 @@ impl Config {
             link_timeout_secs: 15 * 60,
             worker_interval_ms: 1000,
             trusted_proxies: TrustedProxies::default(),
+            allowed_origins: crate::cors::AllowedOrigins::default(),
             rate_sessions_per_min: 30,
             rate_orders_per_min: 30,
         }
@@ -187,6 +190,12 @@ impl Config {
         }
         if let Some(list) = get("KC_TRUSTED_PROXIES") {
             config.trusted_proxies = TrustedProxies::parse(&list)?;
+        }
+        if let Some(list) = get("KC_ALLOWED_ORIGINS") {
+            // A storefront on this machine may be plain http in the sandbox only.
+            let loopback = config.mode == Mode::Sandbox;
+            config.allowed_origins = crate::cors::AllowedOrigins::parse(&list, loopback)
+                .map_err(ConfigError::Invalid)?;
         }
         for (name, field) in [
             (

@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod client_addr;
 pub mod config;
 pub mod consent_crypto;
+pub mod cors;
 pub mod error;
 pub mod hooks;
 pub mod klarna_client;
@@ -145,6 +146,11 @@ pub async fn app(
         .layer(SetResponseHeaderLayer::overriding(
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin-allow-popups"),
+        ))
+        // Outermost: a site not allowed to embed the checkout is refused before anything runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::enforce,
         ));
     Ok((router, sandbox, state))
 }
