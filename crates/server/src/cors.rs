@@ -58,7 +58,7 @@ impl AllowedOrigins {
 
     pub fn allows(&self, origin: &str) -> bool {
         let origin = origin.to_ascii_lowercase();
-        self.0.iter().any(|o| *o == origin)
+        self.0.contains(&origin)
     }
 }
 
