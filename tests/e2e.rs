@@ -71,43 +71,50 @@ impl Shop {
                 "--no-first-run", "--window-size=1200,1000"]}),
         );
         // Tests run in parallel: a port found free may be taken by another test's chromedriver
-        // before ours binds it. Ours then exits at once, and the session we opened is the other
-        // test's, which ends when that test does ("webdriver could not be reached"). So a
-        // session counts only while our own chromedriver still runs; otherwise try another port.
-        let mut browser = None;
-        let mut driver = None;
-        'ports: for _ in 0..5 {
+        // before ours binds it. Ours then exits without saying it started, and a session opened
+        // on that port would be the other test's, ending when that test does ("webdriver could
+        // not be reached"). So we wait for our own chromedriver to say it listens (its stdout,
+        // not a sleep), and take another port when it exits instead.
+        let mut started = None;
+        for _ in 0..5 {
             let port = free_port();
             let mut ours = Driver(
                 Command::new(&chromedriver)
                     .arg(format!("--port={port}"))
-                    .stdout(Stdio::null())
+                    .stdout(Stdio::piped())
                     .stderr(Stdio::null())
                     .spawn()
                     .expect("chromedriver"),
             );
-            for _ in 0..50 {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                if !matches!(ours.0.try_wait(), Ok(None)) {
-                    continue 'ports;
-                }
-                if let Ok(c) = ClientBuilder::new(HttpConnector::new())
-                    .capabilities(caps.clone())
-                    .connect(&format!("http://127.0.0.1:{port}"))
-                    .await
+            let stdout = ours.0.stdout.take().expect("chromedriver's stdout");
+            let (said, listening) = tokio::sync::oneshot::channel();
+            // Reads to the end, so chromedriver never writes into a closed pipe later.
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                let mut said = Some(said);
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
                 {
-                    if matches!(ours.0.try_wait(), Ok(None)) {
-                        browser = Some(c);
-                        driver = Some(ours);
-                        break 'ports;
+                    if line.contains("started successfully") {
+                        if let Some(said) = said.take() {
+                            let _ = said.send(());
+                        }
                     }
-                    let _ = c.close().await;
-                    continue 'ports;
                 }
+            });
+            let listening = tokio::time::timeout(Duration::from_secs(30), listening).await;
+            if matches!(listening, Ok(Ok(()))) {
+                started = Some((ours, port));
+                break;
             }
         }
-        let driver = driver.expect("chromedriver did not start");
-        let browser = browser.expect("chromedriver did not start");
+        let (driver, port) = started.expect("chromedriver did not start");
+        let browser = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a session of our chromedriver");
         browser.goto(&server.url()).await.unwrap();
         let shop = Shop {
             browser,
