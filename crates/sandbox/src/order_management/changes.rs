@@ -24,6 +24,22 @@ fn change(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A PATCH: authenticates, then reads the body (a malformed one is Klarna's 400), then
+/// applies it like [`change`].
+fn patch<T: serde::de::DeserializeOwned>(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    order_id: &str,
+    body: &[u8],
+    f: impl FnOnce(&mut StoredOrder, T, i64) -> KlarnaResult<()>,
+) -> KlarnaResult<StatusCode> {
+    authenticate(sandbox, headers)?;
+    let request: T = parse(body)?;
+    let now = sandbox.clock.now();
+    with_order(sandbox, order_id, |o| f(o, request, now))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub(super) async fn cancel(
     State(sandbox): State<Sandbox>,
     Path(order_id): Path<String>,
@@ -58,11 +74,13 @@ pub(super) async fn update_authorization(
     headers: HeaderMap,
     body: Bytes,
 ) -> KlarnaResult<StatusCode> {
-    authenticate(&sandbox, &headers)?;
-    let request: UpdateAuthorization = parse(&body)?;
-    change(&sandbox, &headers, &order_id, |o, now| {
-        o.update_authorization(request, now)
-    })
+    patch(
+        &sandbox,
+        &headers,
+        &order_id,
+        &body,
+        |o, r: UpdateAuthorization, now| o.update_authorization(r, now),
+    )
 }
 
 pub(super) async fn update_customer_details(
@@ -71,11 +89,13 @@ pub(super) async fn update_customer_details(
     headers: HeaderMap,
     body: Bytes,
 ) -> KlarnaResult<StatusCode> {
-    authenticate(&sandbox, &headers)?;
-    let request: UpdateCustomerDetails = parse(&body)?;
-    change(&sandbox, &headers, &order_id, |o, now| {
-        o.update_customer_details(request, now)
-    })
+    patch(
+        &sandbox,
+        &headers,
+        &order_id,
+        &body,
+        |o, r: UpdateCustomerDetails, now| o.update_customer_details(r, now),
+    )
 }
 
 pub(super) async fn update_merchant_references(
@@ -84,9 +104,11 @@ pub(super) async fn update_merchant_references(
     headers: HeaderMap,
     body: Bytes,
 ) -> KlarnaResult<StatusCode> {
-    authenticate(&sandbox, &headers)?;
-    let request: MerchantReferences = parse(&body)?;
-    change(&sandbox, &headers, &order_id, |o, _| {
-        o.update_merchant_references(request)
-    })
+    patch(
+        &sandbox,
+        &headers,
+        &order_id,
+        &body,
+        |o, r: MerchantReferences, _| o.update_merchant_references(r),
+    )
 }
