@@ -259,12 +259,25 @@ impl Store {
     /// Klarna gave no usable answer: the operation waits for its next try, a while longer each
     /// time, then whoever comes first (a merchant's retry, the worker) sends it.
     pub async fn retry_operation_later(&self, op: &StoredOp, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE merchant_operations SET lease_until = $1, tries = tries + 1, updated_at = $2 WHERE id = $3 AND state = 'pending'",
-        )
-        .bind(now + backoff_secs(op.tries))
+        self.retry_later("merchant_operations", &op.id, op.tries, now)
+            .await
+    }
+
+    /// The pause before the next try of a pending row of `table` (a table of this server's
+    /// with `lease_until`, `tries`, `updated_at` and `state` columns): 5 s doubling to 10 min.
+    pub(crate) async fn retry_later(
+        &self,
+        table: &'static str,
+        id: &str,
+        tries: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "UPDATE {table} SET lease_until = $1, tries = tries + 1, updated_at = $2 WHERE id = $3 AND state = 'pending'"
+        ))
+        .bind(now + backoff_secs(tries))
         .bind(now)
-        .bind(&op.id)
+        .bind(id)
         .execute(&self.pool)
         .await?;
         Ok(())

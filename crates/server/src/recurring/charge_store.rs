@@ -5,7 +5,6 @@
 
 use super::store::TokenRow;
 use super::store::{decode, encode};
-use crate::merchant::ledger::backoff_secs;
 use crate::order_store::Attempt;
 use crate::state::AppState;
 use crate::store::{Store, StoredSession};
@@ -148,15 +147,7 @@ impl Store {
     /// No usable answer (or nothing sent yet, waiting for Klarna's word on a cancel): the
     /// charge waits for its next try, a while longer each time (5 s doubling to 10 minutes).
     pub async fn retry_charge_later(&self, c: &ChargeRow, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE token_charges SET lease_until = $1, tries = tries + 1, updated_at = $2 WHERE id = $3 AND state = 'pending'",
-        )
-        .bind(now + backoff_secs(c.tries))
-        .bind(now)
-        .bind(&c.id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.retry_later("token_charges", &c.id, c.tries, now).await
     }
 
     /// Pending charges due for another try (their holder died, or their pause is over), the
