@@ -5,85 +5,16 @@
 
 mod common;
 
+use common::subscriptions::*;
 use common::*;
 use serde_json::{json, Value};
-
-/// 2026-03-01T12:00:00Z, whatever day the test runs.
-const MARCH_1ST: i64 = 1_772_366_400;
-
-struct Shop {
-    env: Env,
-    key: String,
-}
-
-impl Shop {
-    async fn new() -> Shop {
-        let env = start().await;
-        env.state.clock.set(MARCH_1ST);
-        let (_, key) = server::merchant::keys::create(&env.state.store, "subscriptions", MARCH_1ST)
-            .await
-            .unwrap();
-        Shop { env, key }
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        idem: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut r = self
-            .env
-            .http
-            .request(method, format!("{}{path}", self.env.url))
-            .bearer_auth(&self.key);
-        if let Some(idem) = idem {
-            r = r.header("Idempotency-Key", idem);
-        }
-        if let Some(body) = body {
-            r = r.json(&body);
-        }
-        let r = r.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// A subscription cart (EUR), bought by a German shopper: the order.
-    async fn subscribe(&self, intent: &str) -> (String, klarna::api::PlacedOrder) {
-        let (status, cart) = self
-            .call(
-                reqwest::Method::POST,
-                "/api/merchant/carts",
-                None,
-                Some(json!({"intent": intent, "lines": [
-                    {"reference": "BOX-M", "name": "Monthly coffee box", "quantity": 1, "type": "physical",
-                     "tax_class": "reduced", "prices": {"EUR": {"unit_price": 2_900}}}
-                ]})),
-            )
-            .await;
-        assert_eq!(status, 201, "{cart}");
-        let cart = cart["cart"].as_str().unwrap().to_string();
-        let r = self
-            .env
-            .post(
-                "/api/checkout/sessions",
-                json!({"cart": cart, "locale": "de-DE"}),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let session: klarna::api::CheckoutSession = r.json().await.unwrap();
-        let billing = address("subscriber@example.com");
-        let token = self.env.token(&session, &billing).await;
-        let r = self.env.place(&session, &token, &billing).await;
-        assert_eq!(r.status(), 200);
-        (token, r.json().await.unwrap())
-    }
-}
 
 #[tokio::test]
 async fn a_subscription_is_tokenized_charged_once_captured_and_cancelled() {
     let shop = Shop::new().await;
-    let (authorization, order) = shop.subscribe("buy_and_tokenize").await;
+    let (authorization, order) = shop
+        .subscribe("buy_and_tokenize", "subscriber@example.com")
+        .await;
     let sent = shop.env.sandbox.requests();
     let session = sent
         .iter()
@@ -310,7 +241,9 @@ fn klarna_token_id(shop: &Shop) -> String {
 #[tokio::test]
 async fn charges_are_checked_before_klarna_is_called() {
     let shop = Shop::new().await;
-    let (_, order) = shop.subscribe("buy_and_tokenize").await;
+    let (_, order) = shop
+        .subscribe("buy_and_tokenize", "subscriber@example.com")
+        .await;
     let (_, token) = shop
         .call(
             reqwest::Method::GET,
@@ -380,7 +313,7 @@ async fn charges_are_checked_before_klarna_is_called() {
 #[tokio::test]
 async fn a_plain_purchase_yields_no_token_and_klarna_refuses_one() {
     let shop = Shop::new().await;
-    let (authorization, order) = shop.subscribe("buy").await;
+    let (authorization, order) = shop.subscribe("buy", "subscriber@example.com").await;
     let (status, e) = shop
         .call(
             reqwest::Method::GET,
@@ -421,7 +354,9 @@ async fn a_plain_purchase_yields_no_token_and_klarna_refuses_one() {
 #[tokio::test]
 async fn an_overflowing_charge_line_is_a_422() {
     let shop = Shop::new().await;
-    let (_, order) = shop.subscribe("buy_and_tokenize").await;
+    let (_, order) = shop
+        .subscribe("buy_and_tokenize", "subscriber@example.com")
+        .await;
     let (_, token) = shop
         .call(
             reqwest::Method::GET,

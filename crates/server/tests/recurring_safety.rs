@@ -6,78 +6,14 @@
 
 mod common;
 
-use common::*;
+use common::subscriptions::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-/// 2026-03-01T12:00:00Z, whatever day the test runs.
-const MARCH_1ST: i64 = 1_772_366_400;
-
-struct Shop {
-    env: Env,
-    key: String,
-}
-
 impl Shop {
-    async fn new() -> Shop {
-        let env = start().await;
-        env.state.clock.set(MARCH_1ST);
-        let (_, key) = server::merchant::keys::create(&env.state.store, "safety", MARCH_1ST)
-            .await
-            .unwrap();
-        Shop { env, key }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        idem: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut r = self
-            .env
-            .http
-            .request(method, format!("{}{path}", self.env.url))
-            .bearer_auth(&self.key);
-        if let Some(idem) = idem {
-            r = r.header("Idempotency-Key", idem);
-        }
-        if let Some(body) = body {
-            r = r.json(&body);
-        }
-        let r = r.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
     /// A subscription bought by a shopper with `email`: the order's id.
     async fn buy(&self, email: &str) -> String {
-        let (status, cart) = self
-            .call(
-                Method::POST,
-                "/api/merchant/carts",
-                None,
-                Some(json!({"intent": "buy_and_tokenize", "lines": [
-                    {"reference": "BOX-M", "name": "Monthly coffee box", "quantity": 1, "type": "physical",
-                     "tax_class": "reduced", "prices": {"EUR": {"unit_price": 2_900}}}
-                ]})),
-            )
-            .await;
-        assert_eq!(status, 201, "{cart}");
-        let r = self
-            .env
-            .post(
-                "/api/checkout/sessions",
-                json!({"cart": cart["cart"], "locale": "de-DE"}),
-            )
-            .await;
-        let session: klarna::api::CheckoutSession = r.json().await.unwrap();
-        let billing = address(email);
-        let token = self.env.token(&session, &billing).await;
-        let r = self.env.place(&session, &token, &billing).await;
-        assert_eq!(r.status(), 200);
-        let order: klarna::api::PlacedOrder = r.json().await.unwrap();
-        order.order_id
+        self.subscribe("buy_and_tokenize", email).await.1.order_id
     }
 
     async fn token_of(&self, order_id: &str) -> Value {

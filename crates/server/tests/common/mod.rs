@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod shop;
+pub mod subscriptions;
 
 use klarna::api::{ApiError, CheckoutSession};
 use klarna::Address;
