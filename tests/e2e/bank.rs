@@ -1,0 +1,230 @@
+//! The bookkeeper's side: `/bank/`, signed in, linking through the XS2A launcher stand-in.
+
+use crate::{Shop, JUNE_15};
+use fantoccini::Locator;
+use std::time::Duration;
+
+/// The bookkeeper's side: `/bank/`, signed in, with helpers for the XS2A launcher stand-in.
+impl Shop {
+    pub(crate) async fn open_bank_page(&self) {
+        self.server.clock.set(JUNE_15);
+        self.browser
+            .goto(&format!("{}/bank/", self.server.url()))
+            .await
+            .unwrap();
+        self.find("#kc-user")
+            .await
+            .send_keys("bookkeeper")
+            .await
+            .unwrap();
+        self.find("#kc-password")
+            .await
+            .send_keys("sandbox-password")
+            .await
+            .unwrap();
+        self.click("#kc-sign-in").await;
+        self.find("#kc-company")
+            .await
+            .send_keys("Nordlicht Outdoor GmbH")
+            .await
+            .unwrap();
+        // The page proposes 1 January of the browser's own year, which the test cannot fix;
+        // the bookkeeper books 2026, as a date picker would set it.
+        self.browser
+            .execute(
+                "const i = document.getElementById('kc-start-date'); i.value = '2026-01-01'; \
+                 i.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
+    pub(crate) async fn wait_step(&self, step: &str) {
+        let css = format!("#xs2a-sandbox-dialog[data-step='{step}']");
+        self.find(&css).await;
+    }
+
+    /// Country → Demo Bank → login, in the launcher.
+    pub(crate) async fn bank_login(&self, username: &str, password: &str) {
+        self.wait_step("country").await;
+        self.click("#xs2a-sandbox-submit").await;
+        self.wait_step("bank").await;
+        self.click("#xs2a-sandbox-bank-88888888").await;
+        self.wait_step("login").await;
+        self.find("#xs2a-sandbox-username")
+            .await
+            .send_keys(username)
+            .await
+            .unwrap();
+        self.find("#xs2a-sandbox-password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.click("#xs2a-sandbox-submit").await;
+    }
+
+    /// Continue, then the test bank's happy path: `embedded` / `12345`, OTP `12345`.
+    pub(crate) async fn link_demo_bank(&self) {
+        self.click("#kc-continue").await;
+        self.bank_login("embedded", "12345").await;
+        self.wait_step("otp").await;
+        self.find("#xs2a-sandbox-otp")
+            .await
+            .send_keys("12345")
+            .await
+            .unwrap();
+        self.click("#xs2a-sandbox-submit").await;
+    }
+
+    pub(crate) async fn open_xs2a_sessions(&self) -> i64 {
+        let v: serde_json::Value = reqwest::get(format!(
+            "{}/sandbox/_control/xs2a/open-sessions",
+            self.server.url()
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        v["open"].as_i64().unwrap()
+    }
+
+    pub(crate) async fn wait_no_open_sessions(&self) {
+        for _ in 0..50 {
+            if self.open_xs2a_sessions().await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "XS2A sessions left open: {}",
+            self.open_xs2a_sessions().await
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.link_demo_bank().await;
+    let card = shop.text(".kc-bank-card").await;
+    shop.snap("bank-linked").await;
+    assert!(card.contains("Demo Bank"), "{card}");
+    assert!(card.contains("expires in 90 days (2026-09-13)"), "{card}");
+    assert!(
+        card.contains("DE") && card.contains("••••"),
+        "masked IBANs: {card}"
+    );
+    assert_eq!(
+        shop.browser
+            .find_all(Locator::Css(".kc-accounts > tbody > tr:not(.kc-sync-row)"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    shop.wait_no_open_sessions().await;
+    // Sync the first account: progress, then the result and its transactions. Each page of
+    // the bank's answer takes a moment, as a real bank's would, so the progress is visible.
+    shop.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 400,
+        path_contains: "/consents/".into(),
+        ..Default::default()
+    });
+    shop.click(".kc-sync").await;
+    let mut status = String::new();
+    let mut progress_seen = false;
+    for _ in 0..200 {
+        status = shop.text(".kc-sync-status").await;
+        progress_seen |= status.starts_with("Syncing…") && status.contains("transactions so far");
+        if status.starts_with("Synced") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(progress_seen, "no progress shown before: {status}");
+    assert!(status.contains("new of"), "{status}");
+    // The table is fetched after the sync reports its result.
+    let mut rows = 0;
+    for _ in 0..100 {
+        rows = shop.count(".kc-transactions tbody tr").await;
+        if rows > 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(rows > 10, "{rows} transaction rows");
+    shop.snap("bank-synced").await;
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn a_decoupled_login_waits_for_the_banking_app_then_links() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("decoupled", "any").await;
+    // The bank's window asks for approval in the app and carries on by itself.
+    shop.wait_step("decoupled").await;
+    let waiting = shop.text("#xs2a-sandbox-dialog").await;
+    assert!(waiting.contains("banking app"), "{waiting}");
+    let card = shop.text(".kc-bank-card").await;
+    assert!(card.contains("Demo Bank"), "{card}");
+    assert!(card.contains("expires in 90 days"), "{card}");
+    shop.wait_no_open_sessions().await;
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("embedded", "wrong-password").await;
+    // The bank's own window says what went wrong, in words.
+    let mut message = String::new();
+    for _ in 0..50 {
+        message = shop.text("#xs2a-sandbox-message").await;
+        if !message.trim().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        message.contains("password is wrong"),
+        "a visible message for the wrong password: {message:?}"
+    );
+    shop.snap("bank-wrong-password").await;
+    // Closing the bank's window aborts; nothing is linked and nothing stays open.
+    shop.click("#xs2a-sandbox-close").await;
+    shop.wait_text("#kc-notice", "You closed the bank's window")
+        .await;
+    shop.wait_no_open_sessions().await;
+    shop.wait_enabled("#kc-continue").await;
+    shop.link_demo_bank().await;
+    shop.wait_text(".kc-bank-card", "Demo Bank").await;
+    shop.wait_no_open_sessions().await;
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn a_bank_under_maintenance_is_explained_and_nothing_stays_open() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("bank-maintenance", "12345").await;
+    shop.wait_text("#kc-notice", "maintenance").await;
+    assert!(
+        shop.browser
+            .find(Locator::Css("#xs2a-sandbox-overlay"))
+            .await
+            .is_err(),
+        "the bank's window is closed"
+    );
+    shop.snap("bank-maintenance").await;
+    shop.wait_no_open_sessions().await;
+    shop.close().await;
+}
