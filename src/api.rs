@@ -1,15 +1,18 @@
-//! Calls to our own server. Bodies are built with serde-wasm-bindgen and `JSON.stringify`
-//! instead of serde_json, which would add tens of kilobytes to the bundle.
+//! Calls to our own server, through gloo-net's `http` client (the design's HTTP client; its
+//! `json` feature stays off, so serde_json never reaches the bundle). Bodies are built with
+//! serde-wasm-bindgen and `JSON.stringify`, answers read with `JSON.parse`. Every call can
+//! carry its checkout's abort signal, so a destroyed checkout has no request left in flight.
 
+use gloo_net::http::RequestBuilder;
 use js_sys::{Promise, JSON};
 use klarna::api::{
     ApiError, ChangeCountry, CheckoutSession, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::AbortSignal;
 
 /// Why a call to our server produced no answer we can use.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +24,15 @@ pub enum ApiFailure {
 }
 
 /// Server base URL, without a trailing slash; empty means the page's own origin.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Endpoint(pub String);
+
+/// The server of one checkout, with the signal that aborts its requests.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub endpoint: Endpoint,
+    pub signal: Option<AbortSignal>,
+}
 
 impl Endpoint {
     pub fn url(&self, path: &str) -> String {
@@ -37,12 +47,20 @@ impl Endpoint {
             self.url(url)
         }
     }
+}
 
+impl Server {
     pub async fn start_checkout(
         &self,
         body: &StartCheckout,
     ) -> Result<CheckoutSession, ApiFailure> {
-        send_json("POST", &self.url("/api/checkout/sessions"), body).await
+        send_json(
+            self.signal.as_ref(),
+            "POST",
+            &self.endpoint.url("/api/checkout/sessions"),
+            body,
+        )
+        .await
     }
 
     pub async fn change_country(
@@ -51,23 +69,35 @@ impl Endpoint {
         body: &ChangeCountry,
     ) -> Result<CheckoutSession, ApiFailure> {
         send_json(
+            self.signal.as_ref(),
             "PATCH",
-            &self.url(&format!("/api/checkout/sessions/{session}")),
+            &self
+                .endpoint
+                .url(&format!("/api/checkout/sessions/{session}")),
             body,
         )
         .await
     }
 
     pub async fn place_order(&self, body: &PlaceOrder) -> Result<PlacedOrder, ApiFailure> {
-        send_json("POST", &self.url("/api/checkout/orders"), body).await
+        send_json(
+            self.signal.as_ref(),
+            "POST",
+            &self.endpoint.url("/api/checkout/orders"),
+            body,
+        )
+        .await
     }
 
     /// The session's order once the server has one (created from Klarna's callback, or its
     /// fraud review ended).
     pub async fn order_status(&self, session: &str) -> Result<OrderStatus, ApiFailure> {
         send::<(), _>(
+            self.signal.as_ref(),
             "GET",
-            &self.url(&format!("/api/checkout/sessions/{session}/order")),
+            &self
+                .endpoint
+                .url(&format!("/api/checkout/sessions/{session}/order")),
             None,
             &[],
         )
@@ -82,51 +112,54 @@ pub fn to_js<T: Serialize>(value: &T) -> JsValue {
 }
 
 async fn send_json<B: Serialize, R: DeserializeOwned>(
+    signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
     body: &B,
 ) -> Result<R, ApiFailure> {
-    send(method, url, Some(body), &[]).await
+    send(signal, method, url, Some(body), &[]).await
 }
 
 /// Sends an optional JSON body with extra `headers` (the bookkeeper's `X-CSRF-Token` and
 /// `Accept-Language`; the checkout sends none).
 pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
+    signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
     body: Option<&B>,
     headers: &[(&str, &str)],
 ) -> Result<R, ApiFailure> {
-    let value = exchange(method, url, body.map(to_js), headers).await?;
+    let value = exchange(signal, method, url, body.map(to_js), headers).await?;
     serde_wasm_bindgen::from_value(value).map_err(|_| ApiFailure::Network)
 }
 
 /// The request itself, kept out of the generic `send` so that each answer type adds only its
 /// deserializer to the bundle, not another copy of this state machine.
 async fn exchange(
+    signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
     body: Option<JsValue>,
     headers: &[(&str, &str)],
 ) -> Result<JsValue, ApiFailure> {
-    let init = RequestInit::new();
-    init.set_method(method);
-    if let Some(body) = body {
-        let text = JSON::stringify(&body).map_err(|_| ApiFailure::Network)?;
-        init.set_body(&text);
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
-    let _ = request.headers().set("Content-Type", "application/json");
+    let mut request = RequestBuilder::new(url)
+        .method(method.parse().map_err(|_| ApiFailure::Network)?)
+        .abort_signal(signal)
+        .header("Content-Type", "application/json");
     for (name, value) in headers {
-        let _ = request.headers().set(name, value);
+        request = request.header(name, value);
     }
-    let window = web_sys::window().ok_or(ApiFailure::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ApiFailure::Network)?
-        .unchecked_into();
-    let json = response.json().map_err(|_| ApiFailure::Network)?;
-    match JsFuture::from(json).await {
+    let request = match body {
+        Some(body) => {
+            let text = JSON::stringify(&body).map_err(|_| ApiFailure::Network)?;
+            request.body(text)
+        }
+        None => request.build(),
+    }
+    .map_err(|_| ApiFailure::Network)?;
+    let response = request.send().await.map_err(|_| ApiFailure::Network)?;
+    let text = response.text().await.map_err(|_| ApiFailure::Network)?;
+    match JSON::parse(&text) {
         Ok(v) if response.ok() => Ok(v),
         Ok(v) => Err(serde_wasm_bindgen::from_value::<ApiError>(v)
             .map_or(ApiFailure::Network, ApiFailure::Api)),

@@ -1,29 +1,81 @@
-//! Mounting into a storefront's page: every `<klarna-checkout>` element becomes a checkout.
-//! Attributes: `endpoint` (server base URL, default: this page's origin), `cart` (cart
-//! reference), `locale` (default: the page's `lang`, else `en-GB`).
+//! Mounting into a storefront's page. `<klarna-checkout>` is a custom element, and
+//! `window.KlarnaCheckout.mount(element, options)` mounts the same checkout from a script; both
+//! take the same path ([`mount`]) and give back a [`CheckoutHandle`] with `update` and
+//! `destroy`. Attributes and options: `endpoint` (server base URL, default: this page's
+//! origin), `cart` (cart reference), `locale` (else the page's `lang`, else the browser's,
+//! else `en-GB`), `theme` (`light` or `dark`). docs/embedding.md has the details.
 
 use crate::api::Endpoint;
-use crate::checkout::state::Options;
+use crate::checkout::state::{Options, Theme};
 use crate::checkout::Checkout;
+use leptos::mount::UnmountHandle;
 use leptos::prelude::*;
+use leptos::tachys::view::any_view::AnyViewState;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 pub const TAG: &str = "klarna-checkout";
 
-/// Reads an element's options.
-pub fn options_of(element: &web_sys::HtmlElement) -> Options {
-    let attr = |name: &str| element.get_attribute(name).filter(|v| !v.trim().is_empty());
-    let page_lang = web_sys::window()
+/// The attributes a mounted element watches; a change updates the checkout.
+pub const ATTRIBUTES: [&str; 4] = ["cart", "locale", "endpoint", "theme"];
+
+#[wasm_bindgen(inline_js = r#"
+export function define(tag, attributes, mount) {
+  if (customElements.get(tag)) return;
+  customElements.define(tag, class extends HTMLElement {
+    static get observedAttributes() { return attributes; }
+    connectedCallback() { if (!this.kcHandle) this.kcHandle = mount(this, null); }
+    disconnectedCallback() {
+      // Moved within the page (removed, then inserted again in the same task): keep it.
+      queueMicrotask(() => {
+        if (!this.isConnected && this.kcHandle) { this.kcHandle.destroy(); this.kcHandle = null; }
+      });
+    }
+    attributeChangedCallback() { if (this.kcHandle) this.kcHandle.update(null); }
+  });
+}
+"#)]
+extern "C" {
+    /// Defines `<tag>`: connecting it mounts, disconnecting destroys, attributes update.
+    fn define(tag: &str, attributes: Vec<JsValue>, mount: &js_sys::Function);
+}
+
+/// A string option: the JS object's own property, else the element's attribute.
+fn option(element: &web_sys::HtmlElement, options: &JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(options, &name.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .or_else(|| element.get_attribute(name))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The language tag to use: `locale`, else the page's `lang`, else the browser's language,
+/// each only when it names a country too (`de-AT`), as Klarna's locale does.
+fn locale(element: &web_sys::HtmlElement, options: &JsValue) -> String {
+    let window = web_sys::window();
+    let page = window
+        .as_ref()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("lang"))
-        .filter(|l| l.contains('-'));
+        .and_then(|e| e.get_attribute("lang"));
+    let browser = window.and_then(|w| w.navigator().language());
+    option(element, options, "locale")
+        .into_iter()
+        .chain(page)
+        .chain(browser)
+        .find(|l| l.contains('-'))
+        .unwrap_or_else(|| "en-GB".into())
+}
+
+/// Reads an element's options, the script's `options` (a JS object, or `null`) first.
+pub fn options_of(element: &web_sys::HtmlElement, options: &JsValue) -> Options {
     Options {
-        endpoint: Endpoint(attr("endpoint").unwrap_or_default()),
-        cart: attr("cart").unwrap_or_else(|| "demo".into()),
-        locale: attr("locale")
-            .or(page_lang)
-            .unwrap_or_else(|| "en-GB".into()),
+        endpoint: Endpoint(option(element, options, "endpoint").unwrap_or_default()),
+        cart: option(element, options, "cart").unwrap_or_else(|| "demo".into()),
+        locale: locale(element, options),
+        theme: Theme::parse(&option(element, options, "theme").unwrap_or_default()),
         host: Some(element.clone()),
     }
 }
@@ -40,7 +92,96 @@ pub fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &wasm_bindgen::
     }
 }
 
-/// Calls `mount` once for every `<tag>` element of the page not mounted yet.
+/// A mounted checkout, as the storefront's script holds it.
+#[wasm_bindgen]
+pub struct CheckoutHandle {
+    element: web_sys::HtmlElement,
+    /// The options given to `mount` (the script's), merged with attributes at every update.
+    given: RefCell<JsValue>,
+    current: RefCell<Options>,
+    mounted: RefCell<Option<UnmountHandle<AnyViewState>>>,
+}
+
+#[wasm_bindgen]
+impl CheckoutHandle {
+    /// Applies new options (`null`: re-read the attributes). Another cart, locale or endpoint
+    /// starts a new checkout in the same element; another theme just recolours it.
+    pub fn update(&self, options: JsValue) {
+        if !options.is_null() && !options.is_undefined() {
+            let merged = js_sys::Object::new();
+            js_sys::Object::assign(&merged, self.given.borrow().unchecked_ref());
+            js_sys::Object::assign(&merged, options.unchecked_ref());
+            *self.given.borrow_mut() = merged.into();
+        }
+        if self.mounted.borrow().is_none() {
+            return;
+        }
+        let next = options_of(&self.element, &self.given.borrow());
+        let previous = self.current.replace(next.clone());
+        if (&next.cart, &next.locale, &next.endpoint)
+            != (&previous.cart, &previous.locale, &previous.endpoint)
+        {
+            self.start(next);
+        } else if next.theme != previous.theme {
+            // The preset is the root's `data-theme`: recolour in place, keep what was typed.
+            if let Ok(Some(root)) = self.element.query_selector(":scope > .kc") {
+                let _ = root.set_attribute("data-theme", next.theme.name());
+            }
+        }
+    }
+
+    /// Removes the checkout: its DOM, listeners, timers and requests. Safe to call twice.
+    pub fn destroy(&self) {
+        // Dropping the handle unmounts the view and disposes its owner, whose cleanup ends
+        // the checkout's requests and timers and frees Klarna's script for other checkouts.
+        drop(self.mounted.borrow_mut().take());
+        let _ = self.element.remove_attribute("data-kc-mounted");
+    }
+}
+
+impl CheckoutHandle {
+    fn start(&self, options: Options) {
+        drop(self.mounted.borrow_mut().take());
+        let handle = leptos::mount::mount_to(self.element.clone(), move || {
+            view! { <Checkout options=options.clone() /> }.into_any()
+        });
+        *self.mounted.borrow_mut() = Some(handle);
+        let _ = self.element.set_attribute("data-kc-mounted", "");
+    }
+}
+
+/// Mounts a checkout into `element` with `options` (a JS object, or `null` for the element's
+/// attributes alone).
+pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle {
+    let current = options_of(&element, &options);
+    let handle = CheckoutHandle {
+        element,
+        given: RefCell::new(options),
+        current: RefCell::new(current.clone()),
+        mounted: RefCell::new(None),
+    };
+    handle.start(current);
+    handle
+}
+
+/// Defines `<klarna-checkout>` (every such element, now or later, becomes a checkout) and
+/// `window.KlarnaCheckout.mount`.
+pub fn define_all() {
+    let mount_js =
+        Closure::<dyn Fn(web_sys::HtmlElement, JsValue) -> JsValue>::new(|element, options| {
+            JsValue::from(mount(element, options))
+        })
+        .into_js_value();
+    let attributes = ATTRIBUTES.iter().map(|a| JsValue::from_str(a)).collect();
+    define(TAG, attributes, mount_js.unchecked_ref());
+    if let Some(window) = web_sys::window() {
+        let api = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&api, &"mount".into(), &mount_js);
+        let _ = js_sys::Reflect::set(&window, &"KlarnaCheckout".into(), &api);
+    }
+}
+
+/// Calls `mount` once for every `<tag>` element of the page not mounted yet (the bank page).
 pub fn mount_each(tag: &str, mount: impl Fn(web_sys::HtmlElement)) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
@@ -58,16 +199,4 @@ pub fn mount_each(tag: &str, mount: impl Fn(web_sys::HtmlElement)) {
         let _ = element.set_attribute("data-kc-mounted", "");
         mount(element);
     }
-}
-
-/// Mounts a checkout into every `<klarna-checkout>` element of the page.
-pub fn mount_all() {
-    mount_each(TAG, |element| {
-        let options = options_of(&element);
-        leptos::mount::mount_to(
-            element,
-            move || view! { <Checkout options=options.clone() /> },
-        )
-        .forget();
-    });
 }

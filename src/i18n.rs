@@ -50,6 +50,8 @@ pub enum Text {
     ChooseLegalForm,
     Company,
     ForExample,
+    KlarnaPaused,
+    UseKlarnaHere,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -141,6 +143,10 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (_, Company) => "Company",
         (Lang::De, ForExample) => "z. B.",
         (_, ForExample) => "e.g.",
+        (Lang::De, KlarnaPaused) => "Klarna wird gerade in einer anderen Kasse auf dieser Seite verwendet.",
+        (_, KlarnaPaused) => "Klarna is in use in another checkout on this page.",
+        (Lang::De, UseKlarnaHere) => "Klarna hier verwenden",
+        (_, UseKlarnaHere) => "Use Klarna here",
     }
 }
 

@@ -1,3 +1,3 @@
 fn main() {
-    klarna_checkout::embed::mount_all();
+    klarna_checkout::embed::define_all();
 }

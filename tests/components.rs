@@ -122,6 +122,7 @@ async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
         cart: "demo".into(),
         locale: locale.into(),
         host: Some(root.clone()),
+        ..Options::default()
     });
     ctx.selected
         .set(Some(session.categories[0].identifier.clone()));
@@ -187,7 +188,7 @@ fn click(css: &str) {
 }
 
 fn buy_disabled() -> bool {
-    attr("#kc-buy", "disabled").is_some()
+    attr(".kc-buy", "disabled").is_some()
 }
 
 const ORDER: &str = r#"{"order_id":"order-123","state":"accepted","order_amount":4980}"#;
@@ -203,7 +204,7 @@ async fn approved_authorization_places_the_order_and_confirms() {
     assert!(calls().contains(&"load:pay_now".to_string()));
     assert!(!buy_disabled());
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     // Klarna was called synchronously inside the click, before anything async happened.
     assert_eq!(
         calls().last().unwrap(),
@@ -211,9 +212,9 @@ async fn approved_authorization_places_the_order_and_confirms() {
     );
     settle().await;
     assert!(calls().contains(&"fetch:/api/checkout/orders".to_string()));
-    assert_eq!(text("#kc-order-id"), "order-123");
+    assert_eq!(text(".kc-order-id"), "order-123");
     assert!(text(".kc-confirmation").contains("Thank you"));
-    assert!(!exists("#kc-pending"));
+    assert!(!exists(".kc-notice-pending"));
     // Focus follows the shopper to the news, and the confirmation repeats what was bought.
     let focused = document()
         .active_element()
@@ -233,9 +234,9 @@ async fn an_approval_without_a_token_waits_for_the_order_the_server_creates() {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
-    until("the confirmation", || exists("#kc-order-id")).await;
-    assert_eq!(text("#kc-order-id"), "order-123");
+    click(".kc-buy");
+    until("the confirmation", || exists(".kc-order-id")).await;
+    assert_eq!(text(".kc-order-id"), "order-123");
     assert!(calls().contains(&"fetch:/api/checkout/sessions/s-1/order".to_string()));
     assert!(
         !calls().contains(&"fetch:/api/checkout/orders".to_string()),
@@ -256,7 +257,7 @@ async fn buy_with_order_in(state: &str) -> Mounted {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     m
 }
@@ -264,18 +265,18 @@ async fn buy_with_order_in(state: &str) -> Mounted {
 #[wasm_bindgen_test]
 async fn pending_fraud_review_is_announced() {
     let _m = buy_with_order_in("pending").await;
-    assert_eq!(text("#kc-order-id"), "order-p");
-    assert!(text("#kc-pending").contains("reviewing"));
+    assert_eq!(text(".kc-order-id"), "order-p");
+    assert!(text(".kc-notice-pending").contains("reviewing"));
 }
 
 #[wasm_bindgen_test]
 async fn an_order_klarna_rejects_after_approval_is_not_confirmed() {
     let _m = buy_with_order_in("rejected").await;
-    assert!(!exists("#kc-order-id"), "no thank-you for a rejected order");
+    assert!(!exists(".kc-order-id"), "no thank-you for a rejected order");
     assert!(
-        text("#kc-notice").contains("can't be used"),
+        text(".kc-notice-area").contains("can't be used"),
         "{}",
-        text("#kc-notice")
+        text(".kc-notice-area")
     );
     assert!(buy_disabled());
 }
@@ -289,14 +290,14 @@ async fn finalize_required_confirms_once_more_then_orders() {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert!(!exists("#kc-order-id"));
-    assert!(text("#kc-buy").contains("Confirm payment again"));
-    click("#kc-buy");
+    assert!(!exists(".kc-order-id"));
+    assert!(text(".kc-buy").contains("Confirm payment again"));
+    click(".kc-buy");
     settle().await;
     assert!(calls().contains(&"finalize".to_string()), "{:?}", calls());
-    assert_eq!(text("#kc-order-id"), "order-123");
+    assert_eq!(text(".kc-order-id"), "order-123");
 }
 
 #[wasm_bindgen_test]
@@ -313,16 +314,16 @@ async fn a_klarna_call_that_throws_offers_a_retry_that_works() {
     )
     .unwrap();
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert!(exists("#kc-retry"), "{}", text("#kc-notice"));
-    click("#kc-retry");
+    assert!(exists(".kc-retry"), "{}", text(".kc-notice-area"));
+    click(".kc-retry");
     settle().await;
-    assert!(!exists("#kc-retry"));
+    assert!(!exists(".kc-retry"));
     assert!(!buy_disabled());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert_eq!(text("#kc-order-id"), "order-123");
+    assert_eq!(text(".kc-order-id"), "order-123");
 }
 
 #[wasm_bindgen_test]
@@ -331,7 +332,7 @@ async fn a_country_change_lost_on_the_network_is_sent_again_on_retry() {
     let m = mount(session()).await;
     flow::change_country(m.ctx, "AT".into());
     settle().await;
-    assert!(exists("#kc-retry"), "{}", text("#kc-notice"));
+    assert!(exists(".kc-retry"), "{}", text(".kc-notice-area"));
     let mut austria = session();
     austria.cart.country = Country::AT;
     let body = js_sys::JSON::stringify(&klarna_checkout::api::to_js(&austria))
@@ -339,14 +340,14 @@ async fn a_country_change_lost_on_the_network_is_sent_again_on_retry() {
         .as_string()
         .unwrap();
     fake_klarna("{ approved: false, show_form: true }", 200, &body);
-    click("#kc-retry");
+    click(".kc-retry");
     settle().await;
     assert!(
         calls().contains(&"fetch:/api/checkout/sessions/s-1".to_string()),
         "{:?}",
         calls()
     );
-    assert!(!exists("#kc-retry"));
+    assert!(!exists(".kc-retry"));
     assert_eq!(
         m.ctx.session.get_untracked().map(|s| s.cart.country),
         Some(Country::AT)
@@ -358,11 +359,12 @@ async fn rejection_hides_the_category_and_offers_the_next() {
     fake_klarna("{ approved: false, show_form: false }", 200, ORDER);
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(exists(".kc-notice-rejected"));
     let li = document()
-        .get_element_by_id("kc-category-pay_now")
+        .query_selector(".kc-category input[value=pay_now]")
+        .unwrap()
         .unwrap()
         .closest("li")
         .unwrap()
@@ -378,7 +380,7 @@ async fn abort_keeps_klarna_available() {
     fake_klarna("{ approved: false, show_form: true }", 200, ORDER);
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(text(".kc-notice-cancelled").contains("You closed Klarna"));
     assert!(!buy_disabled());
@@ -390,19 +392,19 @@ async fn invalid_fields_from_klarna_mark_and_focus_the_field() {
     fake_klarna("{ approved: false, show_form: true, error: { invalid_fields: ['billing_address.email'] } }", 200, ORDER);
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert!(text("#kc-billing_address-email-error").contains("Klarna could not accept"));
+    assert!(text("[id$='-billing_address-email-error']").contains("Klarna could not accept"));
     assert_eq!(
-        attr("#kc-billing_address-email", "aria-invalid").as_deref(),
+        attr("[data-kc-field='billing_address.email']", "aria-invalid").as_deref(),
         Some("true")
     );
     let focused = document()
         .active_element()
-        .map(|e| e.id())
+        .and_then(|e| e.get_attribute("data-kc-field"))
         .unwrap_or_default();
-    assert_eq!(focused, "kc-billing_address-email");
-    assert!(text("#kc-notice").contains("check the marked fields"));
+    assert_eq!(focused, "billing_address.email");
+    assert!(text(".kc-notice-area").contains("check the marked fields"));
 }
 
 #[wasm_bindgen_test]
@@ -417,11 +419,11 @@ async fn local_rules_stop_a_bad_form_before_klarna() {
     billing.postal_code = " 4146 ".into();
     billing.given_name = String::new();
     m.ctx.billing.set(billing);
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(!calls().iter().any(|c| c.starts_with("authorize")));
-    assert!(text("#kc-billing_address-given_name-error").contains("required"));
-    assert!(text("#kc-billing_address-postal_code-error").contains("postal code"));
+    assert!(text("[id$='-billing_address-given_name-error']").contains("required"));
+    assert!(text("[id$='-billing_address-postal_code-error']").contains("postal code"));
     // Trimmed once on submit, so what Klarna would see is what the shopper sees.
     assert_eq!(m.ctx.billing.get_untracked().postal_code, "4146");
 }
@@ -435,16 +437,16 @@ async fn network_failure_on_order_offers_a_retry_that_resends() {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(text(".kc-notice-network").contains("couldn't reach"));
-    assert!(exists("#kc-retry"));
+    assert!(exists(".kc-retry"));
     fake_klarna("{}", 200, ORDER);
-    click("#kc-retry");
+    click(".kc-retry");
     settle().await;
     // The retry re-sent the order without asking Klarna again.
     assert_eq!(calls(), vec!["fetch:/api/checkout/orders".to_string()]);
-    assert_eq!(text("#kc-order-id"), "order-123");
+    assert_eq!(text(".kc-order-id"), "order-123");
 }
 
 #[wasm_bindgen_test]
@@ -456,15 +458,15 @@ async fn too_many_orders_from_one_connection_ask_to_wait_without_a_retry() {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(
         text(".kc-notice-too_many_requests").contains("Please wait a minute"),
         "{}",
-        text("#kc-notice")
+        text(".kc-notice-area")
     );
     // Trying again at once would only be refused again.
-    assert!(!exists("#kc-retry"));
+    assert!(!exists(".kc-retry"));
 }
 
 #[wasm_bindgen_test]
@@ -476,10 +478,10 @@ async fn expired_authorization_asks_to_confirm_again() {
     );
     let m = mount(session()).await;
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert!(text("#kc-notice").contains("approval has expired"));
-    assert!(text("#kc-buy").contains("Confirm payment again"));
+    assert!(text(".kc-notice-area").contains("approval has expired"));
+    assert!(text(".kc-buy").contains("Confirm payment again"));
     assert!(!buy_disabled());
 }
 
@@ -492,7 +494,7 @@ async fn script_load_failure_offers_a_retry() {
     })
     .await;
     assert!(text(".kc-notice-script_load_failed").contains("could not be loaded"));
-    assert!(exists("#kc-retry"));
+    assert!(exists(".kc-retry"));
     assert!(buy_disabled());
     drop(m);
 }
@@ -501,7 +503,7 @@ async fn script_load_failure_offers_a_retry() {
 async fn german_locale_speaks_german_and_formats_euros_the_german_way() {
     fake_klarna("{ approved: false, show_form: true }", 200, ORDER);
     let m = mount_in(session(), "de-DE").await;
-    assert_eq!(text("#kc-buy"), "Kaufen");
+    assert_eq!(text(".kc-buy"), "Kaufen");
     assert!(text("legend").contains("Rechnungsadresse"));
     assert!(
         text(".kc-total").contains("49,80\u{a0}€"),
@@ -509,9 +511,9 @@ async fn german_locale_speaks_german_and_formats_euros_the_german_way() {
         text(".kc-total")
     );
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
-    assert!(text("#kc-notice").contains("Sie haben Klarna geschlossen"));
+    assert!(text(".kc-notice-area").contains("Sie haben Klarna geschlossen"));
 }
 
 #[wasm_bindgen_test]
@@ -528,18 +530,18 @@ async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
     sleep(20).await;
     assert!(m.ctx.session_stale.get_untracked());
     m.ctx.billing.set(valid_billing());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     // Klarna was not asked with the dead session; a new one was started and the form kept.
     assert!(!calls().iter().any(|c| c.starts_with("authorize")));
     assert!(calls().contains(&"fetch:/api/checkout/sessions".to_string()));
-    assert!(text("#kc-notice").contains("started a new one"));
+    assert!(text(".kc-notice-area").contains("started a new one"));
     assert_eq!(
         m.ctx.billing.get_untracked().email,
         "customer+de@klarna.com"
     );
     assert!(!m.ctx.session_stale.get_untracked());
-    click("#kc-buy");
+    click(".kc-buy");
     settle().await;
     assert!(calls().iter().any(|c| c.starts_with("authorize:pay_now")));
 }
@@ -631,7 +633,7 @@ async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
     assert!(text("#kc-continue").contains("Weiter zu Ihrer Bank"));
     click(".kc-sync");
     until("the server's reason", || {
-        text("#kc-notice").contains("abgelaufen")
+        text(".kc-notice-area").contains("abgelaufen")
     })
     .await;
     // Every call carried the page's language; state-changing ones after sign-in the CSRF token.
@@ -656,7 +658,7 @@ async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
     type_in("#kc-company", "Nordlicht Outdoor GmbH");
     click(".kc-sync");
     until("the sign-in form", || exists("#kc-sign-in")).await;
-    assert!(text("#kc-notice").contains("sign-in has expired"));
+    assert!(text(".kc-notice-area").contains("sign-in has expired"));
     assert!(!exists("#kc-company"));
     sign_in_as_bookkeeper().await;
     let company: web_sys::HtmlInputElement = document()
@@ -726,7 +728,7 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
     // The window goes away without onAbort or onFinished: the link is aborted, not left waiting.
     js_sys::eval("window.__kc_flow.onClose();").unwrap();
     settle().await;
-    assert!(text("#kc-notice").contains("You closed the bank's window"));
+    assert!(text(".kc-notice-area").contains("You closed the bank's window"));
     assert_eq!(recorded("window.__kc_events"), ["exit \"aborted\""]);
     assert!(text("#kc-continue").contains("Continue to your bank"));
     until("the abort call", || {
@@ -768,7 +770,7 @@ async fn a_finished_link_tells_the_back_office_and_a_refused_sync_says_why() {
         recorded("window.__kc_events").contains(&"error \"link_failed\"".to_string())
     })
     .await;
-    assert!(text("#kc-notice").contains("consent at the bank has expired"));
+    assert!(text(".kc-notice-area").contains("consent at the bank has expired"));
     js_sys::eval("delete window.XS2A; delete window.__kc_flow; delete window.__kc_closed;")
         .unwrap();
     root.remove();

@@ -151,7 +151,7 @@ async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
     if let Some(token) = csrf.as_deref() {
         headers.push(("X-CSRF-Token", token));
     }
-    send(method, &url, body, &headers).await
+    send(None, method, &url, body, &headers).await
 }
 
 fn refresh_banks(ctx: Ctx) {

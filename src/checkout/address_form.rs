@@ -7,21 +7,22 @@ use klarna::address::validate_address;
 use klarna::{Address, AddressField, Country, Currency, Customer, FieldError};
 use leptos::prelude::*;
 
-/// `billing_address.postal_code` → `kc-billing_address-postal_code`.
-pub fn field_id(path: &str) -> String {
-    format!("kc-{}", path.replace('.', "-"))
-}
+use super::state::element_id as field_id;
 
-/// Moves focus to the first refused field, so keyboard and screen-reader users land on it.
+/// Moves focus to the first refused field of this checkout (found under its `root` by the
+/// field's wire path, `data-kc-field`), so keyboard and screen-reader users land on it.
 /// Deferred to the next frame: the form may still be disabled until this update is rendered.
-pub fn focus_first(errors: &[FieldError]) {
+pub fn focus_first(root: NodeRef<leptos::html::Div>, errors: &[FieldError]) {
     let Some(first) = errors.first() else { return };
-    let id = field_id(&first.field);
+    let selector = format!(
+        "[data-kc-field=\"{}\"]",
+        first.field.replace(['"', '\\'], "")
+    );
     request_animation_frame(move || {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        let Some(root) = root.try_get_untracked().flatten() else {
             return;
         };
-        if let Some(el) = document.get_element_by_id(&id) {
+        if let Ok(Some(el)) = root.query_selector(&selector) {
             use wasm_bindgen::JsCast;
             if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
                 let _ = el.focus();
@@ -97,6 +98,7 @@ const FIELDS: [FieldSpec; 9] = [
 /// The fields of one address. `prefix` is the wire prefix (`billing_address`).
 #[component]
 pub fn AddressFields(
+    uid: u32,
     prefix: &'static str,
     address: RwSignal<Address>,
     errors: RwSignal<Vec<FieldError>>,
@@ -126,8 +128,9 @@ pub fn AddressFields(
         .map(|spec| {
             let field = spec.field;
             let path = format!("{prefix}.{}", field.wire_name());
-            let id = field_id(&path);
+            let id = field_id(uid, &path);
             let error_id = format!("{id}-error");
+            let data_path = path.clone();
             let error = error_for(path.clone());
             let error2 = error_for(path.clone());
             let marked = {
@@ -144,6 +147,7 @@ pub fn AddressFields(
                     <label for=id.clone()>{label}{optional}</label>
                     <input
                         id=id
+                        data-kc-field=data_path
                         name=field.wire_name()
                         type=spec.input_type
                         autocomplete=autocomplete
@@ -167,7 +171,8 @@ pub fn AddressFields(
             }
         })
         .collect_view();
-    let country_id = field_id(&format!("{prefix}.country"));
+    let country_path = format!("{prefix}.country");
+    let country_id = field_id(uid, &country_path);
     // The countries the server can sell this cart in (each in its own currency); an older
     // server that does not say: those of the cart's currency.
     let options = Country::ALL
@@ -193,6 +198,7 @@ pub fn AddressFields(
                 <label for=country_id.clone()>{field_label(lang, "country")}</label>
                 <select
                     id=country_id
+                    data-kc-field=country_path
                     name="country"
                     autocomplete=format!("{section}country")
                     on:change=move |ev| {
@@ -211,6 +217,7 @@ pub fn AddressFields(
 /// when unticked, the shipping address.
 #[component]
 pub fn AddressForm(
+    uid: u32,
     billing: RwSignal<Address>,
     shipping: RwSignal<Address>,
     same_as_billing: RwSignal<bool>,
@@ -226,12 +233,12 @@ pub fn AddressForm(
     view! {
         <fieldset class="kc-fieldset" disabled=move || disabled.get()>
             <legend>{t(lang, Text::BillingAddress)}</legend>
-            {organization.then(|| view! { <OrganizationFields billing=billing customer=customer errors=errors lang=lang /> })}
-            <AddressFields prefix="billing_address" address=billing errors=errors currency=currency countries=countries lang=lang section="billing " />
+            {organization.then(|| view! { <OrganizationFields uid=uid billing=billing customer=customer errors=errors lang=lang /> })}
+            <AddressFields uid=uid prefix="billing_address" address=billing errors=errors currency=currency countries=countries lang=lang section="billing " />
             <label class="kc-check">
                 <input
                     type="checkbox"
-                    id="kc-same-as-billing"
+                    class="kc-same-as-billing"
                     prop:checked=move || same_as_billing.get()
                     on:change=move |ev| same_as_billing.set(event_target_checked(&ev))
                 />
@@ -241,7 +248,7 @@ pub fn AddressForm(
         <Show when=move || !same_as_billing.get()>
             <fieldset class="kc-fieldset" disabled=move || disabled.get()>
                 <legend>{t(lang, Text::ShippingAddress)}</legend>
-                <AddressFields prefix="shipping_address" address=shipping errors=errors currency=currency countries=shipping_countries.clone() lang=lang section="shipping " />
+                <AddressFields uid=uid prefix="shipping_address" address=shipping errors=errors currency=currency countries=shipping_countries.clone() lang=lang section="shipping " />
             </fieldset>
         </Show>
     }

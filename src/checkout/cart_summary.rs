@@ -43,8 +43,8 @@ pub fn CartSummary(cart: PricedCart, lang: Lang, locale: String) -> impl IntoVie
         row(t(lang, Text::Tax), cart.order_tax_amount, "kc-tax")
     };
     view! {
-        <section class="kc-cart" aria-labelledby="kc-cart-title">
-            <h2 id="kc-cart-title">{t(lang, Text::Cart)}</h2>
+        <section class="kc-cart" aria-label=t(lang, Text::Cart)>
+            <h2>{t(lang, Text::Cart)}</h2>
             <ul class="kc-lines">{lines}</ul>
             <dl class="kc-totals">
                 {row(t(lang, Text::Subtotal), subtotal, "kc-subtotal")}

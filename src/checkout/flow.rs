@@ -1,6 +1,7 @@
 //! What happens between the Buy button, Klarna and our server, for every documented outcome.
 
 use super::address_form::focus_first;
+use super::events;
 use super::state::{Ctx, Phase, SdkState};
 use crate::api::to_js;
 use crate::error::CheckoutError;
@@ -27,13 +28,17 @@ struct AuthorizeData<'a> {
 
 /// Starts (or, when `renewed`, restarts keeping the form) a checkout session, then loads Klarna.
 pub fn start_session(ctx: Ctx, renewed: bool) {
-    let endpoint = ctx.endpoint.get_value();
+    let server = ctx.server();
     let body = StartCheckout {
         cart: ctx.cart_ref.get_value(),
         locale: ctx.locale.get_value(),
     };
     spawn_local(async move {
-        match endpoint.start_checkout(&body).await {
+        let result = server.start_checkout(&body).await;
+        if ctx.gone() {
+            return;
+        }
+        match result {
             Ok(session) => {
                 ctx.refused.set(Vec::new());
                 ctx.loaded.set(Vec::new());
@@ -46,7 +51,7 @@ pub fn start_session(ctx: Ctx, renewed: bool) {
                     ctx.notice.set(Some(CheckoutError::SessionExpired));
                 }
                 ctx.phase.set(Phase::Shopping);
-                ctx.emit("ready", wasm_bindgen::JsValue::UNDEFINED);
+                events::ready(ctx);
                 load_sdk(ctx);
             }
             Err(e) => ctx.phase.set(Phase::StartFailed(e.into())),
@@ -65,9 +70,9 @@ pub fn change_country(ctx: Ctx, country: String) {
     }
     ctx.busy.set(true);
     ctx.retry_country.set_value(None);
-    let endpoint = ctx.endpoint.get_value();
+    let server = ctx.server();
     spawn_local(async move {
-        let result = endpoint
+        let result = server
             .change_country(
                 &session.session,
                 &ChangeCountry {
@@ -75,6 +80,9 @@ pub fn change_country(ctx: Ctx, country: String) {
                 },
             )
             .await;
+        if ctx.gone() {
+            return;
+        }
         ctx.busy.set(false);
         match result {
             Ok(updated) => {
@@ -82,6 +90,7 @@ pub fn change_country(ctx: Ctx, country: String) {
                 ctx.loaded.set(Vec::new());
                 ctx.finalize_pending.set(false);
                 ctx.session.set(Some(updated));
+                events::changed(ctx);
                 load_sdk(ctx);
             }
             Err(e) => {
@@ -103,18 +112,17 @@ pub fn change_country(ctx: Ctx, country: String) {
 pub fn watch_expiry(ctx: Ctx, session: &klarna::api::CheckoutSession) {
     ctx.session_stale.set(false);
     let token = session.client_token.clone();
-    let ms = session.expires_in_secs.clamp(0, i64::from(i32::MAX) / 1000) as u64 * 1000;
-    set_timeout(
-        move || {
+    let ms = session.expires_in_secs.clamp(0, i64::from(i32::MAX) / 1000) as i32 * 1000;
+    ctx.life.with_value(|life| {
+        life.after(ms, move || {
             let current = ctx
                 .session
                 .with_untracked(|s| s.as_ref().map(|s| s.client_token.clone()));
             if current.as_deref() == Some(token.as_str()) {
                 ctx.session_stale.set(true);
             }
-        },
-        std::time::Duration::from_millis(ms),
-    );
+        })
+    });
 }
 
 /// Loads the script once, `init`s it with this session's client token, loads the chosen widget.
@@ -125,12 +133,14 @@ pub fn load_sdk(ctx: Ctx) {
     let url = ctx.endpoint.with_value(|e| e.resolve(&session.sdk_url));
     ctx.sdk.set(SdkState::Loading);
     spawn_local(async move {
-        if loader::PAYMENTS.load(&url).await.is_err()
-            || payments::init(&session.client_token).is_err()
-        {
+        let loaded = loader::PAYMENTS.load(&url).await;
+        if ctx.gone() {
+            return;
+        }
+        if loaded.is_err() || claim(ctx, &session.client_token).is_err() {
             ctx.sdk.set(SdkState::Failed);
             ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
-            ctx.emit("error", to_js(&CheckoutError::ScriptLoadFailed.code()));
+            events::error(ctx, &CheckoutError::ScriptLoadFailed);
             return;
         }
         ctx.sdk.set(SdkState::Ready);
@@ -150,9 +160,14 @@ pub fn load_widget(ctx: Ctx, category: String) {
     {
         return;
     }
-    let Some(container) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(&widget_id(&category)))
+    let Some(container) = ctx
+        .root
+        .get_untracked()
+        .and_then(|root| {
+            root.query_selector(&widget_selector(&category))
+                .ok()
+                .flatten()
+        })
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
     else {
         return;
@@ -160,7 +175,7 @@ pub fn load_widget(ctx: Ctx, category: String) {
     ctx.loaded.update(|l| l.push(category.clone()));
     let c = category.clone();
     let result = payments::load(&container, &category, move |res| {
-        if !res.show_form {
+        if !res.show_form && !ctx.gone() {
             refuse(ctx, &c);
         }
     });
@@ -170,8 +185,30 @@ pub fn load_widget(ctx: Ctx, category: String) {
     }
 }
 
-pub fn widget_id(category: &str) -> String {
-    format!("kc-widget-{category}")
+/// This checkout's Klarna container for `category` (each checkout has its own).
+pub fn widget_selector(category: &str) -> String {
+    format!(
+        ".kc-widget[data-category=\"{}\"]",
+        category.replace(['"', '\\'], "")
+    )
+}
+
+/// Klarna's script holds one client token per page: this checkout takes it, and the one that
+/// had it pauses (its widget is reloaded when the shopper comes back to it).
+fn claim(ctx: Ctx, client_token: &str) -> Result<(), String> {
+    payments::init_for(ctx.uid, client_token, move || {
+        if !ctx.gone() {
+            ctx.loaded.set(Vec::new());
+            ctx.sdk.set(SdkState::Paused);
+        }
+    })
+}
+
+/// The shopper came back to a paused checkout: take Klarna back.
+pub fn resume(ctx: Ctx) {
+    if ctx.sdk.get_untracked() == SdkState::Paused && !ctx.busy.get_untracked() {
+        load_sdk(ctx);
+    }
 }
 
 /// Klarna will not offer `category`: hide it and move to the next one still offered.
@@ -237,7 +274,7 @@ fn form_errors(
 }
 
 fn show_field_errors(ctx: Ctx, errors: Vec<FieldError>) {
-    focus_first(&errors);
+    focus_first(ctx.root, &errors);
     ctx.field_errors.set(errors.clone());
     ctx.notice.set(Some(CheckoutError::InvalidFields(errors)));
 }
@@ -302,6 +339,9 @@ pub fn buy(ctx: Ctx) {
 type Authorized = (Address, Option<Address>, Option<Customer>);
 
 fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: AuthorizeResult) {
+    if ctx.gone() {
+        return;
+    }
     let (billing, shipping, customer) = authorized;
     match res.outcome() {
         AuthorizeOutcome::Approved {
@@ -341,12 +381,12 @@ fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: Author
         AuthorizeOutcome::Aborted => {
             ctx.busy.set(false);
             ctx.notice.set(Some(CheckoutError::Cancelled));
-            ctx.emit("cancel", to_js(&category));
+            events::cancelled(ctx, &category);
         }
         AuthorizeOutcome::Rejected => {
             ctx.busy.set(false);
             refuse(ctx, &category);
-            ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
+            events::error(ctx, &CheckoutError::Rejected);
         }
     }
 }
@@ -355,9 +395,12 @@ fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: Author
 /// for the same token.
 pub fn place_order(ctx: Ctx, request: PlaceOrder) {
     ctx.busy.set(true);
-    let endpoint = ctx.endpoint.get_value();
+    let server = ctx.server();
     spawn_local(async move {
-        let result = endpoint.place_order(&request).await;
+        let result = server.place_order(&request).await;
+        if ctx.gone() {
+            return;
+        }
         ctx.busy.set(false);
         match result {
             Ok(order) => {
@@ -366,12 +409,12 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
             }
             Err(failure) => {
                 let error = CheckoutError::from(failure);
-                ctx.emit("error", to_js(&error.code()));
+                events::error(ctx, &error);
                 match &error {
                     CheckoutError::Network | CheckoutError::Internal(_) => {
                         ctx.retry_order.set(Some(request))
                     }
-                    CheckoutError::InvalidFields(errors) => focus_first(errors),
+                    CheckoutError::InvalidFields(errors) => focus_first(ctx.root, errors),
                     CheckoutError::SessionExpired => start_session(ctx, true),
                     _ => {}
                 }
@@ -398,15 +441,14 @@ fn order_placed(ctx: Ctx, order: PlacedOrder) {
         ctx.refused.set(all);
         ctx.selected.set(None);
         ctx.phase.set(Phase::Shopping);
-        ctx.emit("error", to_js(&CheckoutError::Rejected.code()));
+        events::error(ctx, &CheckoutError::Rejected);
         ctx.notice.set(Some(CheckoutError::Unavailable));
         return;
     }
     match order.state {
-        OrderState::Pending => ctx.emit("order-pending", to_js(&order)),
-        OrderState::Accepted => ctx.emit("order-created", to_js(&order)),
+        OrderState::Pending | OrderState::Accepted => events::order(ctx, &order),
         // The review ended in a refusal after the confirmation was shown.
-        OrderState::Rejected => ctx.emit("error", to_js(&CheckoutError::Rejected.code())),
+        OrderState::Rejected => events::error(ctx, &CheckoutError::Rejected),
     }
     let pending = order.state == OrderState::Pending;
     ctx.phase.set(Phase::Done(order));
@@ -429,19 +471,21 @@ pub fn await_order(ctx: Ctx) {
     ctx.busy.set(true);
     ctx.notice.set(None);
     ctx.phase.set(Phase::Confirming { waited_out: false });
-    let endpoint = ctx.endpoint.get_value();
+    let server = ctx.server();
+    let life = ctx.life.get_value();
     spawn_local(async move {
         for _ in 0..30 {
-            if let Ok(OrderStatus { order: Some(order) }) = endpoint.order_status(&session).await {
+            let status = server.order_status(&session).await;
+            if ctx.gone() {
+                return;
+            }
+            if let Ok(OrderStatus { order: Some(order) }) = status {
                 order_placed(ctx, order);
                 return;
             }
-            crate::api::sleep(2_000).await;
-            // Gone (unmounted) or moved on: stop asking.
-            if !matches!(
-                ctx.phase.try_get_untracked(),
-                Some(Phase::Confirming { .. })
-            ) {
+            life.sleep(2_000).await;
+            // Gone (destroyed) or moved on: stop asking.
+            if ctx.gone() || !matches!(ctx.phase.get_untracked(), Phase::Confirming { .. }) {
                 return;
             }
         }
@@ -456,25 +500,31 @@ fn watch_review(ctx: Ctx) {
     let Some(session) = session_id(ctx) else {
         return;
     };
-    let endpoint = ctx.endpoint.get_value();
+    let server = ctx.server();
+    let life = ctx.life.get_value();
     let still_pending = move || {
-        matches!(
-            ctx.phase.try_get_untracked(),
-            Some(Phase::Done(PlacedOrder {
-                state: OrderState::Pending,
-                ..
-            }))
-        )
+        !ctx.gone()
+            && matches!(
+                ctx.phase.get_untracked(),
+                Phase::Done(PlacedOrder {
+                    state: OrderState::Pending,
+                    ..
+                })
+            )
     };
     spawn_local(async move {
         let mut wait = 5_000;
         while still_pending() {
-            crate::api::sleep(wait).await;
+            life.sleep(wait).await;
             wait = (wait * 2).min(60_000);
             if !still_pending() {
                 return;
             }
-            if let Ok(OrderStatus { order: Some(order) }) = endpoint.order_status(&session).await {
+            let status = server.order_status(&session).await;
+            if !still_pending() {
+                return;
+            }
+            if let Ok(OrderStatus { order: Some(order) }) = status {
                 if order.state != OrderState::Pending {
                     order_placed(ctx, order);
                     return;

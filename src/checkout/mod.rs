@@ -2,7 +2,9 @@
 
 pub mod address_form;
 pub mod cart_summary;
+pub mod events;
 pub mod flow;
+pub mod life;
 pub mod organization;
 pub mod state;
 
@@ -18,6 +20,12 @@ use state::{Ctx, Options, Phase, SdkState};
 #[component]
 pub fn Checkout(options: Options) -> impl IntoView {
     let ctx = Ctx::new(options);
+    // Destroyed (or its element left the page): every request and timer ends, Klarna is free.
+    // (Cleanups run before the owner's values are disposed, so `life` is still there.)
+    on_cleanup(move || {
+        ctx.life.with_value(|life| life.end());
+        crate::sdk::payments::release(ctx.uid);
+    });
     flow::start_session(ctx, false);
     view! { <CheckoutView ctx=ctx /> }
 }
@@ -27,7 +35,15 @@ pub fn Checkout(options: Options) -> impl IntoView {
 pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
     view! {
-        <div class="kc" lang=ctx.locale.get_value()>
+        <div
+            class="kc"
+            node_ref=ctx.root
+            lang=ctx.locale.get_value()
+            data-theme=ctx.theme.name()
+            // Back in a checkout whose Klarna another one took: take it back.
+            on:focusin=move |_| flow::resume(ctx)
+            on:pointerdown=move |_| flow::resume(ctx)
+        >
             {move || match ctx.phase.get() {
                 Phase::Starting => view! {
                     <div class="kc-skeleton" role="status" aria-live="polite">
@@ -48,11 +64,11 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     None => ().into_any(),
                 },
                 Phase::Confirming { waited_out } => view! {
-                    <div class="kc-notice kc-confirming" role="status" aria-live="polite" id="kc-confirming">
+                    <div class="kc-notice kc-confirming" role="status" aria-live="polite">
                         {(!waited_out).then(|| view! { <span class="kc-spinner" aria-hidden="true"></span> })}
                         <p>{t(lang, if waited_out { Text::ConfirmingSlow } else { Text::ConfirmingOrder })}</p>
                         {waited_out.then(|| view! {
-                            <button type="button" id="kc-check-again" class="kc-button kc-secondary" on:click=move |_| flow::await_order(ctx)>
+                            <button type="button" class="kc-button kc-secondary kc-check-again" on:click=move |_| flow::await_order(ctx)>
                                 {t(lang, Text::CheckAgain)}
                             </button>
                         })}
@@ -86,6 +102,7 @@ fn Shopping(ctx: Ctx, session: CheckoutSession) -> impl IntoView {
         <div class="kc-layout">
             <div class="kc-main">
                 <AddressForm
+                    uid=ctx.uid
                     billing=ctx.billing
                     shipping=ctx.shipping
                     same_as_billing=ctx.same_as_billing
@@ -118,22 +135,21 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
                 let id_shown = id.clone();
                 let id_refused = id.clone();
                 let id_loaded = id.clone();
-                let radio_id = format!("kc-category-{id}");
-                let radio_for = radio_id.clone();
+                let id_data = id.clone();
                 let badge = c.badge_url.clone().map(|src| view! { <img class="kc-badge" src=src alt="" width="48" height="20" /> });
                 view! {
                     <li class="kc-category" hidden=move || ctx.refused.with(|r| r.contains(&id_refused))>
-                        <label class="kc-category-label" for=radio_for>
+                        <label class="kc-category-label">
                             <input
                                 type="radio"
-                                name="kc-category"
-                                id=radio_id
+                                name=format!("kc{}-category", ctx.uid)
                                 value=id.clone()
                                 prop:checked=move || ctx.selected.get().as_deref() == Some(id_checked.as_str())
                                 on:change=move |_| {
                                     ctx.selected.set(Some(id_select.clone()));
                                     ctx.notice.set(None);
                                     flow::load_widget(ctx, id_select.clone());
+                                    events::changed(ctx);
                                 }
                             />
                             {badge}
@@ -142,7 +158,7 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
                         <div
                             class="kc-widget"
                             class:kc-widget-loading=move || !ctx.loaded.with(|l| l.contains(&id_loaded)) || ctx.sdk.get() != SdkState::Ready
-                            id=flow::widget_id(&id)
+                            data-category=id_data
                             hidden=move || ctx.selected.get().as_deref() != Some(id_shown.as_str())
                         ></div>
                     </li>
@@ -164,15 +180,20 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
     let can_buy =
         move || ctx.sdk.get() == SdkState::Ready && ctx.selected.get().is_some() && !ctx.busy.get();
     view! {
-        <section class="kc-payment" aria-labelledby="kc-payment-title" aria-busy=move || if ctx.busy.get() { "true" } else { "false" }>
-            <h2 id="kc-payment-title">{t(lang, Text::Payment)}</h2>
+        <section class="kc-payment" aria-labelledby=ctx.id("payment-title") aria-busy=move || if ctx.busy.get() { "true" } else { "false" }>
+            <h2 id=ctx.id("payment-title")>{t(lang, Text::Payment)}</h2>
             <p class="kc-sdk-status" hidden=move || ctx.sdk.get() != SdkState::Loading>{t(lang, Text::LoadingKlarna)}</p>
-            <ul class="kc-categories">{category_views}</ul>
+            <div class="kc-paused" hidden=move || ctx.sdk.get() != SdkState::Paused>
+                <p>{t(lang, Text::KlarnaPaused)}</p>
+                <button type="button" class="kc-button kc-secondary kc-resume" on:click=move |_| flow::resume(ctx)>
+                    {t(lang, Text::UseKlarnaHere)}
+                </button>
+            </div>
+            <ul class="kc-categories" class:kc-paused-widgets=move || ctx.sdk.get() == SdkState::Paused>{category_views}</ul>
             <Notice ctx=ctx />
             <button
                 type="button"
-                id="kc-buy"
-                class="kc-button kc-primary"
+                class="kc-button kc-primary kc-buy"
                 disabled=move || !can_buy()
                 on:click=move |_| flow::buy(ctx)
             >
@@ -187,10 +208,10 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
 fn Notice(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
     view! {
-        <div class="kc-notice-area" role="status" aria-live="polite" id="kc-notice">
+        <div class="kc-notice-area" role="status" aria-live="polite">
             {move || ctx.notice.get().map(|error| {
                 let retry = error.retryable().then(|| view! {
-                    <button type="button" id="kc-retry" class="kc-button kc-secondary" on:click=move |_| flow::retry(ctx)>
+                    <button type="button" class="kc-button kc-secondary kc-retry" on:click=move |_| flow::retry(ctx)>
                         {t(lang, Text::TryAgain)}
                     </button>
                 });
@@ -228,11 +249,11 @@ fn Confirmation(
             <h2 node_ref=heading tabindex="-1">{t(lang, if declined { Text::PaymentDeclined } else { Text::OrderThanks })}</h2>
             <p>
                 {t(lang, Text::OrderNumber)}": "
-                <strong id="kc-order-id">{order.order_id.clone()}</strong>
+                <strong class="kc-order-id">{order.order_id.clone()}</strong>
             </p>
             <p class="kc-confirmation-total">{t(lang, Text::Total)}": "{money(order.order_amount, currency, &locale)}</p>
-            {pending.then(|| view! { <p class="kc-notice kc-notice-pending" id="kc-pending">{t(lang, Text::PendingReview)}</p> })}
-            {declined.then(|| view! { <p class="kc-notice kc-notice-error" id="kc-declined">{t(lang, Text::ReviewRejected)}</p> })}
+            {pending.then(|| view! { <p class="kc-notice kc-notice-pending">{t(lang, Text::PendingReview)}</p> })}
+            {declined.then(|| view! { <p class="kc-notice kc-notice-error kc-declined">{t(lang, Text::ReviewRejected)}</p> })}
             <div class="kc-confirmation-cart">{summary}</div>
         </section>
     }

@@ -5,7 +5,7 @@
 //! server and Klarna apply (`klarna::customer`), its error tied to it for screen readers like
 //! the address fields'.
 
-use super::address_form::field_id;
+use super::state::element_id as field_id;
 use crate::i18n::{field_label, field_message, legal_form_label, t, Lang, Text};
 use klarna::customer::vat_example;
 use klarna::customer::{validate_organization, Customer, OrganizationEntityType};
@@ -52,6 +52,7 @@ fn set_text(i: usize, value: String, billing: RwSignal<Address>, customer: RwSig
 
 #[component]
 pub fn OrganizationFields(
+    uid: u32,
     billing: RwSignal<Address>,
     customer: RwSignal<Customer>,
     errors: RwSignal<Vec<FieldError>>,
@@ -75,7 +76,7 @@ pub fn OrganizationFields(
         .iter()
         .enumerate()
         .map(|(i, &(path, autocomplete, max, optional_field))| {
-            let id = field_id(path);
+            let id = field_id(uid, path);
             let error_id = format!("{id}-error");
             let hint_id = format!("{id}-hint");
             let error = error_for(path);
@@ -97,7 +98,7 @@ pub fn OrganizationFields(
             view! {
                 <div class="kc-field" class:kc-invalid=move || error().is_some()>
                     <label for=id.clone()>{field_label(lang, name)}<span class="kc-optional">{move || is_optional().then(|| optional.clone())}</span></label>
-                    <input id=id name=name type="text" autocomplete=autocomplete maxlength=max
+                    <input id=id data-kc-field=path name=name type="text" autocomplete=autocomplete maxlength=max
                         aria-required=move || if is_optional() { "false" } else { "true" }
                         aria-invalid=move || if error().is_some() { "true" } else { "false" }
                         aria-describedby=format!("{hint_id} {error_id}")
@@ -118,7 +119,7 @@ pub fn OrganizationFields(
     let rest = texts.split_off(1);
     const FORM: &str = "customer.organization_entity_type";
     const REGISTRATION: &str = "customer.organization_registration_id";
-    let id = field_id(FORM);
+    let id = field_id(uid, FORM);
     let error_id = format!("{id}-error");
     let error = error_for(FORM);
     let options = OrganizationEntityType::ALL
@@ -134,7 +135,7 @@ pub fn OrganizationFields(
             {texts}
             <div class="kc-field" class:kc-invalid=move || error().is_some()>
                 <label for=id.clone()>{field_label(lang, "organization_entity_type")}</label>
-                <select id=id name="organization_entity_type" aria-required="true"
+                <select id=id data-kc-field=FORM name="organization_entity_type" aria-required="true"
                     aria-invalid=move || if error().is_some() { "true" } else { "false" }
                     aria-describedby=error_id.clone()
                     on:change=move |ev| {

@@ -1,6 +1,7 @@
 //! The checkout's state: plain signals, `Copy`, handed to every part of the view.
 
-use crate::api::Endpoint;
+use super::life::Life;
+use crate::api::{Endpoint, Server};
 use crate::error::CheckoutError;
 use crate::i18n::Lang;
 use klarna::api::{CheckoutSession, PlaceOrder, PlacedOrder};
@@ -28,20 +29,62 @@ pub enum SdkState {
     Loading,
     Ready,
     Failed,
+    /// Another checkout on the page took Klarna's script (it holds one session per page);
+    /// this one takes it back when the shopper returns to it.
+    Paused,
 }
 
 /// How the component was embedded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
     pub endpoint: Endpoint,
     pub cart: String,
     pub locale: String,
+    /// `light` or `dark`: the preset under the storefront's own `--kc-*` variables.
+    pub theme: Theme,
     /// The element events are dispatched on.
     pub host: Option<web_sys::HtmlElement>,
 }
 
+/// The colour presets (`style/checkout.css`); a storefront's `--kc-*` variables win over both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    #[default]
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn parse(value: &str) -> Theme {
+        if value.trim().eq_ignore_ascii_case("dark") {
+            Theme::Dark
+        } else {
+            Theme::Light
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+thread_local! {
+    static INSTANCES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 #[derive(Clone, Copy)]
 pub struct Ctx {
+    /// This checkout among those of the page: its element ids (`kc2-billing_address-city`)
+    /// and its radio group are its own, so two checkouts never share one.
+    pub uid: u32,
+    /// The checkout's root element: its Klarna containers and fields are found under it.
+    pub root: NodeRef<leptos::html::Div>,
+    /// Its requests and timers, ended by `destroy()`.
+    pub life: StoredValue<Life, LocalStorage>,
+    pub theme: Theme,
     pub lang: Lang,
     pub locale: StoredValue<String>,
     pub cart_ref: StoredValue<String>,
@@ -84,7 +127,15 @@ impl Ctx {
             country: country.code().into(),
             ..Address::default()
         };
+        let uid = INSTANCES.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
         Ctx {
+            uid,
+            root: NodeRef::new(),
+            life: StoredValue::new_local(Life::new()),
+            theme: options.theme,
             lang: Lang::of(&options.locale),
             locale: StoredValue::new(options.locale),
             cart_ref: StoredValue::new(options.cart),
@@ -110,6 +161,25 @@ impl Ctx {
         }
     }
 
+    /// The id of this checkout's element for the wire path `path`
+    /// (`billing_address.city` → `kc2-billing_address-city`).
+    pub fn id(&self, path: &str) -> String {
+        element_id(self.uid, path)
+    }
+
+    /// `true` once the checkout was destroyed: late answers and callbacks stop here.
+    pub fn gone(&self) -> bool {
+        self.phase.is_disposed() || self.life.try_with_value(Life::ended).unwrap_or(true)
+    }
+
+    /// This checkout's server, its requests aborted when the checkout is destroyed.
+    pub fn server(&self) -> Server {
+        Server {
+            endpoint: self.endpoint.get_value(),
+            signal: self.life.with_value(Life::signal),
+        }
+    }
+
     /// Categories still on offer.
     pub fn offered(&self) -> Vec<klarna::api::PaymentCategory> {
         let refused = self.refused.get();
@@ -126,10 +196,18 @@ impl Ctx {
 
     /// Dispatches `klarna-checkout:<name>` on the host element, bubbling out of the component.
     pub fn emit(&self, name: &str, detail: wasm_bindgen::JsValue) {
+        if self.gone() {
+            return;
+        }
         self.host.with_value(|host| {
             if let Some(host) = host {
                 crate::embed::dispatch(host, &format!("klarna-checkout:{name}"), &detail);
             }
         });
     }
+}
+
+/// `kc<uid>-` and the wire path with dots as dashes.
+pub fn element_id(uid: u32, path: &str) -> String {
+    format!("kc{uid}-{}", path.replace('.', "-"))
 }

@@ -9,7 +9,7 @@ async fn approved_purchase_ends_on_the_confirmation() {
     let shop = Shop::open().await;
     shop.wait_text(".kc-total", "86.39").await;
     shop.fill("customer+de@klarna.com", "41460").await;
-    shop.click("#kc-buy").await;
+    shop.click(".kc-buy").await;
     shop.find("#klarna-sandbox-confirm").await;
     shop.snap("klarna-dialog").await;
     shop.click("#klarna-sandbox-confirm").await;
@@ -30,36 +30,36 @@ async fn a_business_buys_with_its_company_details() {
         .goto(&format!("{}/?cart=demo-b2b", shop.server.url()))
         .await
         .unwrap();
-    shop.wait_enabled("#kc-buy").await;
+    shop.wait_enabled(".kc-buy").await;
     assert_eq!(
-        shop.text("label[for=kc-customer-organization_entity_type]")
+        shop.text("label[for$='-customer-organization_entity_type']")
             .await,
         "Legal form"
     );
     shop.fill("customer+de@klarna.com", "41460").await;
-    shop.find("#kc-customer-organization_entity_type")
+    shop.find(&crate::field_css("customer.organization_entity_type"))
         .await
         .select_by_value("LIMITED_COMPANY")
         .await
         .unwrap();
-    shop.type_field("customer-organization_registration_id", "HRB 12345")
+    shop.type_field("customer.organization_registration_id", "HRB 12345")
         .await;
     // Typed with spaces, sent to Klarna without them.
-    shop.type_field("customer-vat_id", "DE 123 456 789").await;
+    shop.type_field("customer.vat_id", "DE 123 456 789").await;
     // No company name: named and focused, and Klarna is not asked.
-    shop.click("#kc-buy").await;
-    shop.wait_text("#kc-billing_address-organization_name-error", "required")
-        .await;
-    assert_eq!(
-        shop.focused_id().await,
-        "kc-billing_address-organization_name"
-    );
+    shop.click(".kc-buy").await;
+    shop.wait_text(
+        "[id$='-billing_address-organization_name-error']",
+        "required",
+    )
+    .await;
+    assert_eq!(shop.focused_id().await, "billing_address.organization_name");
     assert_eq!(shop.sandbox.authorize_calls(), 0);
     shop.snap("b2b-company-missing").await;
     shop.type_into("organization_name", "Nordlicht Bürobedarf GmbH")
         .await;
     // Corrected, the field is no longer marked wrong, before it is even left.
-    shop.wait_gone("#kc-billing_address-organization_name[aria-invalid='true']")
+    shop.wait_gone("[data-kc-field='billing_address.organization_name'][aria-invalid='true']")
         .await;
     shop.snap("b2b-form").await;
     shop.buy_and_confirm().await;
@@ -89,17 +89,17 @@ async fn a_business_buys_with_its_company_details() {
 async fn denied_customer_sees_the_category_withdrawn() {
     let shop = Shop::open().await;
     shop.fill("customer+de+denied@klarna.com", "41460").await;
-    shop.click("#kc-buy").await;
+    shop.click(".kc-buy").await;
     shop.wait_text("#klarna-sandbox-message", "can't approve")
         .await;
     shop.click("#klarna-sandbox-close").await;
-    shop.wait_text("#kc-notice", "can't offer this payment option")
+    shop.wait_text(".kc-notice-area", "can't offer this payment option")
         .await;
     shop.snap("rejected").await;
     let hidden = shop
         .browser
         .execute(
-            "return document.getElementById('kc-category-pay_now').closest('li').hidden",
+            "return document.querySelector('.kc-category input[value=pay_now]').closest('li').hidden",
             vec![],
         )
         .await
@@ -113,11 +113,11 @@ async fn denied_customer_sees_the_category_withdrawn() {
 async fn abort_then_retry_succeeds() {
     let shop = Shop::open().await;
     shop.fill("customer+de@klarna.com", "41460").await;
-    shop.click("#kc-buy").await;
+    shop.click(".kc-buy").await;
     shop.click("#klarna-sandbox-close").await;
-    shop.wait_text("#kc-notice", "You closed Klarna").await;
+    shop.wait_text(".kc-notice-area", "You closed Klarna").await;
     shop.snap("aborted").await;
-    shop.wait_enabled("#kc-buy").await;
+    shop.wait_enabled(".kc-buy").await;
     shop.buy_and_confirm().await;
     assert!(!shop.order_id().await.is_empty());
     assert_eq!(shop.sandbox.order_count(), 1);
@@ -129,10 +129,10 @@ async fn invalid_postal_codes_are_named_and_focused() {
     let shop = Shop::open().await;
     // Our own rule: four digits are no German postal code. Klarna is not even asked.
     shop.fill("customer+de@klarna.com", "4146").await;
-    shop.click("#kc-buy").await;
-    shop.wait_text("#kc-billing_address-postal_code-error", "postal code")
+    shop.click(".kc-buy").await;
+    shop.wait_text("[id$='-billing_address-postal_code-error']", "postal code")
         .await;
-    shop.wait_focus("kc-billing_address-postal_code").await;
+    shop.wait_focus("billing_address.postal_code").await;
     assert!(shop
         .browser
         .find(Locator::Css("#klarna-sandbox-dialog"))
@@ -141,14 +141,14 @@ async fn invalid_postal_codes_are_named_and_focused() {
     shop.snap("invalid-postal-code").await;
     // Well-formed but nonexistent: Klarna refuses it at authorize (error.invalid_fields).
     shop.type_into("postal_code", "00000").await;
-    shop.click("#kc-buy").await;
+    shop.click(".kc-buy").await;
     shop.wait_text(
-        "#kc-billing_address-postal_code-error",
+        "[id$='-billing_address-postal_code-error']",
         "Klarna could not accept",
     )
     .await;
     shop.snap("postal-code-refused-by-klarna").await;
-    shop.wait_focus("kc-billing_address-postal_code").await;
+    shop.wait_focus("billing_address.postal_code").await;
     // Fixed, it goes through.
     shop.type_into("postal_code", "41460").await;
     shop.buy_and_confirm().await;
@@ -162,7 +162,7 @@ async fn double_click_on_buy_places_one_order() {
     shop.fill("customer+de@klarna.com", "41460").await;
     shop.browser
         .execute(
-            "const b = document.getElementById('kc-buy'); b.click(); b.click();",
+            "const b = document.querySelector('.kc-buy'); b.click(); b.click();",
             vec![],
         )
         .await
@@ -189,14 +189,15 @@ async fn authorization_older_than_an_hour_is_renewed_and_succeeds() {
         ..Default::default()
     });
     shop.buy_and_confirm().await;
-    shop.wait_text("#kc-notice", "couldn't reach").await;
+    shop.wait_text(".kc-notice-area", "couldn't reach").await;
     shop.snap("network-down").await;
     // …and the shopper comes back after more than an hour.
     shop.sandbox.clock.advance(61 * 60);
-    shop.click("#kc-retry").await;
-    shop.wait_enabled("#kc-buy").await;
-    shop.wait_text("#kc-notice", "approval has expired").await;
-    shop.wait_text("#kc-buy", "Confirm payment again").await;
+    shop.click(".kc-retry").await;
+    shop.wait_enabled(".kc-buy").await;
+    shop.wait_text(".kc-notice-area", "approval has expired")
+        .await;
+    shop.wait_text(".kc-buy", "Confirm payment again").await;
     shop.snap("approval-expired").await;
     shop.buy_and_confirm().await;
     assert!(!shop.order_id().await.is_empty());
@@ -210,12 +211,12 @@ async fn fraud_review_is_announced_as_pending() {
     shop.fill("customer+de+pending@klarna.com", "41460").await;
     shop.buy_and_confirm().await;
     assert!(!shop.order_id().await.is_empty());
-    shop.wait_text("#kc-pending", "reviewing").await;
+    shop.wait_text(".kc-notice-pending", "reviewing").await;
     shop.snap("pending-review").await;
     // Klarna's review ends (its clock moves on): it notifies our server, which reads the
     // decision from Order Management; the open confirmation follows without a reload.
     shop.sandbox.clock.advance(5 * 3600);
-    shop.wait_gone("#kc-pending").await;
+    shop.wait_gone(".kc-notice-pending").await;
     assert!(shop.text(".kc-confirmation").await.contains("Thank you"));
     shop.snap("pending-review-accepted").await;
     shop.close().await;
@@ -227,12 +228,12 @@ async fn a_fraud_review_that_ends_in_a_refusal_is_said_on_the_confirmation() {
     shop.fill("customer+de+pending+rejected@klarna.com", "41460")
         .await;
     shop.buy_and_confirm().await;
-    shop.wait_text("#kc-pending", "reviewing").await;
+    shop.wait_text(".kc-notice-pending", "reviewing").await;
     shop.sandbox.clock.advance(5 * 3600);
-    shop.wait_text("#kc-declined", "declined").await;
+    shop.wait_text(".kc-declined", "declined").await;
     shop.wait_text(".kc-confirmation h2", "Payment declined")
         .await;
-    assert_eq!(shop.count("#kc-pending").await, 0);
+    assert_eq!(shop.count(".kc-notice-pending").await, 0);
     shop.snap("pending-review-declined").await;
     shop.close().await;
 }
@@ -244,7 +245,7 @@ async fn an_approval_in_the_banking_app_is_confirmed_by_the_server() {
     let shop = Shop::open().await;
     shop.fill("customer+de+bankapp@klarna.com", "41460").await;
     shop.buy_and_confirm().await;
-    shop.wait_text("#kc-confirming", "Klarna approved your payment")
+    shop.wait_text(".kc-confirming", "Klarna approved your payment")
         .await;
     shop.snap("approved-confirming").await;
     let id = shop.order_id().await;
@@ -260,7 +261,7 @@ async fn another_billing_country_reprices_vat_and_still_buys() {
     let shop = Shop::open().await;
     let german_vat = shop.text(".kc-tax").await;
     shop.fill("customer+at@klarna.com", "1010").await;
-    shop.find("#kc-billing_address-country")
+    shop.find(&crate::field_css("billing_address.country"))
         .await
         .select_by_value("AT")
         .await
@@ -279,7 +280,7 @@ async fn another_billing_country_reprices_vat_and_still_buys() {
         "{german_vat} → {austrian_vat}"
     );
     shop.wait_text(".kc-total", "86.39").await;
-    shop.wait_enabled("#kc-buy").await;
+    shop.wait_enabled(".kc-buy").await;
     shop.find(".klarna-sandbox-widget").await;
     shop.buy_and_confirm().await;
     assert!(!shop.order_id().await.is_empty());

@@ -9,8 +9,8 @@ async fn a_storefront_embeds_it_with_one_script_and_hears_its_events() {
         .goto(&format!("{}/example.html", shop.server.url()))
         .await
         .unwrap();
-    shop.wait_enabled("#kc-buy").await;
-    assert_eq!(shop.text("#kc-buy").await, "Kaufen");
+    shop.wait_enabled(".kc-buy").await;
+    assert_eq!(shop.text(".kc-buy").await, "Kaufen");
     shop.wait_text(".kc-total", "3,00").await;
     shop.fill("customer+de@klarna.com", "41460").await;
     shop.buy_and_confirm().await;

@@ -12,6 +12,7 @@ impl Shop {
         el.send_keys(text).await.unwrap();
     }
 
+    /// Waits until [`Shop::focused_id`] names `id`.
     pub(crate) async fn wait_focus(&self, id: &str) {
         for _ in 0..100 {
             if self.focused_id().await == id {
@@ -31,7 +32,7 @@ async fn the_whole_purchase_works_from_the_keyboard() {
     let shop = Shop::open().await;
     shop.browser
         .execute(
-            "document.getElementById('kc-billing_address-given_name').focus()",
+            "document.querySelector(\"[data-kc-field='billing_address.given_name']\").focus()",
             vec![],
         )
         .await
@@ -48,10 +49,10 @@ async fn the_whole_purchase_works_from_the_keyboard() {
     ] {
         shop.keys(&format!("{value}{TAB}")).await;
     }
-    shop.wait_focus("kc-billing_address-country").await;
+    shop.wait_focus("billing_address.country").await;
     shop.keys(TAB).await; // "ship to my billing address"
     shop.keys(TAB).await; // the payment category radios
-    shop.wait_focus("kc-category-pay_now").await;
+    shop.wait_focus("category:pay_now").await;
     shop.keys(TAB).await;
     shop.wait_focus("kc-buy").await;
     shop.keys(ENTER).await;

@@ -45,6 +45,12 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The checkout's field for a wire path (`billing_address.city`): fields have no fixed ids
+/// (several checkouts may share a page), but carry their path in `data-kc-field`.
+pub(crate) fn field_css(path: &str) -> String {
+    format!("[data-kc-field='{path}']")
+}
+
 fn dist() -> PathBuf {
     std::env::var_os("KC_E2E_DIST")
         .map(PathBuf::from)
@@ -128,7 +134,7 @@ impl Shop {
             _driver: driver,
             db,
         };
-        shop.wait_enabled("#kc-buy").await;
+        shop.wait_enabled(".kc-buy").await;
         shop
     }
 
@@ -179,13 +185,13 @@ impl Shop {
     }
 
     pub(crate) async fn type_into(&self, field: &str, value: &str) {
-        self.type_field(&format!("billing_address-{field}"), value)
+        self.type_field(&format!("billing_address.{field}"), value)
             .await;
     }
 
-    /// Types into the field `#kc-<field>` (`customer-vat_id`).
+    /// Types into the field whose wire path is `field` (`customer.vat_id`).
     pub(crate) async fn type_field(&self, field: &str, value: &str) {
-        let el = self.find(&format!("#kc-{field}")).await;
+        let el = self.find(&field_css(field)).await;
         el.clear().await.unwrap();
         el.send_keys(value).await.unwrap();
     }
@@ -202,12 +208,12 @@ impl Shop {
 
     /// Buy, then confirm in Klarna's (sandbox) dialog.
     pub(crate) async fn buy_and_confirm(&self) {
-        self.click("#kc-buy").await;
+        self.click(".kc-buy").await;
         self.click("#klarna-sandbox-confirm").await;
     }
 
     pub(crate) async fn order_id(&self) -> String {
-        self.text("#kc-order-id").await
+        self.text(".kc-order-id").await
     }
 
     /// Saves a screenshot when `KC_SCREENSHOTS` names a directory, to look at each state as a
@@ -255,11 +261,16 @@ impl Shop {
         assert!(gone.is_ok(), "{css} is still there: {gone:?}");
     }
 
+    /// What has focus: a field's wire path, `kc-buy`, `category:<id>`, or an element's id.
     pub(crate) async fn focused_id(&self) -> String {
         let v = self
             .browser
             .execute(
-                "return document.activeElement && document.activeElement.id",
+                "const e = document.activeElement; if (!e) return '';
+                 if (e.dataset && e.dataset.kcField) return e.dataset.kcField;
+                 if (e.classList.contains('kc-buy')) return 'kc-buy';
+                 if (e.type === 'radio') return 'category:' + e.value;
+                 return e.id;",
                 vec![],
             )
             .await

@@ -1,0 +1,488 @@
+//! The storefront's side of embedding, in headless Chromium (wasm-bindgen-test): the custom
+//! element and `window.KlarnaCheckout.mount`, several checkouts on one page, `destroy()`,
+//! attribute updates, the events' typed `detail`, and theming from an ancestor. Our server and
+//! Klarna's script are scripted fakes that behave as the real ones do where it matters: Klarna
+//! holds one client token per page, and `init` with another forgets the widgets loaded before.
+#![cfg(target_arch = "wasm32")]
+
+use klarna::api::{CheckoutSession, PaymentCategory};
+use klarna::{price_cart, CartItem, Country, OrderLineType, TaxMode};
+use klarna_checkout::api::{sleep, to_js};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Our server's answer for cart `cart`: its own session id and client token.
+fn session(cart: &str) -> CheckoutSession {
+    let items = vec![CartItem {
+        kind: OrderLineType::Physical,
+        reference: format!("SKU-{cart}"),
+        name: format!("Item of cart {cart}"),
+        quantity: 1,
+        unit_price: 2490,
+        tax_rate: 1900,
+        discount: 0,
+    }];
+    CheckoutSession {
+        session: format!("sess-{cart}"),
+        client_token: format!("ct.{cart}.secret"),
+        categories: ["pay_now", "pay_later"]
+            .into_iter()
+            .map(|id| PaymentCategory {
+                identifier: id.into(),
+                name: id.into(),
+                badge_url: None,
+            })
+            .collect(),
+        cart: price_cart(&items, Country::DE, TaxMode::Included).unwrap(),
+        locale: "en-DE".into(),
+        sdk_url: "/never-loaded.js".into(),
+        expires_in_secs: 48 * 3600,
+        countries: Vec::new(),
+        customer_type: Default::default(),
+    }
+}
+
+/// Installs the fakes, the component's stylesheet and the custom element (once per page).
+fn setup() {
+    let sessions = js_sys::Object::new();
+    for cart in ["a", "b"] {
+        let _ = js_sys::Reflect::set(&sessions, &cart.into(), &to_js(&session(cart)));
+    }
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"__kcSessions".into(), &sessions);
+    js_sys::eval(FAKES).unwrap();
+    let document = document();
+    if document.get_element_by_id("kc-test-style").is_none() {
+        let style = document.create_element("style").unwrap();
+        style.set_id("kc-test-style");
+        style.set_text_content(Some(include_str!("../style/checkout.css")));
+        document.head().unwrap().append_child(&style).unwrap();
+    }
+    klarna_checkout::embed::define_all();
+}
+
+const FAKES: &str = r#"
+window.__kc = { calls: [], events: [], timers: {}, hang: false, token: null, loaded: {} };
+const kc = window.__kc;
+window.fetch = function (request) {
+  const path = new URL(request.url, location.href).pathname;
+  kc.calls.push(request.method + ' ' + path);
+  const json = (body, status) => new Response(JSON.stringify(body), { status: status || 200, headers: { 'Content-Type': 'application/json' } });
+  if (kc.hang) {
+    return new Promise(function (_, reject) {
+      request.signal.addEventListener('abort', function () {
+        kc.calls.push('aborted ' + path);
+        reject(new DOMException('aborted', 'AbortError'));
+      });
+    });
+  }
+  return request.text().then(function (text) {
+    const body = text ? JSON.parse(text) : {};
+    if (path === '/api/checkout/sessions') return json(window.__kcSessions[body.cart]);
+    if (path === '/api/checkout/orders') {
+      const cart = body.session.replace('sess-', '');
+      return json({ order_id: 'order-' + cart, state: 'accepted', order_amount: 2490 });
+    }
+    return json({ code: 'not_found', message: 'no' }, 404);
+  });
+};
+const notLoaded = function () { const e = new Error('not loaded'); e.name = 'ApplicationNotLoadedError'; return e; };
+window.Klarna = { Payments: {
+  init: function (o) {
+    if (o.client_token !== kc.token) kc.loaded = {};
+    kc.token = o.client_token;
+    kc.calls.push('init ' + o.client_token);
+  },
+  load: function (o, d, cb) {
+    const token = kc.token;
+    o.container.textContent = 'Klarna widget for ' + token;
+    o.container.setAttribute('data-token', token);
+    kc.calls.push('load ' + token + ' ' + o.payment_method_category);
+    setTimeout(function () {
+      if (kc.token === token) kc.loaded[o.payment_method_category] = true;
+      cb({ show_form: true });
+    }, 0);
+  },
+  authorize: function (o, d, cb) {
+    if (!kc.loaded[o.payment_method_category]) throw notLoaded();
+    const token = kc.token;
+    kc.calls.push('authorize ' + token);
+    setTimeout(function () {
+      cb(kc.abort ? { approved: false, show_form: true }
+                  : { approved: true, show_form: true, authorization_token: 'auth.' + token });
+    }, 0);
+  }
+} };
+// Every event of the component anywhere in the page, as the document hears it.
+for (const name of ['ready', 'change', 'order-created', 'order-pending', 'cancel', 'error']) {
+  document.addEventListener('klarna-checkout:' + name, function (e) {
+    kc.events.push({ name: name, target: e.target.getAttribute('cart') || e.target.id,
+                     bubbles: e.bubbles, composed: e.composed, detail: JSON.stringify(e.detail) });
+  });
+}
+"#;
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn eval(js: &str) -> wasm_bindgen::JsValue {
+    js_sys::eval(js).unwrap_or_else(|e| panic!("{js}: {e:?}"))
+}
+
+fn strings(js: &str) -> Vec<String> {
+    js_sys::Array::from(&eval(js))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect()
+}
+
+fn calls() -> Vec<String> {
+    strings("window.__kc.calls")
+}
+
+/// `name@target detail` of every event heard so far.
+fn events() -> Vec<String> {
+    strings("window.__kc.events.map(e => e.name + '@' + e.target + ' ' + e.detail)")
+}
+
+/// Polls `done` for up to five seconds: the page moves on after promises and timers.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("timed out waiting for {what}; calls: {:?}", calls());
+}
+
+fn within(host: &web_sys::Element, css: &str) -> Option<web_sys::HtmlElement> {
+    host.query_selector(css)
+        .unwrap()
+        .map(|e| e.unchecked_into::<web_sys::HtmlElement>())
+}
+
+fn text_in(host: &web_sys::Element, css: &str) -> String {
+    within(host, css)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+/// A `<klarna-checkout cart=…>` appended to the page (under `parent`, else the body).
+fn element(cart: &str, parent: Option<&web_sys::Element>) -> web_sys::Element {
+    let el = document().create_element("klarna-checkout").unwrap();
+    el.set_attribute("cart", cart).unwrap();
+    el.set_attribute("locale", "en-DE").unwrap();
+    match parent {
+        Some(p) => p.append_child(&el).unwrap(),
+        None => document().body().unwrap().append_child(&el).unwrap(),
+    };
+    el
+}
+
+/// Fills the billing address of the checkout in `host` as a shopper types.
+fn fill(host: &web_sys::Element) {
+    for (field, value) in [
+        ("given_name", "Testperson-de"),
+        ("family_name", "Approved"),
+        ("email", "customer+de@klarna.com"),
+        ("street_address", "Hellersbergstraße 14"),
+        ("postal_code", "41460"),
+        ("city", "Neuss"),
+    ] {
+        let input: web_sys::HtmlInputElement = host
+            .query_selector(&format!("[data-kc-field='billing_address.{field}']"))
+            .unwrap()
+            .unwrap()
+            .unchecked_into();
+        input.set_value(value);
+        let _ = input.dispatch_event(&web_sys::Event::new("input").unwrap());
+    }
+}
+
+fn buy_enabled(host: &web_sys::Element) -> bool {
+    within(host, ".kc-buy").is_some_and(|b| !b.has_attribute("disabled"))
+}
+
+#[wasm_bindgen_test]
+async fn two_checkouts_on_one_page_work_independently() {
+    setup();
+    let a = element("a", None);
+    let b = element("b", None);
+    // Both shopping; the one that loaded last holds Klarna (its Buy works), and the other says
+    // so and waits for the shopper to come back to it (its Buy waits too).
+    until("both shopping", || {
+        within(&a, ".kc-buy").is_some()
+            && within(&b, ".kc-buy").is_some()
+            && (buy_enabled(&a) != buy_enabled(&b))
+    })
+    .await;
+    let (owner, paused) = if eval("window.__kc.token")
+        .as_string()
+        .unwrap()
+        .contains(".b.")
+    {
+        (&b, &a)
+    } else {
+        (&a, &b)
+    };
+    assert!(within(paused, ".kc-paused").is_some_and(|p| !p.hidden()));
+    assert!(within(owner, ".kc-paused").is_some_and(|p| p.hidden()));
+    assert!(!buy_enabled(paused));
+    // No id is used twice, and each radio group is its own.
+    let ids = strings("[...document.querySelectorAll('[id]')].map(e => e.id)");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "duplicate ids: {ids:?}");
+    let group = |host: &web_sys::Element| {
+        within(host, ".kc-category input")
+            .unwrap()
+            .get_attribute("name")
+    };
+    assert_ne!(group(&a), group(&b));
+    // Each cart in its own checkout.
+    assert!(text_in(&a, ".kc-cart").contains("Item of cart a"));
+    assert!(text_in(&b, ".kc-cart").contains("Item of cart b"));
+
+    // The shopper goes to A: A takes Klarna back and loads its own widget in its container.
+    within(&a, "[data-kc-field='billing_address.given_name']")
+        .unwrap()
+        .focus()
+        .unwrap();
+    until("A's widget", || {
+        within(&a, ".kc-widget:not([hidden])")
+            .and_then(|w| w.get_attribute("data-token"))
+            .as_deref()
+            == Some("ct.a.secret")
+            && eval("window.__kc.loaded.pay_now === true").is_truthy()
+    })
+    .await;
+    until("A's Buy", || buy_enabled(&a)).await;
+    // B gave Klarna up to A, and says so.
+    assert!(within(&b, ".kc-paused").is_some_and(|p| !p.hidden()));
+    assert!(!buy_enabled(&b));
+    fill(&a);
+    within(&a, ".kc-buy").unwrap().click();
+    until("A's order", || !text_in(&a, ".kc-order-id").is_empty()).await;
+    assert_eq!(text_in(&a, ".kc-order-id"), "order-a");
+    assert!(calls().contains(&"authorize ct.a.secret".to_string()));
+    // B is untouched: still shopping, no order, and A's order event came from A alone.
+    assert!(within(&b, ".kc-order-id").is_none());
+    assert!(within(&b, ".kc-buy").is_some());
+    let orders: Vec<String> = events()
+        .into_iter()
+        .filter(|e| e.starts_with("order-created"))
+        .collect();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert!(orders[0].starts_with("order-created@a "), "{orders:?}");
+    a.remove();
+    b.remove();
+}
+
+#[wasm_bindgen_test]
+async fn destroy_ends_requests_and_timers_and_mount_again_works() {
+    setup();
+    // setTimeout/clearTimeout watched: which timers of ours are still pending after destroy.
+    eval(
+        "const kc = window.__kc; const set = window.setTimeout, clear = window.clearTimeout;
+         window.setTimeout = function (f, ms) { const h = set.apply(window, arguments);
+           if (ms >= 1000) kc.timers[h] = ms; return h; };
+         window.clearTimeout = function (h) { delete kc.timers[h]; return clear.call(window, h); };",
+    );
+    let host = document().create_element("div").unwrap();
+    host.set_id("mounted-by-script");
+    document().body().unwrap().append_child(&host).unwrap();
+    let mount = |options: &str| {
+        let f = js_sys::Function::new_with_args(
+            "el, options",
+            "return window.KlarnaCheckout.mount(el, options);",
+        );
+        f.call2(
+            &wasm_bindgen::JsValue::NULL,
+            &host,
+            &js_sys::JSON::parse(options).unwrap(),
+        )
+        .unwrap()
+    };
+    let destroy = |handle: &wasm_bindgen::JsValue| {
+        let f = js_sys::Reflect::get(handle, &"destroy".into()).unwrap();
+        f.unchecked_ref::<js_sys::Function>().call0(handle).unwrap();
+    };
+
+    // 1. Destroyed while its first request is in flight: the request is aborted.
+    eval("window.__kc.hang = true");
+    let handle = mount(r#"{"cart":"a","locale":"en-DE"}"#);
+    until("the session request", || {
+        calls().contains(&"POST /api/checkout/sessions".to_string())
+    })
+    .await;
+    destroy(&handle);
+    until("the abort", || {
+        calls().contains(&"aborted /api/checkout/sessions".to_string())
+    })
+    .await;
+    assert_eq!(host.child_element_count(), 0, "its DOM is gone");
+    destroy(&handle); // twice is harmless
+
+    // 2. Mounted again: a new checkout, which starts its session-expiry timer.
+    eval("window.__kc.hang = false; window.__kc.events = [];");
+    let handle = mount(r#"{"cart":"a","locale":"en-DE"}"#);
+    until("ready", || buy_enabled(&host)).await;
+    assert!(
+        eval("Object.values(window.__kc.timers).length")
+            .as_f64()
+            .unwrap()
+            >= 1.0,
+        "the 48-hour session timer runs"
+    );
+    destroy(&handle);
+    assert_eq!(
+        eval("Object.values(window.__kc.timers).length").as_f64(),
+        Some(0.0),
+        "every timer of the checkout is cleared"
+    );
+    // Nothing it started says anything after it is gone.
+    let heard = events().len();
+    sleep(50).await;
+    assert_eq!(events().len(), heard);
+    assert_eq!(host.child_element_count(), 0);
+
+    // 3. Mount, mount a second time into another element, destroy both: both work.
+    let handle = mount(r#"{"cart":"b","locale":"en-DE","theme":"dark"}"#);
+    until("ready again", || buy_enabled(&host)).await;
+    assert!(within(&host, ".kc[data-theme='dark']").is_some());
+    destroy(&handle);
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn attribute_changes_update_a_mounted_checkout() {
+    setup();
+    let el = element("a", None);
+    until("ready", || buy_enabled(&el)).await;
+    assert!(text_in(&el, ".kc-cart").contains("Item of cart a"));
+    el.set_attribute("theme", "dark").unwrap();
+    assert!(within(&el, ".kc[data-theme='dark']").is_some());
+    let sessions = || {
+        calls()
+            .iter()
+            .filter(|c| *c == "POST /api/checkout/sessions")
+            .count()
+    };
+    let before = sessions();
+    el.set_attribute("cart", "b").unwrap();
+    until("cart b", || {
+        text_in(&el, ".kc-cart").contains("Item of cart b")
+    })
+    .await;
+    assert_eq!(sessions(), before + 1, "a new cart starts a new session");
+    // Removed from the page: destroyed (its requests and timers end, as above).
+    el.remove();
+    until("unmounted", || el.child_element_count() == 0).await;
+}
+
+#[wasm_bindgen_test]
+async fn events_bubble_composed_with_a_typed_detail_and_never_a_token() {
+    setup();
+    eval("window.__kc.events = [];");
+    let el = element("a", None);
+    until("ready", || buy_enabled(&el)).await;
+    // Another category: `change`.
+    let later: web_sys::HtmlInputElement = el
+        .query_selector(".kc-category input[value=pay_later]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    later.click();
+    until("A's pay_later widget", || {
+        eval("window.__kc.loaded.pay_later === true").is_truthy()
+    })
+    .await;
+    // The shopper closes Klarna: `cancel`; then buys: `order-created`.
+    fill(&el);
+    eval("window.__kc.abort = true");
+    within(&el, ".kc-buy").unwrap().click();
+    until("cancel", || {
+        events().iter().any(|e| e.starts_with("cancel@"))
+    })
+    .await;
+    eval("window.__kc.abort = false");
+    until("Buy again", || buy_enabled(&el)).await;
+    within(&el, ".kc-buy").unwrap().click();
+    until("order", || {
+        events().iter().any(|e| e.starts_with("order-created@"))
+    })
+    .await;
+    let heard = events();
+    let detail = |name: &str| {
+        heard
+            .iter()
+            .find(|e| e.starts_with(&format!("{name}@a ")))
+            .unwrap_or_else(|| panic!("no {name} in {heard:?}"))
+            .split_once(' ')
+            .unwrap()
+            .1
+            .to_string()
+    };
+    assert_eq!(
+        detail("ready"),
+        r#"{"cart":"a","country":"DE","currency":"EUR","total":2490,"category":"pay_now","categories":["pay_now","pay_later"]}"#
+    );
+    assert_eq!(
+        detail("change"),
+        r#"{"cart":"a","country":"DE","currency":"EUR","total":2490,"category":"pay_later","categories":["pay_now","pay_later"]}"#
+    );
+    assert_eq!(detail("cancel"), r#"{"category":"pay_later"}"#);
+    assert_eq!(
+        detail("order-created"),
+        r#"{"order_id":"order-a","state":"accepted","total":2490,"currency":"EUR"}"#
+    );
+    assert!(
+        eval("window.__kc.events.every(e => e.bubbles && e.composed)").is_truthy(),
+        "every event bubbles and is composed"
+    );
+    for e in &heard {
+        for secret in ["ct.a.secret", "auth.", "sess-a"] {
+            assert!(!e.contains(secret), "{secret} leaked in {e}");
+        }
+    }
+    el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn theme_variables_on_an_ancestor_take_effect_and_presets_apply() {
+    setup();
+    let shop = document().create_element("div").unwrap();
+    shop.set_attribute(
+        "style",
+        "--kc-font: Georgia, serif; --kc-color-accent: rgb(1, 2, 3); --kc-border-radius: 3px",
+    )
+    .unwrap();
+    document().body().unwrap().append_child(&shop).unwrap();
+    let el = element("a", Some(&shop));
+    until("ready", || buy_enabled(&el)).await;
+    let style = |css: &str, property: &str| {
+        let e = within(&el, css).unwrap();
+        web_sys::window()
+            .unwrap()
+            .get_computed_style(&e)
+            .unwrap()
+            .unwrap()
+            .get_property_value(property)
+            .unwrap()
+    };
+    assert!(style(".kc", "font-family").starts_with("Georgia"));
+    assert_eq!(style(".kc-buy", "background-color"), "rgb(1, 2, 3)");
+    assert_eq!(style(".kc-payment", "border-top-left-radius"), "3px");
+    // The light preset by default; the dark preset turns text light and surfaces dark,
+    // while the storefront's own accent still wins.
+    assert_eq!(style(".kc", "color"), "rgb(23, 18, 15)");
+    el.set_attribute("theme", "dark").unwrap();
+    assert_eq!(style(".kc", "color"), "rgb(243, 241, 238)");
+    assert_eq!(style(".kc-payment", "background-color"), "rgb(31, 27, 24)");
+    assert_eq!(style(".kc-buy", "background-color"), "rgb(1, 2, 3)");
+    shop.remove();
+}
