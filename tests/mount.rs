@@ -486,3 +486,41 @@ async fn theme_variables_on_an_ancestor_take_effect_and_presets_apply() {
     assert_eq!(style(".kc-buy", "background-color"), "rgb(1, 2, 3)");
     shop.remove();
 }
+
+#[wasm_bindgen_test]
+async fn klarnas_script_loads_once_for_two_checkouts_and_its_callback_is_put_back() {
+    setup();
+    // Klarna's script is not there yet: a stand-in that defines it a little later and calls
+    // `klarnaAsyncCallback`, as api.js does. The storefront has its own callback already.
+    eval(
+        "window.__kcFake = window.Klarna; delete window.Klarna;
+         window.__kc.runs = 0;
+         window.storefrontCallback = function () { window.__kc.storefrontCalled = true; };
+         window.klarnaAsyncCallback = window.storefrontCallback;
+         const src = 'window.__kc.runs++; setTimeout(function () { window.Klarna = window.__kcFake; \
+           if (window.klarnaAsyncCallback) window.klarnaAsyncCallback(); }, 30);';
+         window.__kcScript = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+         for (const cart of ['a', 'b']) window.__kcSessions[cart].sdk_url = window.__kcScript;",
+    );
+    let a = element("a", None);
+    let b = element("b", None);
+    until("both shopping with Klarna", || {
+        buy_enabled(&a) != buy_enabled(&b) && eval("!!window.Klarna").is_truthy()
+    })
+    .await;
+    assert_eq!(
+        eval("document.querySelectorAll('script[src=\"' + window.__kcScript + '\"]').length")
+            .as_f64(),
+        Some(1.0),
+        "one tag for both checkouts"
+    );
+    assert_eq!(eval("window.__kc.runs").as_f64(), Some(1.0));
+    assert!(eval("window.__kc.storefrontCalled === true").is_truthy());
+    assert!(
+        eval("window.klarnaAsyncCallback === window.storefrontCallback").is_truthy(),
+        "the storefront's callback is back in place"
+    );
+    a.remove();
+    b.remove();
+    eval("delete window.klarnaAsyncCallback; for (const c of ['a', 'b']) window.__kcSessions[c].sdk_url = '/never-loaded.js';");
+}

@@ -1,6 +1,7 @@
 //! Loads Klarna's browser scripts (`api.js`, the XS2A app launcher) once per page, however many
-//! components ask, reusing a tag a storefront may already have, and failing with a typed error
-//! that the UI can retry.
+//! components ask (one memoised promise per script, as stripe-js's `shared.ts` does), reusing a
+//! tag a storefront may already have (found by its `src`), and failing with a typed error that
+//! the UI can retry.
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -40,6 +41,12 @@ pub const XS2A_LAUNCHER: Script = Script {
 
 const LOAD_TIMEOUT_MS: i32 = 20_000;
 
+thread_local! {
+    /// The load in progress (or done) per script, shared by every checkout of the page.
+    static LOADS: std::cell::RefCell<Vec<(&'static str, js_sys::Promise)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Script {
     /// `true` when the script's global exists.
     pub fn present(self) -> bool {
@@ -56,61 +63,131 @@ impl Script {
         true
     }
 
-    /// Loads the script from `url` unless its global is already there.
+    /// Loads the script from `url` unless its global is already there. One load per script
+    /// and page, however many checkouts ask at once (a memoised promise, as stripe-js does),
+    /// forgotten on failure so that "Try again" loads afresh.
     pub async fn load(self, url: &str) -> Result<(), ScriptLoadError> {
         if self.present() {
             return Ok(());
         }
-        let window = web_sys::window().ok_or(ScriptLoadError::Failed)?;
-        let document = window.document().ok_or(ScriptLoadError::Failed)?;
-        let promise = js_sys::Promise::new(&mut |resolve: Function, reject: Function| {
-            let previous =
-                Reflect::get(&window, &self.ready_callback.into()).unwrap_or(JsValue::UNDEFINED);
+        let promise = LOADS.with(|loads| {
+            let mut loads = loads.borrow_mut();
+            loads
+                .iter()
+                .find(|(id, _)| *id == self.tag_id)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| {
+                    let p = self.start(url);
+                    loads.push((self.tag_id, p.clone()));
+                    p
+                })
+        });
+        let result = JsFuture::from(promise).await;
+        if result.is_err() {
+            LOADS.with(|loads| loads.borrow_mut().retain(|(id, _)| *id != self.tag_id));
+            return Err(ScriptLoadError::Failed);
+        }
+        if self.present() {
+            Ok(())
+        } else {
+            LOADS.with(|loads| loads.borrow_mut().retain(|(id, _)| *id != self.tag_id));
+            Err(ScriptLoadError::Missing)
+        }
+    }
+
+    /// Inserts the tag (or finds the storefront's own by its `src`) and resolves once the
+    /// global is there. The script-global ready callback is ours only while loading: the one
+    /// that was there before is called too, and put back afterwards.
+    fn start(self, url: &str) -> js_sys::Promise {
+        let url = url.to_string();
+        js_sys::Promise::new(&mut |resolve: Function, reject: Function| {
+            let Some(window) = web_sys::window() else {
+                let _ = reject.call0(&JsValue::NULL);
+                return;
+            };
+            let Some(document) = window.document() else {
+                let _ = reject.call0(&JsValue::NULL);
+                return;
+            };
+            let key: JsValue = self.ready_callback.into();
+            let previous = Reflect::get(&window, &key).unwrap_or(JsValue::UNDEFINED);
+            let restore = {
+                let window = window.clone();
+                let key = key.clone();
+                let previous = previous.clone();
+                move || {
+                    if previous.is_undefined() {
+                        let _ = Reflect::delete_property(
+                            window.unchecked_ref::<js_sys::Object>(),
+                            &key,
+                        );
+                    } else {
+                        let _ = Reflect::set(&window, &key, &previous);
+                    }
+                }
+            };
+            let done = resolve.clone();
+            let restore_ready = restore.clone();
             let on_ready = Closure::once_into_js(move |arg: JsValue| {
+                restore_ready();
                 if let Some(f) = previous.dyn_ref::<Function>() {
                     let _ = f.call1(&JsValue::NULL, &arg);
                 }
-                let _ = resolve.call0(&JsValue::NULL);
+                let _ = done.call0(&JsValue::NULL);
             });
-            let _ = Reflect::set(&window, &self.ready_callback.into(), &on_ready);
-            let existing = document.get_element_by_id(self.tag_id);
+            let _ = Reflect::set(&window, &key, &on_ready);
+            let selector = format!("script[src=\"{}\"]", url.replace(['"', '\\'], ""));
+            let existing = document.query_selector(&selector).ok().flatten();
+            let inserted = existing.is_none();
             let script: web_sys::HtmlScriptElement = match existing.and_then(|e| e.dyn_into().ok())
             {
                 Some(s) => s,
                 None => {
                     let Ok(s) = document.create_element("script") else {
+                        let _ = reject.call0(&JsValue::NULL);
                         return;
                     };
                     let s: web_sys::HtmlScriptElement = s.unchecked_into();
                     s.set_id(self.tag_id);
                     s.set_async(true);
-                    s.set_src(url);
+                    s.set_src(&url);
                     if let Some(head) = document.head() {
                         let _ = head.append_child(&s);
                     }
                     s
                 }
             };
-            // A script that loads but never calls back (a URL serving HTML, say) must not hang us.
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&reject, LOAD_TIMEOUT_MS);
-            let on_error = Closure::once_into_js(move || {
-                let _ = reject.call0(&JsValue::NULL);
-            });
+            // The script may define its global without calling back (or before we listened).
+            let on_load = {
+                let resolve = resolve.clone();
+                Closure::once_into_js(move || {
+                    if self.present() {
+                        let _ = resolve.call0(&JsValue::NULL);
+                    }
+                })
+            };
+            let _ = script.add_event_listener_with_callback("load", on_load.unchecked_ref());
+            let fail = {
+                let script = script.clone();
+                move || {
+                    restore();
+                    // A tag we added goes, so that a retry inserts a fresh one.
+                    if inserted {
+                        script.remove();
+                    }
+                    let _ = reject.call0(&JsValue::NULL);
+                }
+            };
+            let fail_later = fail.clone();
+            let on_error = Closure::once_into_js(fail);
             let _ = script.add_event_listener_with_callback("error", on_error.unchecked_ref());
-        });
-        let result = JsFuture::from(promise).await;
-        if result.is_err() {
-            // Remove the failed tag so that a retry inserts a fresh one.
-            if let Some(tag) = document.get_element_by_id(self.tag_id) {
-                tag.remove();
-            }
-            return Err(ScriptLoadError::Failed);
-        }
-        if self.present() {
-            Ok(())
-        } else {
-            Err(ScriptLoadError::Missing)
-        }
+            // A script that loads but never calls back (a URL serving HTML, say) must not hang
+            // us: failing after resolving changes nothing.
+            let on_timeout = Closure::once_into_js(fail_later);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.unchecked_ref(),
+                LOAD_TIMEOUT_MS,
+            );
+        })
     }
 }
