@@ -63,7 +63,7 @@ fn setup() {
 }
 
 const FAKES: &str = r#"
-window.__kc = { calls: [], events: [], timers: {}, hang: false, token: null, loaded: {} };
+window.__kc = { calls: [], bodies: [], events: [], timers: {}, hang: false, token: null, loaded: {} };
 const kc = window.__kc;
 window.fetch = function (request) {
   const path = new URL(request.url, location.href).pathname;
@@ -79,6 +79,7 @@ window.fetch = function (request) {
   }
   return request.text().then(function (text) {
     const body = text ? JSON.parse(text) : {};
+    kc.bodies.push(text);
     if (path === '/api/checkout/sessions') return json(window.__kcSessions[body.cart]);
     if (path === '/api/checkout/orders') {
       const cart = body.session.replace('sess-', '');
@@ -475,6 +476,11 @@ async fn theme_variables_on_an_ancestor_take_effect_and_presets_apply() {
             .unwrap()
     };
     assert!(style(".kc", "font-family").starts_with("Georgia"));
+    // Klarna's widget is asked for the same look (the session's `options`).
+    assert_eq!(
+        strings("window.__kc.bodies.filter(b => b.includes('\"cart\"')).map(b => JSON.stringify(JSON.parse(b).widget))"),
+        [r##"{"color_border":"#857F79","color_border_selected":"#010203","color_details":"#5C5752","color_text":"#17120F","radius_border":"3px"}"##]
+    );
     assert_eq!(style(".kc-buy", "background-color"), "rgb(1, 2, 3)");
     assert_eq!(style(".kc-payment", "border-top-left-radius"), "3px");
     // The light preset by default; the dark preset turns text light and surfaces dark,

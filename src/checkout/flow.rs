@@ -29,11 +29,21 @@ struct AuthorizeData<'a> {
 /// Starts (or, when `renewed`, restarts keeping the form) a checkout session, then loads Klarna.
 pub fn start_session(ctx: Ctx, renewed: bool) {
     let server = ctx.server();
-    let body = StartCheckout {
+    let mut body = StartCheckout {
         cart: ctx.cart_ref.get_value(),
         locale: ctx.locale.get_value(),
+        widget: None,
     };
     spawn_local(async move {
+        if ctx.gone() {
+            return;
+        }
+        // Mounted by now (this runs after the view is in the page): Klarna's widget takes the
+        // colours the checkout shows.
+        body.widget = ctx
+            .root
+            .get_untracked()
+            .and_then(|root| super::appearance::widget_options(&root));
         let result = server.start_checkout(&body).await;
         if ctx.gone() {
             return;

@@ -1,6 +1,7 @@
 //! The shopper's checkout: cart summary, address, Klarna, confirmation.
 
 pub mod address_form;
+pub mod appearance;
 pub mod cart_summary;
 pub mod events;
 pub mod flow;

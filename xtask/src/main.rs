@@ -192,6 +192,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "abuse",
     "bank_links",
     "checkout_api",
+    "checkout_widget",
     "checkout_b2b",
     "checkout_durability",
     "checkout_money",

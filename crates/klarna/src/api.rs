@@ -16,6 +16,9 @@ pub struct StartCheckout {
     pub cart: String,
     #[cfg_attr(feature = "openapi", schema(example = "de-DE"))]
     pub locale: String,
+    /// The checkout's colours for Klarna's widget (the component reads them off its theme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget: Option<crate::WidgetOptions>,
 }
 
 /// `PATCH /api/checkout/sessions/{session}`: the shopper chose another billing country.

@@ -13,6 +13,7 @@ pub mod order_lines;
 pub mod order_management;
 pub mod payments;
 pub mod rules;
+pub mod widget;
 pub mod xs2a;
 
 pub use address::{
@@ -25,3 +26,4 @@ pub use money::Currency;
 pub use order_lines::{
     price_cart, CartError, CartItem, OrderLine, OrderLineType, PricedCart, TaxMode,
 };
+pub use widget::WidgetOptions;

@@ -37,6 +37,9 @@ pub struct SessionRequest {
     pub merchant_urls: Option<MerchantUrls>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
+    /// The widget's look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::WidgetOptions>,
 }
 
 impl SessionRequest {

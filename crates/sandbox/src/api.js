@@ -55,7 +55,10 @@
 
   function renderWidget(container, category, info) {
     container.innerHTML = "";
-    var box = el("div", "font:14px/1.4 system-ui,sans-serif;border:1px solid #d0d0d5;border-radius:8px;padding:12px 14px;background:#fff;color:#17120f");
+    /* Drawn in the session's `options` (the merchant's colours), on the page's background. */
+    var o = info.options || {};
+    var box = el("div", "font:14px/1.4 system-ui,sans-serif;border:1px solid " + (o.color_border || "#d0d0d5") +
+      ";border-radius:" + (o.radius_border || "8px") + ";padding:12px 14px;background:transparent;color:" + (o.color_text || "#17120f"));
     box.className = "klarna-sandbox-widget";
     box.setAttribute("data-category", category.identifier);
     var head = el("div", "display:flex;align-items:center;gap:8px;font-weight:600");
@@ -67,7 +70,7 @@
     head.appendChild(el("span", null, category.name));
     box.appendChild(head);
     box.appendChild(el("p", "margin:8px 0 4px", DESCRIPTIONS[category.identifier] || ""));
-    box.appendChild(el("p", "margin:0;color:#555", "Total " + money(info.order_amount, info.purchase_currency, info.locale) + " \u00b7 Klarna sandbox"));
+    box.appendChild(el("p", "margin:0;color:" + (o.color_details || "#555"), "Total " + money(info.order_amount, info.purchase_currency, info.locale) + " \u00b7 Klarna sandbox"));
     container.appendChild(box);
     return box.offsetHeight;
   }

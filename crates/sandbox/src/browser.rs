@@ -85,6 +85,8 @@ struct WidgetInfo {
     order_amount: i64,
     purchase_currency: String,
     locale: String,
+    /// The session's `options`: the widget is drawn in the merchant's colours, as Klarna's is.
+    options: Option<klarna::WidgetOptions>,
 }
 
 /// What the widget shows: the categories and the amount of the live session.
@@ -99,6 +101,7 @@ async fn widget(
         order_amount: session.request.order_amount,
         purchase_currency: session.request.purchase_currency,
         locale: session.request.locale,
+        options: session.request.options,
     }))
 }
 

@@ -144,6 +144,10 @@ fn validate_session(request: &SessionRequest) -> KlarnaResult<Country> {
             }
         }
     }
+    // Klarna's schema: colours `^#[A-Fa-f0-9]{6}$` (contract §1.2).
+    if let Some(options) = &request.options {
+        bad.extend(options.validate("options").into_iter().map(|e| e.field));
+    }
     let sales_tax = country.is_some_and(Country::uses_sales_tax);
     bad.extend(check_order(
         &request.order_lines,

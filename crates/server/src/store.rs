@@ -274,6 +274,8 @@ const MIGRATIONS: &[&str] = &[
     // Rows from before are taken as sent.
     "ALTER TABLE token_charges ADD COLUMN tries BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE token_charges ADD COLUMN sent BIGINT NOT NULL DEFAULT 1;",
+    // The widget's colours, asked for by the browser at the start of a checkout.
+    "ALTER TABLE checkout_sessions ADD COLUMN widget_options TEXT;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever
@@ -330,6 +332,8 @@ pub struct StoredSession {
     pub language: String,
     pub cart: PricedCart,
     pub created_at: i64,
+    /// The widget's colours the browser asked for, for every Klarna session of this checkout.
+    pub widget: Option<klarna::WidgetOptions>,
 }
 
 impl Store {
@@ -430,9 +434,15 @@ impl Store {
 
     pub async fn insert_session(&self, s: &StoredSession) -> Result<(), sqlx::Error> {
         let cart = serde_json::to_string(&s.cart).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let widget = s
+            .widget
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
-            "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO checkout_sessions (id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at, widget_options)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&s.id)
         .bind(&s.klarna_session_id)
@@ -442,6 +452,7 @@ impl Store {
         .bind(&s.language)
         .bind(cart)
         .bind(s.created_at)
+        .bind(widget)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -483,7 +494,7 @@ impl Store {
 
     pub async fn session(&self, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at
+            "SELECT id, klarna_session_id, client_token, cart_ref, locale, language, priced_cart, created_at, widget_options
              FROM checkout_sessions WHERE id = $1",
         )
         .bind(id)
@@ -491,6 +502,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let cart: String = row.try_get("priced_cart")?;
+        let widget: Option<String> = row.try_get("widget_options")?;
         Ok(Some(StoredSession {
             id: row.try_get("id")?,
             klarna_session_id: row.try_get("klarna_session_id")?,
@@ -500,6 +512,10 @@ impl Store {
             language: row.try_get("language")?,
             cart: serde_json::from_str(&cart).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             created_at: row.try_get("created_at")?,
+            widget: widget
+                .map(|w| serde_json::from_str(&w))
+                .transpose()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         }))
     }
 }

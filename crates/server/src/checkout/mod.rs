@@ -151,6 +151,7 @@ fn priced_request(
         merchant_reference1: Some(id.into()),
         merchant_urls: merchant_urls(app),
         customer: organization.then(Customer::organization),
+        options: None,
     };
     Ok((cart, request))
 }
@@ -207,7 +208,7 @@ fn answer(
         (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
         (status = 404, description = "Unknown `cart`.", body = ApiError),
         (status = 413, description = "The body is over 16 KiB.", body = ApiError),
-        (status = 422, description = "A `locale` of no Klarna country, or one whose currency the cart has no prices in.", body = ApiError),
+        (status = 422, description = "A `locale` of no Klarna country, one whose currency the cart has no prices in, or a `widget` colour Klarna would refuse (`#RRGGBB` only).", body = ApiError),
         (status = 429, description = "Too many sessions from this client; see `Retry-After`.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
         (status = 503, description = "Klarna is not reachable; try again.", body = ApiError),
@@ -218,9 +219,18 @@ async fn start_checkout(
     ApiJson(req): ApiJson<StartCheckout>,
 ) -> Result<Json<CheckoutSession>, AppError> {
     let (language, country) = read_locale(&req.locale)?;
+    // The widget's colours, checked here so that Klarna never refuses the session for them.
+    if let Some(widget) = &req.widget {
+        let errors = widget.validate("widget");
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(errors));
+        }
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let stored_cart = load_cart(&app, &req.cart).await?;
-    let (cart, request) = priced_request(&app, &id, &stored_cart, country, &language, "locale")?;
+    let (cart, mut request) =
+        priced_request(&app, &id, &stored_cart, country, &language, "locale")?;
+    request.options = req.widget.clone();
     let session = app
         .klarna
         .create_session(&request, &idempotency_key(&format!("session:{id}:create")))
@@ -235,6 +245,7 @@ async fn start_checkout(
         language,
         cart,
         created_at: app.clock.now(),
+        widget: req.widget,
     };
     app.store.insert_session(&stored).await?;
     Ok(answer(
@@ -287,7 +298,7 @@ async fn change_country(
         .await?
         .ok_or_else(|| unknown_session(&id))?;
     let stored_cart = load_cart(&app, &stored.cart_ref).await?;
-    let (cart, request) = priced_request(
+    let (cart, mut request) = priced_request(
         &app,
         &id,
         &stored_cart,
@@ -295,6 +306,8 @@ async fn change_country(
         &stored.language,
         "country",
     )?;
+    // A new Klarna session (another currency) looks like the first one.
+    request.options = stored.widget.clone();
     let same_currency = cart.currency == stored.cart.currency;
     let updated = if same_currency {
         // One key per update: the shopper's next change is another operation, even when it

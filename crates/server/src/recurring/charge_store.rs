@@ -193,6 +193,7 @@ pub(super) async fn record(
             order_tax_amount: r.order_tax_amount,
         },
         created_at: now,
+        widget: None,
     };
     app.store.insert_charge_session(&session).await?;
     let attempt = Attempt {
