@@ -13,11 +13,11 @@
 //! [`bind`] and [`serve`].
 
 use crate::security;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 const PAGE: &str = include_str!("../../../embed/storefront.html");
@@ -51,21 +51,25 @@ pub fn page(checkout_origin: &str) -> String {
     PAGE.replace(CHECKOUT_PLACEHOLDER, checkout_origin.trim_end_matches('/'))
 }
 
-/// The storefront's routes: the page at `/`, its script and stylesheet.
+/// The storefront's pages: the shop page at `/`, its script and stylesheet, 404 for anything
+/// else. One handler, not routes: this is not our API (whose every route is documented, which
+/// `tests/openapi.rs` checks), but another site.
 pub fn router(checkout_origin: &str) -> Router {
-    let html = page(checkout_origin);
+    let html: Arc<str> = page(checkout_origin).into();
     let policy = HeaderValue::from_str(&security::storefront_policy(checkout_origin))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
-        .route("/", get(move || async move { Html(html) }))
-        .route(
-            "/storefront.js",
-            get(|| async { asset("text/javascript", SCRIPT) }),
-        )
-        .route(
-            "/storefront.css",
-            get(|| async { asset("text/css", STYLE) }),
-        )
+        .fallback(move |uri: Uri| {
+            let html = html.clone();
+            async move {
+                match uri.path() {
+                    "/" => Html(html.to_string()).into_response(),
+                    "/storefront.js" => asset("text/javascript", SCRIPT),
+                    "/storefront.css" => asset("text/css", STYLE),
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        })
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             policy,

@@ -71,5 +71,11 @@ async fn the_demo_storefront_is_served_with_the_documented_policy_and_no_inline_
             .unwrap();
         assert_eq!(r.status(), 200, "{asset}");
     }
+    let other = http
+        .get(format!("{}/nope", shop.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
     shop.task.abort();
 }
