@@ -59,6 +59,11 @@ fn dist() -> PathBuf {
 
 impl Shop {
     pub(crate) async fn open() -> Shop {
+        Shop::open_with(|_| {}).await
+    }
+
+    /// [`Shop::open`] on a server whose sandbox configuration `configure` changes first.
+    pub(crate) async fn open_with(configure: impl FnOnce(&mut Config)) -> Shop {
         let dist = dist();
         assert!(
             dist.join("index.html").exists(),
@@ -68,6 +73,7 @@ impl Shop {
         let db = std::env::temp_dir().join(format!("kc-e2e-{}.sqlite", free_port()));
         let mut config = Config::sandbox(dist, db.clone());
         config.listen = "127.0.0.1:0".parse().unwrap();
+        configure(&mut config);
         let server = server::spawn(config).await.unwrap();
         let sandbox = server.sandbox.clone().unwrap();
 

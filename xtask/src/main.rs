@@ -1,4 +1,5 @@
-//! `cargo xtask demo` builds the component and serves the demo shop on the sandbox;
+//! `cargo xtask demo` builds the component and serves the demo shop on the sandbox, with a
+//! storefront on another origin (the next port) that embeds it;
 //! `cargo xtask test` runs every test, browser tests included; `cargo xtask bench` measures
 //! bundle size, time to an interactive checkout and, alone with `cargo xtask bench reliability`,
 //! whether orders survive duplicates and a server killed at random moments (on SQLite, and with
@@ -111,19 +112,47 @@ fn demo(args: &[String]) -> Result {
         [] => std::env::var("KC_PORT").unwrap_or_else(|_| "8080".into()),
         _ => return Err("usage: cargo xtask demo [--port N]".into()),
     };
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p > 0 && *p < u16::MAX)
+        .ok_or_else(|| format!("--port {port}: a port from 1 to 65534"))?;
     tools::ensure_build_tools()?;
     build_component()?;
     run(Command::new("cargo").args(["build", "--quiet", "-p", "server"]))?;
     let server = target_dir().join("debug/klarna-checkout-server");
+    // The demo storefront on the next port: another origin, which the checkout must allow.
+    let checkout = format!("http://127.0.0.1:{port}");
+    let storefront = format!("127.0.0.1:{}", port + 1);
+    let _storefront = Background(
+        Command::new(&server)
+            .args(["storefront", &storefront, &checkout])
+            .spawn()
+            .map_err(|e| format!("could not start the demo storefront: {e}"))?,
+    );
     println!("xtask: starting the demo on the Klarna sandbox; Ctrl-C stops it");
+    println!("xtask: the shop's own checkout:          {checkout}/");
+    println!("xtask: a storefront on another origin:    http://{storefront}/");
+    println!("xtask: bank linking (bookkeeper):         {checkout}/bank/");
     run(Command::new(server)
         .env("KC_MODE", "sandbox")
-        .env("KC_PORT", &port)
+        .env("KC_PORT", port.to_string())
+        .env("KC_ALLOWED_ORIGINS", format!("http://{storefront}"))
         .env("KC_DIST", root().join("dist"))
         .env(
             "KC_DATABASE",
             root().join("target/demo/klarna-checkout.sqlite"),
         ))
+}
+
+/// A child process stopped when the demo ends.
+struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn test() -> Result {

@@ -6,6 +6,7 @@
 mod browser;
 mod clock;
 mod control;
+mod cors;
 mod customer_tokens;
 mod faults;
 mod idempotency;
@@ -56,5 +57,7 @@ pub fn router(sandbox: Sandbox) -> Router {
             sandbox.clone(),
             faults::apply,
         ))
+        // Outermost: a preflight is answered before any injected fault.
+        .layer(axum::middleware::from_fn(cors::browser_scripts))
         .with_state(sandbox)
 }

@@ -95,22 +95,22 @@ fn refused() -> Response {
 
 /// The CORS rules above, for every request.
 pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let checkout = path.starts_with("/api/checkout/");
+    let component = !path.starts_with("/api/")
+        && !path.starts_with("/hooks/")
+        && !path.starts_with(sandbox::MOUNT_PATH);
     let Some(origin) = request
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(str::to_string)
     else {
-        return next.run(request).await;
+        return varies(component, next.run(request).await);
     };
     if same_origin(&app, &request, &origin) {
-        return next.run(request).await;
+        return varies(component, next.run(request).await);
     }
-    let path = request.uri().path();
-    let checkout = path.starts_with("/api/checkout/");
-    let component = !path.starts_with("/api/")
-        && !path.starts_with("/hooks/")
-        && !path.starts_with(sandbox::MOUNT_PATH);
     if !checkout && !component {
         return next.run(request).await;
     }
@@ -139,6 +139,23 @@ pub async fn enforce(State(app): State<AppState>, request: Request, next: Next) 
     let mut response = next.run(request).await;
     if allowed {
         allow(response.headers_mut(), &origin);
+    }
+    varies(component, response)
+}
+
+/// A component file's answer depends on the `Origin` (an allowed one gets
+/// `Access-Control-Allow-Origin`), so every answer says so, also the one to the server's own
+/// page. Without it the browser's cache reused the same-origin answer, which has no such header,
+/// for a storefront's module import, and the checkout never started there after the shopper had
+/// once visited the server's own page (seen in the end-to-end test of the storefront).
+fn varies(component: bool, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let said = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("origin"))
+    });
+    if component && !said {
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
 }

@@ -29,6 +29,7 @@ pub mod security;
 pub mod sign_in_throttle;
 pub mod state;
 pub mod store;
+pub mod storefront;
 pub mod sync_store;
 pub mod workers;
 pub mod xs2a_client;

@@ -137,3 +137,89 @@ async fn the_components_files_are_readable_by_the_allowed_shop_only() {
         assert_eq!(allow_origin(&r), expected, "{origin}");
     }
 }
+
+/// A component file's answer depends on the `Origin`, so the answer without one says so too:
+/// otherwise a browser that had loaded the server's own page reused that cached answer (no
+/// `Access-Control-Allow-Origin`) for a storefront's module import, which then failed.
+#[tokio::test]
+async fn the_components_files_vary_by_origin_also_for_the_servers_own_page() {
+    let env = embedded().await;
+    for origin in [None, Some(env.url.clone()), Some(SHOP.to_string())] {
+        let mut request = env.http.get(format!("{}/klarna-checkout.js", env.url));
+        if let Some(o) = &origin {
+            request = request.header("Origin", o);
+        }
+        let r = request.send().await.unwrap();
+        let vary: Vec<_> = r.headers().get_all("vary").iter().collect();
+        assert_eq!(vary, ["Origin"], "{origin:?}");
+    }
+}
+
+/// Klarna's browser scripts (the sandbox's stand-ins) work on any shop's page, as Klarna's do:
+/// what they call answers any origin, without credentials. Klarna's REST APIs, which take the
+/// merchant's credentials, and the sandbox's control endpoints answer no other origin.
+#[tokio::test]
+async fn the_sandboxs_browser_endpoints_answer_any_origin_and_its_apis_none() {
+    let env = embedded().await;
+    for origin in [SHOP, EVIL] {
+        let preflight = env
+            .http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/sandbox/kp/authorize", env.url),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 204, "{origin}");
+        assert_eq!(allow_origin(&preflight).as_deref(), Some("*"));
+        assert!(preflight
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none());
+        let widget = env
+            .http
+            .post(format!("{}/sandbox/kp/widget", env.url))
+            .header("Origin", origin)
+            .json(&json!({"client_token": "not.a.token"}))
+            .send()
+            .await
+            .unwrap();
+        // Refused for its token, and the script may read why.
+        assert_eq!(widget.status(), 401);
+        assert_eq!(allow_origin(&widget).as_deref(), Some("*"));
+        for script in [
+            "/sandbox/kp/lib/v1/api.js",
+            "/sandbox/xs2a/app-launcher/v0/xs2a-app-launcher.js",
+        ] {
+            let r = env
+                .http
+                .get(format!("{}{script}", env.url))
+                .header("Origin", origin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{script}");
+            assert_eq!(allow_origin(&r).as_deref(), Some("*"), "{script}");
+        }
+    }
+    for (method, path) in [
+        (reqwest::Method::POST, "/sandbox/payments/v1/sessions"),
+        (reqwest::Method::OPTIONS, "/sandbox/payments/v1/sessions"),
+        (reqwest::Method::PUT, "/sandbox/xs2a/v1/sessions"),
+        (reqwest::Method::GET, "/sandbox/_control/orders"),
+    ] {
+        let r = env
+            .http
+            .request(method.clone(), format!("{}{path}", env.url))
+            .header("Origin", SHOP)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allow_origin(&r), None, "{method} {path}");
+    }
+}
