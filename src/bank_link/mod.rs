@@ -2,6 +2,7 @@
 //! XS2A app launcher, then the linked bank with its accounts and how long the consent lasts.
 //! A separate bundle (`bank-link.html`, cargo feature `bank-link`): shoppers never download it.
 
+mod events;
 mod texts;
 
 use crate::api::{send, ApiFailure, Endpoint};
@@ -120,10 +121,10 @@ fn locale_tag(given: &str) -> String {
 /// that expired on the server leads back to the sign-in form; the link form keeps its input.
 fn fail(ctx: Ctx, f: ApiFailure) {
     let code = match &f {
-        ApiFailure::Network => "network".into(),
-        ApiFailure::Api(e) => crate::api::to_js(&e.code),
+        ApiFailure::Network => "network".to_string(),
+        ApiFailure::Api(e) => crate::api::to_js(&e.code).as_string().unwrap_or_default(),
     };
-    ctx.emit("error", code);
+    ctx.emit("error", crate::api::to_js(&events::Error { code: &code }));
     let message = match f {
         ApiFailure::Network => t(ctx.lang, T::Network).to_string(),
         ApiFailure::Api(e)
@@ -253,7 +254,10 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
     xs2a::close();
     if end == FlowEnd::Aborted {
         ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
-        ctx.emit("exit", "aborted".into());
+        ctx.emit(
+            "exit",
+            crate::api::to_js(&events::Exit { reason: "aborted" }),
+        );
         abort_link(ctx, link);
         return;
     }
@@ -269,7 +273,8 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
         ctx.phase.set(Phase::Ready);
         match outcome {
             Ok(bank) => {
-                ctx.emit("linked", crate::api::to_js(&bank));
+                let linked: &events::Linked = &bank;
+                ctx.emit("linked", crate::api::to_js(linked));
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
@@ -307,7 +312,13 @@ fn sync_account(ctx: Ctx, account: String) {
         let path = format!("/api/accounts/{account}/sync");
         match call::<_, SyncProgress>(ctx, "POST", &path, Some(&SyncRequest::default())).await {
             Ok(done) => {
-                ctx.emit("synced", crate::api::to_js(&done));
+                ctx.emit(
+                    "synced",
+                    crate::api::to_js(&events::Synced {
+                        account: &account,
+                        progress: &done,
+                    }),
+                );
                 ctx.sync.set(Some((account.clone(), done)));
                 show_transactions(ctx, account);
             }

@@ -109,6 +109,17 @@ impl Shop {
 async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
+    // The page's events, as a host page hears them on the document.
+    shop.browser
+        .execute(
+            "window.bankEvents = [];
+             for (const n of ['linked', 'synced', 'exit', 'error'])
+               document.addEventListener('klarna-bank-link:' + n, (e) => window.bankEvents.push(
+                 {name: n, bubbles: e.bubbles, composed: e.composed, detail: e.detail}));",
+            vec![],
+        )
+        .await
+        .unwrap();
     shop.link_demo_bank().await;
     let card = shop.text(".kc-bank-card").await;
     shop.snap("bank-linked").await;
@@ -158,6 +169,30 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
     }
     assert!(rows > 10, "{rows} transaction rows");
     shop.snap("bank-synced").await;
+    // `linked` then `synced`, bubbling and composed, with the documented details; no token
+    // (the consent token, Klarna's session and flow ids stay on the server) in any of them.
+    let events = shop
+        .browser
+        .execute("return window.bankEvents", vec![])
+        .await
+        .unwrap();
+    let events = events.as_array().unwrap();
+    let names: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["linked", "synced"]);
+    assert!(events
+        .iter()
+        .all(|e| e["bubbles"] == true && e["composed"] == true));
+    let linked = &events[0]["detail"];
+    assert_eq!(linked["bank_name"], "Demo Bank");
+    assert_eq!(linked["consent"]["days_left"], 90);
+    assert_eq!(linked["accounts"].as_array().unwrap().len(), 2);
+    let synced = &events[1]["detail"];
+    assert_eq!(synced["running"], false);
+    assert!(synced["account"].is_string() && synced["added"].as_u64().unwrap() > 10);
+    let text = serde_json::to_string(events).unwrap().to_lowercase();
+    for secret in ["token", "flow", "session", "password"] {
+        assert!(!text.contains(secret), "{secret} in an event: {text}");
+    }
     shop.close().await;
 }
 

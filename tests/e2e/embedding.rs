@@ -57,11 +57,11 @@ async fn page_value(shop: &Shop, expression: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_shopper_buys_on_a_storefront_of_another_origin_under_its_strict_csp() {
     let (shop, store) = storefront_beside(true).await;
-    shop.wait_enabled("#kc-buy").await;
+    shop.wait_enabled(".kc-buy").await;
     shop.wait_text(".kc-total", "3,00").await;
     shop.snap("storefront-another-origin").await;
     shop.fill("customer+de@klarna.com", "41460").await;
-    shop.click("#kc-buy").await;
+    shop.click(".kc-buy").await;
     shop.find("#klarna-sandbox-confirm").await;
     shop.snap("storefront-klarna-dialog").await;
     shop.click("#klarna-sandbox-confirm").await;
@@ -136,7 +136,7 @@ async fn a_storefront_not_in_the_allowlist_cannot_run_the_checkout() {
         failed,
         serde_json::json!([format!("{}/klarna-checkout-loader.js", shop.server.url())])
     );
-    assert_eq!(shop.count("#kc-buy").await, 0);
+    assert_eq!(shop.count(".kc-buy").await, 0);
     assert_eq!(
         page_value(&shop, "window.checkoutEvents").await,
         serde_json::json!([])
