@@ -27,6 +27,62 @@ async fn a_storefront_embeds_it_with_one_script_and_hears_its_events() {
     shop.close().await;
 }
 
+/// Two checkouts on one page (`embed/two-checkouts.html`), on the real sandbox: each buys its
+/// own cart. Klarna's script holds one session per page, so the one the shopper works in takes
+/// it; the other says so, and takes it back when the shopper returns.
+#[tokio::test]
+async fn two_checkouts_on_one_page_each_buy_their_own_cart() {
+    let shop = Shop::open().await;
+    shop.browser
+        .goto(&format!("{}/two-checkouts.html", shop.server.url()))
+        .await
+        .unwrap();
+    shop.find("#shop-a .kc-buy").await;
+    shop.find("#shop-b .kc-buy").await;
+    shop.wait_text("#shop-a .kc-total", "3.00").await;
+    shop.wait_text("#shop-b .kc-total", "86.39").await;
+    // Whichever loaded last holds Klarna; the shopper works in A, which takes it.
+    shop.fill_in("#shop-a", "customer+de@klarna.com", "41460")
+        .await;
+    shop.wait_enabled("#shop-a .kc-buy").await;
+    shop.find("#shop-a .klarna-sandbox-widget").await;
+    shop.wait_text("#shop-b .kc-paused", "another checkout")
+        .await;
+    shop.browser
+        .execute(
+            "document.querySelector('#shop-b .kc-paused').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shop.snap("two-checkouts-b-paused").await;
+    shop.click("#shop-a .kc-buy").await;
+    shop.click("#klarna-sandbox-confirm").await;
+    let a = shop.text("#shop-a .kc-order-id").await;
+    assert_eq!(
+        shop.count("#shop-b .kc-order-id").await,
+        0,
+        "B is still shopping"
+    );
+    // Back in B: it takes Klarna back and buys its own cart.
+    shop.fill_in("#shop-b", "customer+de@klarna.com", "41460")
+        .await;
+    shop.wait_enabled("#shop-b .kc-buy").await;
+    shop.find("#shop-b .klarna-sandbox-widget").await;
+    shop.snap("two-checkouts-dark").await;
+    shop.click("#shop-b .kc-buy").await;
+    shop.click("#klarna-sandbox-confirm").await;
+    let b = shop.text("#shop-b .kc-order-id").await;
+    assert!(!a.is_empty() && !b.is_empty() && a != b, "{a} / {b}");
+    assert_eq!(shop.sandbox.order_count(), 2);
+    assert_eq!(
+        shop.text("#shop-a .kc-order-id").await,
+        a,
+        "A's confirmation stays"
+    );
+    shop.close().await;
+}
+
 /// The demo storefront (`server::storefront`) on a port of its own: another origin.
 async fn storefront_beside(allowed: bool) -> (Shop, Storefront) {
     let listener = storefront::bind("127.0.0.1:0".parse().unwrap())

@@ -197,19 +197,33 @@ impl Shop {
 
     /// Types into the field whose wire path is `field` (`customer.vat_id`).
     pub(crate) async fn type_field(&self, field: &str, value: &str) {
-        let el = self.find(&field_css(field)).await;
+        self.type_in("", field, value).await;
+    }
+
+    /// Types into the field `field` of the checkout under the CSS `scope` (`""`: the first).
+    pub(crate) async fn type_in(&self, scope: &str, field: &str, value: &str) {
+        let el = self.find(&format!("{scope} {}", field_css(field))).await;
         el.clear().await.unwrap();
         el.send_keys(value).await.unwrap();
     }
 
     pub(crate) async fn fill(&self, email: &str, postal_code: &str) {
-        self.type_into("given_name", "Testperson-de").await;
-        self.type_into("family_name", "Approved").await;
-        self.type_into("email", email).await;
-        self.type_into("street_address", "Hellersbergstraße 14")
-            .await;
-        self.type_into("postal_code", postal_code).await;
-        self.type_into("city", "Neuss").await;
+        self.fill_in("", email, postal_code).await;
+    }
+
+    /// [`Shop::fill`] for the checkout under the CSS `scope`.
+    pub(crate) async fn fill_in(&self, scope: &str, email: &str, postal_code: &str) {
+        for (field, value) in [
+            ("given_name", "Testperson-de"),
+            ("family_name", "Approved"),
+            ("email", email),
+            ("street_address", "Hellersbergstraße 14"),
+            ("postal_code", postal_code),
+            ("city", "Neuss"),
+        ] {
+            self.type_in(scope, &format!("billing_address.{field}"), value)
+                .await;
+        }
     }
 
     /// Buy, then confirm in Klarna's (sandbox) dialog.
