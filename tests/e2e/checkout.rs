@@ -160,19 +160,22 @@ async fn invalid_postal_codes_are_named_and_focused() {
 async fn double_click_on_buy_places_one_order() {
     let shop = Shop::open().await;
     shop.fill("customer+de@klarna.com", "41460").await;
-    shop.browser
+    // Both clicks run before the script returns, and `authorize()` is called synchronously
+    // inside a click: the sandbox's probe has counted every call by the time we read it.
+    let calls = shop
+        .browser
         .execute(
-            "const b = document.querySelector('.kc-buy'); b.click(); b.click();",
+            "const b = document.querySelector('.kc-buy'); b.click(); b.click();
+             return window.klarnaSandboxProbe.authorizeCalls;",
             vec![],
         )
         .await
         .unwrap();
+    assert_eq!(calls, serde_json::json!(1), "Klarna was asked once");
     shop.find("#klarna-sandbox-dialog").await;
     assert_eq!(shop.count("#klarna-sandbox-dialog").await, 1);
     shop.click("#klarna-sandbox-confirm").await;
     assert!(!shop.order_id().await.is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    // The sandbox's dialog replaces an open one, so count what matters: Klarna was asked once.
     assert_eq!(shop.sandbox.authorize_calls(), 1);
     assert_eq!(shop.sandbox.order_count(), 1);
     shop.close().await;
