@@ -83,7 +83,7 @@ window.fetch = function (request) {
     if (path === '/api/checkout/sessions') return json(window.__kcSessions[body.cart]);
     if (path === '/api/checkout/orders') {
       const cart = body.session.replace('sess-', '');
-      return json({ order_id: 'order-' + cart, state: 'accepted', order_amount: 2490 });
+      return json({ order_id: 'order-' + cart, state: kc.orderState || 'accepted', order_amount: 2490 });
     }
     return json({ code: 'not_found', message: 'no' }, 404);
   });
@@ -110,8 +110,9 @@ window.Klarna = { Payments: {
     const token = kc.token;
     kc.calls.push('authorize ' + token);
     setTimeout(function () {
-      cb(kc.abort ? { approved: false, show_form: true }
-                  : { approved: true, show_form: true, authorization_token: 'auth.' + token });
+      cb(kc.reject ? { approved: false, show_form: false }
+         : kc.abort ? { approved: false, show_form: true }
+         : { approved: true, show_form: true, authorization_token: 'auth.' + token });
     }, 0);
   }
 } };
@@ -529,4 +530,51 @@ async fn klarnas_script_loads_once_for_two_checkouts_and_its_callback_is_put_bac
     a.remove();
     b.remove();
     eval("delete window.klarnaAsyncCallback; for (const c of ['a', 'b']) window.__kcSessions[c].sdk_url = '/never-loaded.js';");
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_and_a_fraud_review_have_their_own_event_details() {
+    setup();
+    eval("window.__kc.events = []; window.__kc.reject = true; window.__kc.orderState = 'pending';");
+    let el = element("b", None);
+    until("ready", || buy_enabled(&el)).await;
+    fill(&el);
+    // Klarna refuses this category for good: `error`, and the next category is offered.
+    within(&el, ".kc-buy").unwrap().click();
+    until("error", || {
+        events().iter().any(|e| e.starts_with("error@b "))
+    })
+    .await;
+    eval("window.__kc.reject = false");
+    until("the next category's widget", || {
+        eval("window.__kc.loaded.pay_later === true").is_truthy() && buy_enabled(&el)
+    })
+    .await;
+    within(&el, ".kc-buy").unwrap().click();
+    until("order-pending", || {
+        events().iter().any(|e| e.starts_with("order-pending@b "))
+    })
+    .await;
+    let heard = events();
+    let detail = |name: &str| {
+        heard
+            .iter()
+            .find(|e| e.starts_with(&format!("{name}@b ")))
+            .unwrap()
+            .split_once(' ')
+            .unwrap()
+            .1
+            .to_string()
+    };
+    assert_eq!(detail("error"), r#"{"code":"rejected","retryable":false}"#);
+    assert_eq!(
+        detail("order-pending"),
+        r#"{"order_id":"order-b","state":"pending","total":2490,"currency":"EUR"}"#
+    );
+    assert!(
+        !heard.iter().any(|e| e.starts_with("order-created@b")),
+        "a review is not an accepted order: {heard:?}"
+    );
+    eval("window.__kc.orderState = null");
+    el.remove();
 }

@@ -40,6 +40,30 @@ impl Shop {
             .unwrap();
     }
 
+    /// Records the page's events as a host page hears them on the document.
+    pub(crate) async fn record_bank_events(&self) {
+        self.browser
+            .execute(
+                "window.bankEvents = [];
+                 for (const n of ['linked', 'synced', 'exit', 'error'])
+                   document.addEventListener('klarna-bank-link:' + n, (e) => window.bankEvents.push(
+                     {name: n, bubbles: e.bubbles, composed: e.composed, detail: e.detail}));",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The events recorded since [`Shop::record_bank_events`].
+    pub(crate) async fn bank_events(&self) -> Vec<serde_json::Value> {
+        let events = self
+            .browser
+            .execute("return window.bankEvents", vec![])
+            .await
+            .unwrap();
+        events.as_array().cloned().unwrap_or_default()
+    }
+
     pub(crate) async fn wait_step(&self, step: &str) {
         let css = format!("#xs2a-sandbox-dialog[data-step='{step}']");
         self.find(&css).await;
@@ -109,17 +133,7 @@ impl Shop {
 async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
-    // The page's events, as a host page hears them on the document.
-    shop.browser
-        .execute(
-            "window.bankEvents = [];
-             for (const n of ['linked', 'synced', 'exit', 'error'])
-               document.addEventListener('klarna-bank-link:' + n, (e) => window.bankEvents.push(
-                 {name: n, bubbles: e.bubbles, composed: e.composed, detail: e.detail}));",
-            vec![],
-        )
-        .await
-        .unwrap();
+    shop.record_bank_events().await;
     shop.link_demo_bank().await;
     let card = shop.text(".kc-bank-card").await;
     shop.snap("bank-linked").await;
@@ -171,12 +185,7 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
     shop.snap("bank-synced").await;
     // `linked` then `synced`, bubbling and composed, with the documented details; no token
     // (the consent token, Klarna's session and flow ids stay on the server) in any of them.
-    let events = shop
-        .browser
-        .execute("return window.bankEvents", vec![])
-        .await
-        .unwrap();
-    let events = events.as_array().unwrap();
+    let events = shop.bank_events().await;
     let names: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["linked", "synced"]);
     assert!(events
@@ -189,7 +198,7 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
     let synced = &events[1]["detail"];
     assert_eq!(synced["running"], false);
     assert!(synced["account"].is_string() && synced["added"].as_u64().unwrap() > 10);
-    let text = serde_json::to_string(events).unwrap().to_lowercase();
+    let text = serde_json::to_string(&events).unwrap().to_lowercase();
     for secret in ["token", "flow", "session", "password"] {
         assert!(!text.contains(secret), "{secret} in an event: {text}");
     }
@@ -217,6 +226,7 @@ async fn a_decoupled_login_waits_for_the_banking_app_then_links() {
 async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
+    shop.record_bank_events().await;
     shop.click("#kc-continue").await;
     shop.bank_login("embedded", "wrong-password").await;
     // The bank's own window says what went wrong, in words.
@@ -237,6 +247,13 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
     shop.click("#xs2a-sandbox-close").await;
     shop.wait_text("#kc-notice", "You closed the bank's window")
         .await;
+    let events = shop.bank_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["name"], "exit");
+    assert_eq!(
+        events[0]["detail"],
+        serde_json::json!({"reason": "aborted"})
+    );
     shop.wait_no_open_sessions().await;
     shop.wait_enabled("#kc-continue").await;
     shop.link_demo_bank().await;
