@@ -1,6 +1,7 @@
 //! Mounting into a storefront's page: every `<klarna-checkout>` element becomes a checkout.
 //! Attributes: `endpoint` (server base URL, default: this page's origin), `cart` (cart
-//! reference), `locale` (default: the page's `lang`, else `en-GB`).
+//! reference), `locale` (default: the page's `lang`, else the browser's languages, else
+//! English; see `i18n::locale`).
 
 use crate::api::Endpoint;
 use crate::checkout::state::Options;
@@ -13,17 +14,10 @@ pub const TAG: &str = "klarna-checkout";
 /// Reads an element's options.
 pub fn options_of(element: &web_sys::HtmlElement) -> Options {
     let attr = |name: &str| element.get_attribute(name).filter(|v| !v.trim().is_empty());
-    let page_lang = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("lang"))
-        .filter(|l| l.contains('-'));
     Options {
         endpoint: Endpoint(attr("endpoint").unwrap_or_default()),
         cart: attr("cart").unwrap_or_else(|| "demo".into()),
-        locale: attr("locale")
-            .or(page_lang)
-            .unwrap_or_else(|| "en-GB".into()),
+        locale: crate::i18n::page_locale(attr("locale"), "GB").1,
         host: Some(element.clone()),
     }
 }

@@ -7,7 +7,7 @@ pub mod organization;
 pub mod state;
 
 use crate::format::money;
-use crate::i18n::{t, Lang, Text};
+use crate::i18n::{t, Flow, Lang, Text, Texts};
 use address_form::AddressForm;
 use cart_summary::CartSummary;
 use klarna::api::{CheckoutSession, OrderState, PlacedOrder};
@@ -28,6 +28,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
     view! {
         <div class="kc" lang=ctx.locale.get_value()>
+            <Texts flow=Flow::Checkout lang=lang endpoint=ctx.endpoint.get_value()>
             {move || match ctx.phase.get() {
                 Phase::Starting => view! {
                     <div class="kc-skeleton" role="status" aria-live="polite">
@@ -65,6 +66,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     None => ().into_any(),
                 },
             }}
+            </Texts>
         </div>
     }
 }
