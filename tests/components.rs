@@ -15,6 +15,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod texts;
+
 /// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
 /// answering `status` with `body`. Calls are recorded in `window.__kc_calls`.
 fn fake_klarna(result: &str, status: u16, body: &str) {
@@ -115,6 +117,7 @@ async fn mount(session: CheckoutSession) -> Mounted {
 }
 
 async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
+    texts::install_checkout();
     let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&root).unwrap();
     let ctx = Ctx::new(Options {
@@ -597,6 +600,7 @@ const LINKED_BANK: &str = r#"[{"connection":"c-1","company":"Nordlicht Outdoor G
 #[cfg(feature = "bank-link")]
 async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
     use klarna_checkout::bank_link::{BankLinkApp, Ctx as BankCtx};
+    texts::install_bank();
     let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&root).unwrap();
     let ctx = BankCtx::new(Endpoint(String::new()), locale.into(), Some(root.clone()));
