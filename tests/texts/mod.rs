@@ -4,6 +4,7 @@
 use klarna_checkout::i18n::catalog::{install, Flow};
 use klarna_checkout::i18n::Lang;
 
+#[allow(dead_code)]
 const CHECKOUT: [(Lang, &str); 17] = [
     (Lang::En, include_str!("../../i18n/checkout/en.txt")),
     (Lang::De, include_str!("../../i18n/checkout/de.txt")),
@@ -24,7 +25,7 @@ const CHECKOUT: [(Lang, &str); 17] = [
     (Lang::Sk, include_str!("../../i18n/checkout/sk.txt")),
 ];
 
-#[allow(dead_code)] // not every test file has a bank page
+#[allow(dead_code)]
 const BANK: [(Lang, &str); 17] = [
     (Lang::En, include_str!("../../i18n/bank/en.txt")),
     (Lang::De, include_str!("../../i18n/bank/de.txt")),
@@ -46,6 +47,7 @@ const BANK: [(Lang, &str); 17] = [
 ];
 
 /// Every language's checkout catalog.
+#[allow(dead_code)]
 pub fn install_checkout() {
     for (lang, text) in CHECKOUT {
         install(Flow::Checkout, lang, text).unwrap();
