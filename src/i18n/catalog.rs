@@ -36,8 +36,6 @@ pub enum CatalogError {
     /// Line `n` (from 1) is neither blank, a comment nor `key = value` (an HTML page served
     /// instead of a missing file fails here).
     Line(usize),
-    /// A key given twice, at line `n`.
-    Duplicate(usize),
 }
 
 /// How far a language's catalog is.
@@ -51,20 +49,37 @@ pub enum Load {
 enum State {
     Loading,
     Failed,
-    /// Sorted by key.
     Ready(Vec<(&'static str, &'static str)>),
 }
 
 struct Store {
     entries: Vec<(Flow, Lang, State)>,
-    changed: ArcTrigger,
+    /// One per catalog, so a view waits for its own language only.
+    changed: Vec<(Flow, Lang, ArcTrigger)>,
+}
+
+impl Store {
+    fn trigger(&mut self, flow: Flow, lang: Lang) -> ArcTrigger {
+        if let Some((.., t)) = self
+            .changed
+            .iter()
+            .find(|(f, l, _)| (*f, *l) == (flow, lang))
+        {
+            return t.clone();
+        }
+        let t = ArcTrigger::new();
+        self.changed.push((flow, lang, t.clone()));
+        t
+    }
 }
 
 thread_local! {
-    static STORE: RefCell<Store> = RefCell::new(Store { entries: Vec::new(), changed: ArcTrigger::new() });
+    static STORE: RefCell<Store> = const { RefCell::new(Store { entries: Vec::new(), changed: Vec::new() }) };
 }
 
-/// The entries of a catalog, sorted by key.
+/// The entries of a catalog, in the file's order. Not sorted (a sort would cost the bundle
+/// more than a linear lookup over a hundred keys costs time); duplicate keys are refused by the
+/// completeness test.
 pub fn parse(text: &str) -> Result<Vec<(&str, &str)>, CatalogError> {
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -81,35 +96,41 @@ pub fn parse(text: &str) -> Result<Vec<(&str, &str)>, CatalogError> {
         if !well_formed {
             return Err(CatalogError::Line(i + 1));
         }
-        entries.push((key, value.trim(), i + 1));
+        entries.push((key, value.trim()));
     }
-    entries.sort_by_key(|(k, ..)| *k);
-    if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(CatalogError::Duplicate(w[0].2.max(w[1].2)));
-    }
-    Ok(entries.into_iter().map(|(k, v, _)| (k, v)).collect())
+    Ok(entries)
 }
 
 fn set(flow: Flow, lang: Lang, state: State) {
     let changed = STORE.with_borrow_mut(|s| {
         s.entries.retain(|(f, l, _)| (*f, *l) != (flow, lang));
         s.entries.push((flow, lang, state));
-        s.changed.clone()
+        s.trigger(flow, lang)
     });
     changed.notify();
 }
 
 /// Installs a catalog at once: for tests (`include_str!`) and after a fetch.
+/// A catalog already there is kept (and its views are not rendered again).
 pub fn install(flow: Flow, lang: Lang, text: &'static str) -> Result<(), CatalogError> {
     let entries = parse(text)?;
+    let there = STORE.with_borrow(|s| {
+        s.entries
+            .iter()
+            .any(|(f, l, st)| (*f, *l) == (flow, lang) && matches!(st, State::Ready(_)))
+    });
+    if there {
+        return Ok(());
+    }
     set(flow, lang, State::Ready(entries));
     Ok(())
 }
 
-/// The state of a language's catalog; reactive, so a view waiting for it re-renders.
+/// The state of a language's catalog; reactive, so a view waiting for it re-renders (when
+/// that catalog changes, not another).
 pub fn state(flow: Flow, lang: Lang) -> Load {
-    STORE.with_borrow(|s| {
-        s.changed.track();
+    STORE.with_borrow_mut(|s| {
+        s.trigger(flow, lang).track();
         match s.entries.iter().find(|(f, l, _)| (*f, *l) == (flow, lang)) {
             Some((.., State::Ready(_))) => Load::Ready,
             Some((.., State::Failed)) => Load::Failed,
@@ -191,16 +212,12 @@ mod tests {
         assert_eq!(
             parse(text),
             Ok(vec![
-                ("a", "Eins"),
                 ("b.x", "Zwei = zwei"),
+                ("a", "Eins"),
                 ("c.one", "{n} Tag")
             ])
         );
         assert_eq!(parse("<!DOCTYPE html>"), Err(CatalogError::Line(1)));
         assert_eq!(parse("\n<html lang=\"en\">"), Err(CatalogError::Line(2)));
-        assert_eq!(
-            parse("a = 1\nb = 2\na = 3"),
-            Err(CatalogError::Duplicate(3))
-        );
     }
 }

@@ -93,9 +93,24 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
 
 /// `template` with each `{name}` replaced by its value.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    // By hand over `{`: `str::replace` would bring a substring searcher into the bundle.
+    let mut parts = template.split('{');
+    let mut out = String::from(parts.next().unwrap_or_default());
+    for part in parts {
+        let filled = part.split_once('}').and_then(|(name, rest)| {
+            let value = values.iter().find(|(n, _)| *n == name)?.1;
+            Some((value, rest))
+        });
+        match filled {
+            Some((value, rest)) => {
+                out.push_str(value);
+                out.push_str(rest);
+            }
+            None => {
+                out.push('{');
+                out.push_str(part);
+            }
+        }
     }
     out
 }
@@ -149,9 +164,8 @@ pub fn country_name(lang: Lang, country: Country) -> String {
 #[component]
 pub fn Texts(flow: Flow, lang: Lang, endpoint: Endpoint, children: ChildrenFn) -> impl IntoView {
     catalog::load(flow, lang, &endpoint);
-    // A memo: another catalog arriving must not render the children again.
-    let state = Memo::new(move |_| catalog::state(flow, lang));
-    move || match state.get() {
+    // Tracks this catalog alone: another arriving does not render the children again.
+    move || match catalog::state(flow, lang) {
         Load::Ready => children().into_any(),
         Load::Loading => view! {
             <div class="kc-skeleton" role="status" aria-busy="true">

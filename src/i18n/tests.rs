@@ -35,10 +35,17 @@ fn read(dir: &str, lang: Lang) -> BTreeMap<String, String> {
         .join(format!("{}.txt", lang.code()));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let entries = parse(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-    entries
-        .into_iter()
+    let map: BTreeMap<String, String> = entries
+        .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        .collect();
+    assert_eq!(
+        map.len(),
+        entries.len(),
+        "{}: a key given twice",
+        path.display()
+    );
+    map
 }
 
 /// Checks every language of the catalogs in `dir` against English, and English against the
