@@ -149,11 +149,7 @@ pub fn lookup(flow: Flow, lang: Lang, key: &str) -> &'static str {
                 State::Ready(e) if (*f, *l) == (flow, lang) => Some(e),
                 _ => None,
             })
-            .and_then(|e| {
-                e.binary_search_by_key(&key, |(k, _)| k)
-                    .ok()
-                    .map(|i| e[i].1)
-            })
+            .and_then(|e| e.iter().find(|(k, _)| *k == key).map(|(_, v)| *v))
             .unwrap_or("")
     })
 }
