@@ -45,7 +45,7 @@ pub fn page_locale(attribute: Option<String>, default_country: &str) -> (Lang, S
     let browser: Vec<String> = window
         .and_then(|w| js_sys::Reflect::get(&w, &"navigator".into()).ok())
         .and_then(|n| js_sys::Reflect::get(&n, &"languages".into()).ok())
-        .filter(|l| js_sys::Array::is_array(l))
+        .filter(js_sys::Array::is_array)
         .map(|l| {
             js_sys::Array::from(&l)
                 .iter()
