@@ -2,8 +2,8 @@
 //! `window.KlarnaCheckout.mount(element, options)` mounts the same checkout from a script; both
 //! take the same path ([`mount`]) and give back a [`CheckoutHandle`] with `update` and
 //! `destroy`. Attributes and options: `endpoint` (server base URL, default: this page's
-//! origin), `cart` (cart reference), `locale` (else the page's `lang`, else the browser's,
-//! else `en-GB`), `theme` (`light` or `dark`). docs/embedding.md has the details.
+//! origin), `cart` (cart reference), `locale` (else the page's `lang`, else the browser's
+//! languages, else English; see `i18n::locale`), `theme` (`light` or `dark`). docs/embedding.md has the details.
 
 use crate::api::Endpoint;
 use crate::checkout::state::{Options, Theme};
@@ -51,22 +51,10 @@ fn option(element: &web_sys::HtmlElement, options: &JsValue, name: &str) -> Opti
         .filter(|v| !v.is_empty())
 }
 
-/// The language tag to use: `locale`, else the page's `lang`, else the browser's language,
-/// each only when it names a country too (`de-AT`), as Klarna's locale does.
+/// The language tag to use: `locale`, else the page's `lang`, else the browser's languages,
+/// else English (`i18n::locale` has the rule).
 fn locale(element: &web_sys::HtmlElement, options: &JsValue) -> String {
-    let window = web_sys::window();
-    let page = window
-        .as_ref()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("lang"));
-    let browser = window.and_then(|w| w.navigator().language());
-    option(element, options, "locale")
-        .into_iter()
-        .chain(page)
-        .chain(browser)
-        .find(|l| l.contains('-'))
-        .unwrap_or_else(|| "en-GB".into())
+    crate::i18n::page_locale(option(element, options, "locale"), "GB").1
 }
 
 /// Reads an element's options, the script's `options` (a JS object, or `null`) first.

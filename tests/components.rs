@@ -15,6 +15,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod texts;
+
 /// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
 /// answering `status` with `body`. Calls are recorded in `window.__kc_calls`.
 fn fake_klarna(result: &str, status: u16, body: &str) {
@@ -115,6 +117,7 @@ async fn mount(session: CheckoutSession) -> Mounted {
 }
 
 async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
+    texts::install_checkout();
     let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&root).unwrap();
     let ctx = Ctx::new(Options {
@@ -599,6 +602,7 @@ const LINKED_BANK: &str = r#"[{"connection":"c-1","company":"Nordlicht Outdoor G
 #[cfg(feature = "bank-link")]
 async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
     use klarna_checkout::bank_link::{BankLinkApp, Ctx as BankCtx};
+    texts::install_bank();
     let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&root).unwrap();
     let ctx = BankCtx::new(Endpoint(String::new()), locale.into(), Some(root.clone()));
@@ -729,7 +733,10 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_l
     js_sys::eval("window.__kc_flow.onClose();").unwrap();
     settle().await;
     assert!(text(".kc-notice-area").contains("You closed the bank's window"));
-    assert_eq!(recorded("window.__kc_events"), ["exit \"aborted\""]);
+    assert_eq!(
+        recorded("window.__kc_events"),
+        [r#"exit {"reason":"aborted"}"#]
+    );
     assert!(text("#kc-continue").contains("Continue to your bank"));
     until("the abort call", || {
         requests()
@@ -767,7 +774,7 @@ async fn a_finished_link_tells_the_back_office_and_a_refused_sync_says_why() {
     );
     click(".kc-sync");
     until("the error event", || {
-        recorded("window.__kc_events").contains(&"error \"link_failed\"".to_string())
+        recorded("window.__kc_events").contains(&r#"error {"code":"link_failed"}"#.to_string())
     })
     .await;
     assert!(text(".kc-notice-area").contains("consent at the bank has expired"));

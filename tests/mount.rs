@@ -51,6 +51,15 @@ fn setup() {
         let _ = js_sys::Reflect::set(&sessions, &cart.into(), &to_js(&session(cart)));
     }
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__kcSessions".into(), &sessions);
+    // The catalogs the component fetches (`/i18n/<lang>.txt`), as the server would serve them.
+    let catalogs = js_sys::Object::new();
+    for (lang, text) in [
+        ("en", include_str!("../i18n/checkout/en.txt")),
+        ("sv", include_str!("../i18n/checkout/sv.txt")),
+    ] {
+        let _ = js_sys::Reflect::set(&catalogs, &lang.into(), &text.into());
+    }
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"__kcCatalogs".into(), &catalogs);
     js_sys::eval(FAKES).unwrap();
     let document = document();
     if document.get_element_by_id("kc-test-style").is_none() {
@@ -66,9 +75,15 @@ const FAKES: &str = r#"
 window.__kc = { calls: [], bodies: [], events: [], timers: {}, hang: false, token: null, loaded: {} };
 const kc = window.__kc;
 window.fetch = function (request) {
-  const path = new URL(request.url, location.href).pathname;
-  kc.calls.push(request.method + ' ' + path);
+  const url = typeof request === 'string' ? request : request.url;
+  const path = new URL(url, location.href).pathname;
+  kc.calls.push((request.method || 'GET') + ' ' + path);
   const json = (body, status) => new Response(JSON.stringify(body), { status: status || 200, headers: { 'Content-Type': 'application/json' } });
+  if (path.startsWith('/i18n/')) {
+    const text = window.__kcCatalogs[path.slice(6, -4)];
+    const answer = () => new Response(text || '', { status: text ? 200 : 404 });
+    return new Promise((resolve) => setTimeout(() => resolve(answer()), kc.catalogDelay || 0));
+  }
   if (kc.hang) {
     return new Promise(function (_, reject) {
       request.signal.addEventListener('abort', function () {
@@ -576,5 +591,31 @@ async fn a_refusal_and_a_fraud_review_have_their_own_event_details() {
         "a review is not an accepted order: {heard:?}"
     );
     eval("window.__kc.orderState = null");
+    el.remove();
+}
+
+/// The texts may arrive after Klarna is ready (a slow catalog, a fast API): the widget still
+/// loads once its container is there.
+#[wasm_bindgen_test]
+async fn the_widget_loads_when_the_texts_arrive_after_klarna() {
+    setup();
+    eval("window.__kc.catalogDelay = 300;");
+    let el = document().create_element("klarna-checkout").unwrap();
+    el.set_attribute("cart", "a").unwrap();
+    el.set_attribute("locale", "sv-DE").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    until("Klarna initialised before the texts", || {
+        calls().iter().any(|c| c.starts_with("init "))
+    })
+    .await;
+    assert!(within(&el, ".kc-buy").is_none(), "texts not there yet");
+    until("the widget in its container", || {
+        within(&el, ".kc-widget:not([hidden])")
+            .and_then(|w| w.get_attribute("data-token"))
+            .is_some()
+    })
+    .await;
+    assert_eq!(text_in(&el, ".kc-buy"), "Köp");
+    eval("window.__kc.catalogDelay = 0;");
     el.remove();
 }

@@ -7,7 +7,7 @@ mod texts;
 
 use crate::api::{send, ApiFailure, Endpoint};
 use crate::format::money;
-use crate::i18n::Lang;
+use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
 use klarna::api::ErrorCode;
@@ -134,7 +134,7 @@ fn fail(ctx: Ctx, f: ApiFailure) {
             ctx.phase.set(Phase::SignIn);
             t(ctx.lang, T::SignInAgain).to_string()
         }
-        ApiFailure::Api(e) => e.message,
+        ApiFailure::Api(e) => texts::server_error(ctx.lang, e),
     };
     ctx.notice.set(Some(message));
 }
@@ -355,7 +355,8 @@ pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
     // Only signing in swaps the screen; the link form's fields live in `ctx` and survive it.
     let signed_in = Memo::new(move |_| ctx.phase.get() != Phase::SignIn);
     view! {
-        <div class="kc kc-bank">
+        <div class="kc kc-bank" lang=ctx.locale.get_value()>
+            <Texts flow=Flow::Bank lang=ctx.lang endpoint=ctx.endpoint.get_value()>
             <div class="kc-notice-area" role="status" aria-live="polite" id="kc-notice">
                 {move || ctx.notice.get().map(|m| view! { <div class="kc-notice kc-notice-error"><p>{m}</p></div> })}
             </div>
@@ -364,6 +365,7 @@ pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
             } else {
                 view! { <SignInForm ctx=ctx /> }.into_any()
             }}
+            </Texts>
         </div>
     }
 }
@@ -433,8 +435,8 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                     return view! { <p class="kc-help">{t(ctx.lang, T::NoBankYet)}</p> }.into_any();
                 }
                 banks.into_iter().map(|bank| {
-                    let consent = texts::consent(ctx.lang, &bank.consent);
                     let locale = ctx.locale.get_value();
+                    let consent = texts::consent(ctx.lang, &locale, &bank.consent);
                     let state = format!("kc-consent kc-consent-{:?}", bank.consent.state).to_lowercase();
                     let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
                     let rows = bank.accounts.iter().map(|a| {
@@ -492,7 +494,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
 pub fn mount_all() {
     crate::embed::mount_each("klarna-bank-link", |element| {
         let endpoint = Endpoint(element.get_attribute("endpoint").unwrap_or_default());
-        let locale = element.get_attribute("locale").unwrap_or_default();
+        let locale = crate::i18n::page_locale(element.get_attribute("locale"), "DE").1;
         let host = element.clone();
         leptos::mount::mount_to(
             element,
@@ -516,7 +518,7 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
     };
     view! {
         {move || progress().map(|p| {
-            let text = texts::sync(ctx.lang, &p);
+            let text = texts::sync(ctx.lang, &ctx.locale.get_value(), &p);
             view! {
                 <tr class="kc-sync-row"><td colspan="5">
                     <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label=t(ctx.lang, T::SyncProgress)></progress>
@@ -530,7 +532,7 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
                 let currency = Currency::from_code(&tx.currency).unwrap_or(Currency::EUR);
                 view! {
                     <tr>
-                        <td>{tx.booking_date}</td>
+                        <td>{texts::date(&locale, &tx.booking_date)}</td>
                         <td>{tx.counterparty}</td>
                         <td>{tx.reference}</td>
                         <td class="kc-amount">{money(tx.amount, currency, &locale)}</td>

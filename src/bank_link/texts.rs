@@ -1,168 +1,154 @@
-//! Every sentence the bookkeeper reads, in English and German. Kept apart from the checkout's
-//! texts so shoppers never download them. Sentences that name what went wrong on the server
-//! come from the server already in this language (`Accept-Language`, see `api::send`).
+//! Every sentence the bookkeeper reads, by key into the bank page's catalog
+//! (`i18n/bank/<lang>.txt`, served as `dist/bank/i18n/<lang>.txt`). Kept apart from the
+//! checkout's texts so shoppers never download them. The server writes its own sentences in
+//! English and German (`Accept-Language`, see `api::send`); in every other language the page
+//! says the catalog's sentence for the error's code instead.
 
-use crate::i18n::Lang;
-use klarna::api::{ConsentState, ConsentStatus, SyncProgress};
+use crate::i18n::catalog::{lookup, Flow};
+use crate::i18n::{fill, intl, keys, plural, Lang};
+use klarna::api::{ApiError, ConsentState, ConsentStatus, SyncProgress};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum T {
-    SignInTitle,
-    UserName,
-    Password,
-    SignIn,
-    SignInAgain,
-    LinkTitle,
-    Company,
-    StartDate,
-    StartDateHelp,
-    Continue,
-    OpeningBank,
-    WaitingForBank,
-    SavingAccounts,
-    LinkedBanks,
-    NoBankYet,
-    Renew,
-    Account,
-    Iban,
-    Holder,
-    Balance,
-    Actions,
-    Sync,
-    SyncProgress,
-    LatestTransactions,
-    Date,
-    Counterparty,
-    Reference,
-    Amount,
-    Network,
-    LauncherNotLoaded,
-    LauncherNotOpened,
-    Aborted,
+keys! {
+    /// Keys of the bank page's fixed texts.
+    pub enum T {
+        SignInTitle = "sign_in_title",
+        UserName = "user_name",
+        Password = "password",
+        SignIn = "sign_in",
+        SignInAgain = "sign_in_again",
+        LinkTitle = "link_title",
+        Company = "company",
+        StartDate = "start_date",
+        StartDateHelp = "start_date_help",
+        Continue = "continue",
+        OpeningBank = "opening_bank",
+        WaitingForBank = "waiting_for_bank",
+        SavingAccounts = "saving_accounts",
+        LinkedBanks = "linked_banks",
+        NoBankYet = "no_bank_yet",
+        Renew = "renew",
+        Account = "account",
+        Iban = "iban",
+        Holder = "holder",
+        Balance = "balance",
+        Actions = "actions",
+        Sync = "sync",
+        SyncProgress = "sync_progress",
+        LatestTransactions = "latest_transactions",
+        Date = "date",
+        Counterparty = "counterparty",
+        Reference = "reference",
+        Amount = "amount",
+        Network = "network",
+        LauncherNotLoaded = "launcher_not_loaded",
+        LauncherNotOpened = "launcher_not_opened",
+        Aborted = "aborted",
+    }
 }
 
 pub fn t(lang: Lang, text: T) -> &'static str {
-    use T::*;
-    match (lang, text) {
-        (Lang::De, SignInTitle) => "Anmelden, um Bankkonten zu verknüpfen",
-        (_, SignInTitle) => "Sign in to link bank accounts",
-        (Lang::De, UserName) => "Benutzername",
-        (_, UserName) => "User name",
-        (Lang::De, Password) => "Passwort",
-        (_, Password) => "Password",
-        (Lang::De, SignIn) => "Anmelden",
-        (_, SignIn) => "Sign in",
-        (Lang::De, SignInAgain) => "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an; Ihre Eingaben bleiben erhalten.",
-        (_, SignInAgain) => "Your sign-in has expired. Please sign in again; what you typed is kept.",
-        (Lang::De, LinkTitle) => "Bankkonto verknüpfen",
-        (_, LinkTitle) => "Link a bank account",
-        (Lang::De, Company) => "Firma",
-        (_, Company) => "Company",
-        (Lang::De, StartDate) => "Umsätze abrufen ab",
-        (_, StartDate) => "Fetch transactions from",
-        (Lang::De, StartDateHelp) => "Umsätze können immer nur ab diesem Datum abgerufen werden: Hier beginnt die Einwilligung bei der Bank. Wählen Sie den Beginn des Geschäftsjahres, das Sie buchen; das Datum darf nicht in der Zukunft liegen.",
-        (_, StartDateHelp) => "Transactions can only ever be fetched from this date on: the bank's consent starts here. Pick the start of the fiscal year you are booking; it cannot be in the future.",
-        (Lang::De, Continue) => "Weiter zu Ihrer Bank",
-        (_, Continue) => "Continue to your bank",
-        (Lang::De, OpeningBank) => "Das Fenster Ihrer Bank wird geöffnet …",
-        (_, OpeningBank) => "Opening your bank's window…",
-        (Lang::De, WaitingForBank) => "Weiter im Fenster Ihrer Bank …",
-        (_, WaitingForBank) => "Continue in your bank's window…",
-        (Lang::De, SavingAccounts) => "Konten werden gespeichert …",
-        (_, SavingAccounts) => "Saving your accounts…",
-        (Lang::De, LinkedBanks) => "Verknüpfte Banken",
-        (_, LinkedBanks) => "Linked banks",
-        (Lang::De, NoBankYet) => "Noch keine Bank verknüpft.",
-        (_, NoBankYet) => "No bank linked yet.",
-        (Lang::De, Renew) => "Einwilligung erneuern",
-        (_, Renew) => "Renew consent",
-        (Lang::De, Account) => "Konto",
-        (_, Account) => "Account",
-        (_, Iban) => "IBAN",
-        (Lang::De, Holder) => "Inhaber",
-        (_, Holder) => "Holder",
-        (Lang::De, Balance) => "Saldo",
-        (_, Balance) => "Balance",
-        (Lang::De, Actions) => "Aktionen",
-        (_, Actions) => "Actions",
-        (Lang::De, Sync) => "Abgleichen",
-        (_, Sync) => "Sync",
-        (Lang::De, SyncProgress) => "Fortschritt des Abgleichs",
-        (_, SyncProgress) => "Sync progress",
-        (Lang::De, LatestTransactions) => "Letzte Umsätze",
-        (_, LatestTransactions) => "Latest transactions",
-        (Lang::De, Date) => "Datum",
-        (_, Date) => "Date",
-        (Lang::De, Counterparty) => "Gegenpartei",
-        (_, Counterparty) => "Counterparty",
-        (Lang::De, Reference) => "Verwendungszweck",
-        (_, Reference) => "Reference",
-        (Lang::De, Amount) => "Betrag",
-        (_, Amount) => "Amount",
-        (Lang::De, Network) => "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
-        (_, Network) => "We couldn't reach the server. Check your connection and try again.",
-        (Lang::De, LauncherNotLoaded) => "Das Fenster der Bank konnte nicht geladen werden. Bitte versuchen Sie es erneut.",
-        (_, LauncherNotLoaded) => "The bank's window could not be loaded. Please try again.",
-        (Lang::De, LauncherNotOpened) => "Das Fenster der Bank konnte nicht geöffnet werden. Bitte versuchen Sie es erneut.",
-        (_, LauncherNotOpened) => "The bank's window could not be opened. Please try again.",
-        (Lang::De, Aborted) => "Sie haben das Fenster der Bank geschlossen. Es wurde nichts verknüpft; Sie können neu beginnen.",
-        (_, Aborted) => "You closed the bank's window. Nothing was linked; you can start again.",
-    }
+    lookup(Flow::Bank, lang, text.key())
 }
 
-/// "1 day", "2 days"; "1 Tag", "2 Tagen" (German dative after "in").
-fn days(lang: Lang, n: i64) -> String {
-    match (lang, n) {
-        (Lang::De, 1) => "1 Tag".into(),
-        (Lang::De, n) => format!("{n} Tagen"),
-        (_, 1) => "1 day".into(),
-        (_, n) => format!("{n} days"),
-    }
+/// A calendar date from the server, as the bookkeeper writes dates.
+pub fn date(locale: &str, iso: &str) -> String {
+    intl::date(locale, iso)
 }
 
 /// How long the consent lasts, with the next step when it is running out.
-pub fn consent(lang: Lang, c: &ConsentStatus) -> String {
-    let left = days(lang, c.days_left);
-    match (lang, c.state) {
-        (Lang::De, ConsentState::Expired) => format!(
-            "Einwilligung am {} abgelaufen: Bitte verknüpfen Sie die Bank erneut.",
-            c.expires_on
-        ),
-        (_, ConsentState::Expired) => {
-            format!("Consent expired on {}: link the bank again.", c.expires_on)
+pub fn consent(lang: Lang, locale: &str, c: &ConsentStatus) -> String {
+    let on = date(locale, &c.expires_on);
+    let key = match c.state {
+        ConsentState::Expired => {
+            return fill(
+                lookup(Flow::Bank, lang, "consent.expired"),
+                &[("date", &on)],
+            );
         }
-        (Lang::De, ConsentState::Expiring) => {
-            format!("Einwilligung läuft in {left} ab: Bitte bald erneuern.")
-        }
-        (_, ConsentState::Expiring) => format!("Consent expires in {left}: renew it soon."),
-        (Lang::De, ConsentState::Valid) => format!(
-            "Einwilligung gültig, läuft in {left} ab ({}).",
-            c.expires_on
-        ),
-        (_, ConsentState::Valid) => {
-            format!("Consent valid, expires in {left} ({}).", c.expires_on)
-        }
-    }
+        ConsentState::Expiring => "consent.expiring",
+        ConsentState::Valid => "consent.valid",
+    };
+    fill(
+        &plural(Flow::Bank, lang, locale, key, c.days_left),
+        &[("date", &on)],
+    )
 }
 
 /// A running or finished sync in words.
-pub fn sync(lang: Lang, p: &SyncProgress) -> String {
-    let pages = match (lang, p.pages) {
-        (Lang::De, 1) => "1 Seite".to_string(),
-        (Lang::De, n) => format!("{n} Seiten"),
-        (_, 1) => "1 page".to_string(),
-        (_, n) => format!("{n} pages"),
+pub fn sync(lang: Lang, locale: &str, p: &SyncProgress) -> String {
+    let pages = plural(Flow::Bank, lang, locale, "sync.pages", p.pages.into());
+    let key = if p.running {
+        "sync.running"
+    } else {
+        "sync.done"
     };
-    match (lang, p.running) {
-        (Lang::De, true) => format!("Abgleich läuft … {pages}, bisher {} Umsätze", p.fetched),
-        (_, true) => format!("Syncing… {pages}, {} transactions so far", p.fetched),
-        (Lang::De, false) => format!(
-            "Abgeglichen vom {} bis {}: {} von {} Umsätzen neu.",
-            p.from_date, p.to_date, p.added, p.fetched
-        ),
-        (_, false) => format!(
-            "Synced {} to {}: {} new of {} transactions.",
-            p.from_date, p.to_date, p.added, p.fetched
-        ),
+    let sentence = plural(Flow::Bank, lang, locale, key, p.fetched.into());
+    fill(
+        &sentence,
+        &[
+            ("pages", &pages),
+            ("added", &intl::number(locale, p.added.into())),
+            ("from", &date(locale, &p.from_date)),
+            ("to", &date(locale, &p.to_date)),
+        ],
+    )
+}
+
+/// What the server said went wrong: its own sentence in the languages it writes (English,
+/// German), else ours for the error's code.
+pub fn server_error(lang: Lang, e: ApiError) -> String {
+    if klarna::Lang::of_tag(lang.code()).is_some() {
+        return e.message;
+    }
+    let code = crate::api::to_js(&e.code).as_string().unwrap_or_default();
+    let text = lookup(Flow::Bank, lang, &format!("error.{code}"));
+    if text.is_empty() {
+        lookup(Flow::Bank, lang, "error.internal").to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plural keys (`<key>.one`, `<key>.other`, … as CLDR has them for each language).
+    const PLURALS: [&str; 5] = [
+        "consent.expiring",
+        "consent.valid",
+        "sync.pages",
+        "sync.running",
+        "sync.done",
+    ];
+
+    /// Error codes with a sentence of their own (`error.<code>`); any other says `error.internal`.
+    const ERRORS: [&str; 11] = [
+        "invalid_fields",
+        "sign_in_required",
+        "too_many_attempts",
+        "csrf_rejected",
+        "link_not_finished",
+        "link_failed",
+        "link_aborted",
+        "sync_running",
+        "klarna_unavailable",
+        "too_many_requests",
+        "internal",
+    ];
+
+    /// Other keys: `consent.expired`.
+    const OTHERS: [&str; 1] = ["consent.expired"];
+
+    #[test]
+    fn every_language_has_every_bank_text() {
+        let keys: Vec<String> = T::ALL
+            .iter()
+            .map(|t| t.key().to_string())
+            .chain(PLURALS.iter().chain(&OTHERS).map(|k| k.to_string()))
+            .chain(ERRORS.iter().map(|c| format!("error.{c}")))
+            .collect();
+        let found = crate::i18n::tests::problems("i18n/bank", &keys, &PLURALS);
+        assert!(found.is_empty(), "\n{}", found.join("\n"));
     }
 }

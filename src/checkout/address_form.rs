@@ -2,7 +2,7 @@
 //! Klarna apply. Each field has a visible label, and its error is tied to it for screen readers.
 
 use super::organization::OrganizationFields;
-use crate::i18n::{field_label, field_message, t, Lang, Text};
+use crate::i18n::{country_name, field_label, field_message, t, Lang, Text};
 use klarna::address::validate_address;
 use klarna::{Address, AddressField, Country, Currency, Customer, FieldError};
 use leptos::prelude::*;
@@ -187,7 +187,7 @@ pub fn AddressFields(
         .map(|c| {
             let code = c.code();
             view! {
-                <option value=code selected=move || address.with(|a| a.country == code)>{c.name()}</option>
+                <option value=code selected=move || address.with(|a| a.country == code)>{country_name(lang, *c)}</option>
             }
         })
         .collect_view();

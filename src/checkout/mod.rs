@@ -10,7 +10,7 @@ pub mod organization;
 pub mod state;
 
 use crate::format::money;
-use crate::i18n::{t, Lang, Text};
+use crate::i18n::{t, Flow, Lang, Text, Texts};
 use address_form::AddressForm;
 use cart_summary::CartSummary;
 use klarna::api::{CheckoutSession, OrderState, PlacedOrder};
@@ -45,6 +45,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
             on:focusin=move |_| flow::resume(ctx)
             on:pointerdown=move |_| flow::resume(ctx)
         >
+            <Texts flow=Flow::Checkout lang=lang endpoint=ctx.endpoint.get_value()>
             {move || match ctx.phase.get() {
                 Phase::Starting => view! {
                     <div class="kc-skeleton" role="status" aria-live="polite">
@@ -82,6 +83,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     None => ().into_any(),
                 },
             }}
+            </Texts>
         </div>
     }
 }
@@ -124,6 +126,15 @@ fn Shopping(ctx: Ctx, session: CheckoutSession) -> impl IntoView {
 
 #[component]
 fn PaymentSection(ctx: Ctx) -> impl IntoView {
+    // Klarna may be ready before this renders (its texts arrived late): load the chosen
+    // widget once its container is here, whichever came first. Loading is once per session.
+    Effect::new(move |_| {
+        if ctx.sdk.get() == SdkState::Ready {
+            if let Some(category) = ctx.selected.get() {
+                flow::load_widget(ctx, category);
+            }
+        }
+    });
     let lang = ctx.lang;
     let categories = move || ctx.session.get().map(|s| s.categories).unwrap_or_default();
     let category_views = move || {

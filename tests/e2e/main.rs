@@ -6,6 +6,7 @@ mod bank;
 mod checkout;
 mod embedding;
 mod keyboard;
+mod languages;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -47,12 +47,19 @@ fn size_and_time() -> Result {
     for (kind, r, g) in &sizes {
         println!("| {kind} | {r} | {g} |");
     }
+    // What one shopper (bookkeeper) downloads: the code, and the catalog of their language
+    // only (docs/i18n.md).
     for bundle in ["checkout", "bank-link"] {
-        let (raw, gz) = sizes
-            .iter()
-            .filter(|(kind, ..)| kind.starts_with(&format!("{bundle}:")))
-            .fold((0, 0), |(r, g), (_, r2, g2)| (r + r2, g + g2));
-        println!("| **{bundle} total** | {raw} | {gz} |");
+        for lang in ["en", "de"] {
+            let (raw, gz) = sizes
+                .iter()
+                .filter(|(kind, ..)| {
+                    kind.starts_with(&format!("{bundle}:"))
+                        && (!kind.contains("texts") || kind.contains(&format!("({lang}.txt)")))
+                })
+                .fold((0, 0), |(r, g), (_, r2, g2)| (r + r2, g + g2));
+            println!("| **{bundle} total, {lang}** | {raw} | {gz} |");
+        }
     }
     println!();
     let median = timings[timings.len() / 2];
@@ -94,6 +101,17 @@ fn bundle_sizes(bundle: &str, dist: &std::path::Path) -> Result<Vec<(String, usi
                 gzip_len(&bytes)?,
             ));
         }
+    }
+    // The texts: one catalog per language, fetched by the component; English and German
+    // listed (the others are of the same size).
+    for lang in ["en", "de"] {
+        let path = dist.join(format!("i18n/{lang}.txt"));
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push((
+            format!("{bundle}: texts ({lang}.txt)"),
+            bytes.len(),
+            gzip_len(&bytes)?,
+        ));
     }
     Ok(out)
 }
