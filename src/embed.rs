@@ -25,14 +25,19 @@ export function define(tag, attributes, mount) {
   if (customElements.get(tag)) return;
   customElements.define(tag, class extends HTMLElement {
     static get observedAttributes() { return attributes; }
-    connectedCallback() { if (!this.kcHandle) this.kcHandle = mount(this, null); }
+    connectedCallback() { if (!this.kcHandle) mount(this, null); }
     disconnectedCallback() {
       // Moved within the page (removed, then inserted again in the same task): keep it.
       queueMicrotask(() => {
         if (!this.isConnected && this.kcHandle) { this.kcHandle.destroy(); this.kcHandle = null; }
       });
     }
-    attributeChangedCallback() { if (this.kcHandle) this.kcHandle.update(null); }
+    // Several attributes set in a row (cart, then locale) make one update, not one each.
+    attributeChangedCallback() {
+      if (!this.kcHandle || this.kcQueued) return;
+      this.kcQueued = true;
+      queueMicrotask(() => { this.kcQueued = false; if (this.kcHandle) this.kcHandle.update(null); });
+    }
   });
 }
 "#)]
@@ -61,10 +66,13 @@ fn locale(element: &web_sys::HtmlElement, options: &JsValue) -> String {
 pub fn options_of(element: &web_sys::HtmlElement, options: &JsValue) -> Options {
     Options {
         endpoint: Endpoint(option(element, options, "endpoint").unwrap_or_default()),
-        cart: option(element, options, "cart").unwrap_or_else(|| "demo".into()),
+        // No cart, no checkout: an element whose `cart` is set a moment later (as frameworks
+        // do) starts then, and never on a cart it was not given.
+        cart: option(element, options, "cart").unwrap_or_default(),
         locale: locale(element, options),
         theme: Theme::parse(&option(element, options, "theme").unwrap_or_default()),
         host: Some(element.clone()),
+        life: crate::checkout::life::Life::new(),
     }
 }
 
@@ -88,7 +96,14 @@ pub struct CheckoutHandle {
     given: RefCell<JsValue>,
     current: RefCell<Options>,
     mounted: RefCell<Option<UnmountHandle<AnyViewState>>>,
+    destroyed: std::cell::Cell<bool>,
+    /// The running checkout's requests and timers.
+    life: RefCell<crate::checkout::life::Life>,
 }
+
+/// The element's property that holds its handle, whichever path mounted it: mounting again
+/// replaces the checkout, and removing a `<klarna-checkout>` ends the one a script mounted.
+const HANDLE: &str = "kcHandle";
 
 #[wasm_bindgen]
 impl CheckoutHandle {
@@ -101,13 +116,14 @@ impl CheckoutHandle {
             js_sys::Object::assign(&merged, options.unchecked_ref());
             *self.given.borrow_mut() = merged.into();
         }
-        if self.mounted.borrow().is_none() {
+        if self.destroyed.get() {
             return;
         }
         let next = options_of(&self.element, &self.given.borrow());
         let previous = self.current.replace(next.clone());
         if (&next.cart, &next.locale, &next.endpoint)
             != (&previous.cart, &previous.locale, &previous.endpoint)
+            || self.mounted.borrow().is_none()
         {
             self.start(next);
         } else if next.theme != previous.theme {
@@ -122,14 +138,37 @@ impl CheckoutHandle {
     pub fn destroy(&self) {
         // Dropping the handle unmounts the view and disposes its owner, whose cleanup ends
         // the checkout's requests and timers and frees Klarna's script for other checkouts.
+        // Twice, or after a newer mount replaced it: nothing more to do (and the element's
+        // handle is the newer one's).
+        if self.destroyed.replace(true) {
+            return;
+        }
+        // Ended first, synchronously: a task of the checkout still running (this may be
+        // called from one of its own event listeners) stops at its next step.
+        self.end_life();
         drop(self.mounted.borrow_mut().take());
         let _ = self.element.remove_attribute("data-kc-mounted");
+        // The element forgets its handle (a new mount or connect starts afresh).
+        let _ = js_sys::Reflect::delete_property(
+            self.element.unchecked_ref::<js_sys::Object>(),
+            &HANDLE.into(),
+        );
     }
 }
 
 impl CheckoutHandle {
+    fn end_life(&self) {
+        self.life.borrow().end();
+    }
+
     fn start(&self, options: Options) {
+        self.end_life();
         drop(self.mounted.borrow_mut().take());
+        if options.cart.is_empty() {
+            let _ = self.element.remove_attribute("data-kc-mounted");
+            return;
+        }
+        *self.life.borrow_mut() = options.life.clone();
         let handle = leptos::mount::mount_to(self.element.clone(), move || {
             view! { <Checkout options=options.clone() /> }.into_any()
         });
@@ -141,12 +180,23 @@ impl CheckoutHandle {
 /// Mounts a checkout into `element` with `options` (a JS object, or `null` for the element's
 /// attributes alone).
 pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle {
+    // One checkout per element: a second mount replaces the first.
+    if let Ok(previous) = js_sys::Reflect::get(&element, &HANDLE.into()) {
+        if let Some(destroy) = js_sys::Reflect::get(&previous, &"destroy".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        {
+            let _ = destroy.call0(&previous);
+        }
+    }
     let current = options_of(&element, &options);
     let handle = CheckoutHandle {
         element,
         given: RefCell::new(options),
         current: RefCell::new(current.clone()),
         mounted: RefCell::new(None),
+        destroyed: std::cell::Cell::new(false),
+        life: RefCell::new(crate::checkout::life::Life::new()),
     };
     handle.start(current);
     handle
@@ -155,11 +205,14 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle 
 /// Defines `<klarna-checkout>` (every such element, now or later, becomes a checkout) and
 /// `window.KlarnaCheckout.mount`.
 pub fn define_all() {
-    let mount_js =
-        Closure::<dyn Fn(web_sys::HtmlElement, JsValue) -> JsValue>::new(|element, options| {
-            JsValue::from(mount(element, options))
-        })
-        .into_js_value();
+    let mount_js = Closure::<dyn Fn(web_sys::HtmlElement, JsValue) -> JsValue>::new(
+        |element: web_sys::HtmlElement, options| {
+            let handle = JsValue::from(mount(element.clone(), options));
+            let _ = js_sys::Reflect::set(&element, &HANDLE.into(), &handle);
+            handle
+        },
+    )
+    .into_js_value();
     let attributes = ATTRIBUTES.iter().map(|a| JsValue::from_str(a)).collect();
     define(TAG, attributes, mount_js.unchecked_ref());
     if let Some(window) = web_sys::window() {

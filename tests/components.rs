@@ -768,6 +768,11 @@ async fn a_finished_link_tells_the_back_office_and_a_refused_sync_says_why() {
         linked.contains("Demo Bank") && linked.contains("DE•••• 3000"),
         "{linked}"
     );
+    // Enough to refer to the bank; no balances or holder names in an event.
+    assert!(
+        !linked.contains("balance") && !linked.contains("holder_name"),
+        "{linked}"
+    );
     assert!(
         js_sys::eval("!!window.__kc_closed").unwrap().is_truthy(),
         "XS2A.close() called"

@@ -103,6 +103,10 @@ window.fetch = function (request) {
     return json({ code: 'not_found', message: 'no' }, 404);
   });
 };
+// A panic in the component surfaces as an uncaught error ("unreachable"): recorded.
+kc.errors = [];
+window.addEventListener('error', function (e) { kc.errors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { kc.errors.push(String(e.reason)); });
 const notLoaded = function () { const e = new Error('not loaded'); e.name = 'ApplicationNotLoadedError'; return e; };
 window.Klarna = { Payments: {
   init: function (o) {
@@ -118,12 +122,13 @@ window.Klarna = { Payments: {
     setTimeout(function () {
       if (kc.token === token) kc.loaded[o.payment_method_category] = true;
       cb({ show_form: true });
-    }, 0);
+    }, kc.loadDelay || 0);
   },
   authorize: function (o, d, cb) {
     if (!kc.loaded[o.payment_method_category]) throw notLoaded();
     const token = kc.token;
     kc.calls.push('authorize ' + token);
+    if (kc.authorizeHang) return;
     setTimeout(function () {
       cb(kc.reject ? { approved: false, show_form: false }
          : kc.abort ? { approved: false, show_form: true }
@@ -382,7 +387,10 @@ async fn attribute_changes_update_a_mounted_checkout() {
     until("ready", || buy_enabled(&el)).await;
     assert!(text_in(&el, ".kc-cart").contains("Item of cart a"));
     el.set_attribute("theme", "dark").unwrap();
-    assert!(within(&el, ".kc[data-theme='dark']").is_some());
+    until("recoloured", || {
+        within(&el, ".kc[data-theme='dark']").is_some()
+    })
+    .await;
     let sessions = || {
         calls()
             .iter()
@@ -503,6 +511,10 @@ async fn theme_variables_on_an_ancestor_take_effect_and_presets_apply() {
     // while the storefront's own accent still wins.
     assert_eq!(style(".kc", "color"), "rgb(23, 18, 15)");
     el.set_attribute("theme", "dark").unwrap();
+    until("the dark preset", || {
+        within(&el, ".kc[data-theme='dark']").is_some()
+    })
+    .await;
     assert_eq!(style(".kc", "color"), "rgb(243, 241, 238)");
     assert_eq!(style(".kc-payment", "background-color"), "rgb(31, 27, 24)");
     assert_eq!(style(".kc-buy", "background-color"), "rgb(1, 2, 3)");
@@ -618,4 +630,159 @@ async fn the_widget_loads_when_the_texts_arrive_after_klarna() {
     assert_eq!(text_in(&el, ".kc-buy"), "Köp");
     eval("window.__kc.catalogDelay = 0;");
     el.remove();
+}
+
+fn mount_by_script(host: &web_sys::Element, options: &str) -> wasm_bindgen::JsValue {
+    let f = js_sys::Function::new_with_args(
+        "el, options",
+        "return window.KlarnaCheckout.mount(el, options);",
+    );
+    f.call2(
+        &wasm_bindgen::JsValue::NULL,
+        host,
+        &js_sys::JSON::parse(options).unwrap(),
+    )
+    .unwrap()
+}
+
+fn session_requests() -> usize {
+    calls()
+        .iter()
+        .filter(|c| *c == "POST /api/checkout/sessions")
+        .count()
+}
+
+/// A storefront that destroys (or re-carts) the checkout from inside one of its event
+/// listeners must not take the page down: the checkout stops there, and another one on the
+/// page still works.
+#[wasm_bindgen_test]
+async fn destroying_from_inside_an_event_listener_is_safe() {
+    setup();
+    eval(
+        "document.addEventListener('klarna-checkout:ready', function once(e) {
+           if (e.target.getAttribute('cart') !== 'a') return;
+           document.removeEventListener('klarna-checkout:ready', once);
+           e.target.kcHandle.destroy();
+           window.__kc.destroyedInListener = true;
+         });",
+    );
+    let a = element("a", None);
+    until("destroyed by the listener", || {
+        eval("window.__kc.destroyedInListener === true").is_truthy()
+    })
+    .await;
+    assert_eq!(a.child_element_count(), 0);
+    // The page (and its wasm) lives on.
+    let b = element("b", None);
+    until("another checkout works", || buy_enabled(&b)).await;
+    assert!(
+        !calls().contains(&"init ct.a.secret".to_string()),
+        "the destroyed checkout went no further (it never took Klarna): {:?}",
+        calls()
+    );
+    assert_eq!(strings("window.__kc.errors"), Vec::<String>::new());
+    a.remove();
+    b.remove();
+}
+
+#[wasm_bindgen_test]
+async fn buy_waits_until_klarna_has_shown_the_widget() {
+    setup();
+    eval("window.__kc.loadDelay = 300;");
+    let el = element("a", None);
+    until("the widget asked for", || {
+        calls().iter().any(|c| c.starts_with("load ct.a"))
+    })
+    .await;
+    assert!(
+        within(&el, ".kc-buy").is_some() && !buy_enabled(&el),
+        "Buy waits while Klarna has not answered load()"
+    );
+    until("Klarna's answer", || buy_enabled(&el)).await;
+    eval("window.__kc.loadDelay = 0;");
+    el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn one_checkout_per_element_however_often_it_is_mounted() {
+    setup();
+    let host = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    mount_by_script(&host, r#"{"cart":"a"}"#);
+    let second = mount_by_script(&host, r#"{"cart":"b"}"#);
+    until("the second mount", || {
+        text_in(&host, ".kc-cart").contains("Item of cart b")
+    })
+    .await;
+    assert_eq!(
+        host.query_selector_all(".kc").unwrap().length(),
+        1,
+        "the second mount replaced the first"
+    );
+    // A script's mount on a <klarna-checkout> replaces the element's own checkout too, and
+    // removing the element ends it.
+    let el = element("a", None);
+    until("the element's checkout", || buy_enabled(&el)).await;
+    mount_by_script(&el, r#"{"cart":"b"}"#);
+    until("replaced", || {
+        text_in(&el, ".kc-cart").contains("Item of cart b")
+    })
+    .await;
+    assert_eq!(el.query_selector_all(".kc").unwrap().length(), 1);
+    el.remove();
+    until("ended with its element", || el.child_element_count() == 0).await;
+    let destroy = js_sys::Reflect::get(&second, &"destroy".into()).unwrap();
+    destroy
+        .unchecked_ref::<js_sys::Function>()
+        .call0(&second)
+        .unwrap();
+    assert_eq!(host.child_element_count(), 0);
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn no_cart_no_checkout_and_attributes_set_together_start_one() {
+    setup();
+    let el = document().create_element("klarna-checkout").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    let before = session_requests();
+    // A framework sets the attributes after inserting the element, several at once.
+    el.set_attribute("cart", "b").unwrap();
+    el.set_attribute("locale", "en-DE").unwrap();
+    el.set_attribute("theme", "dark").unwrap();
+    until("started", || buy_enabled(&el)).await;
+    assert_eq!(
+        session_requests(),
+        before + 1,
+        "one session, on the cart it was given"
+    );
+    assert!(text_in(&el, ".kc-cart").contains("Item of cart b"));
+    el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn klarna_goes_back_to_the_waiting_checkout_and_never_mid_purchase() {
+    setup();
+    let a = element("a", None);
+    until("A ready", || buy_enabled(&a)).await;
+    // A's shopper is in Klarna's dialog (authorize has not answered): B, arriving now, waits.
+    fill(&a);
+    eval("window.__kc.authorizeHang = true;");
+    within(&a, ".kc-buy").unwrap().click();
+    let b = element("b", None);
+    until("B waiting", || {
+        within(&b, ".kc-paused").is_some_and(|p| !p.hidden())
+    })
+    .await;
+    assert!(
+        !calls().contains(&"init ct.b.secret".to_string()),
+        "Klarna is not taken from a purchase under way: {:?}",
+        calls()
+    );
+    // A goes (the storefront removes it): B takes Klarna back by itself.
+    eval("window.__kc.authorizeHang = false;");
+    a.remove();
+    until("B took Klarna", || buy_enabled(&b)).await;
+    assert!(within(&b, ".kc-paused").is_some_and(|p| p.hidden()));
+    b.remove();
 }

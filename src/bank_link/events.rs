@@ -2,7 +2,7 @@
 //! typed `detail`. None ever carries a token: the consent token and Klarna's session and flow
 //! ids stay on the server; tests check the details.
 
-use klarna::api::{LinkedBank, SyncProgress};
+use klarna::api::{ConsentStatus, LinkedBank, SyncProgress};
 use serde::Serialize;
 
 /// `synced`: one account's sync ended.
@@ -25,5 +25,38 @@ pub struct Error<'a> {
     pub code: &'a str,
 }
 
-/// `linked`: the bank as the page shows it (masked IBANs, the consent's end).
-pub type Linked = LinkedBank;
+/// `linked`: the bank just linked, enough to refer to it: no balances, no holder names (the
+/// page shows those; a host page that wants them asks the server).
+#[derive(Serialize)]
+pub struct Linked<'a> {
+    pub connection: &'a str,
+    pub bank_name: &'a str,
+    pub consent: &'a ConsentStatus,
+    pub accounts: Vec<Account<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Account<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub masked_iban: &'a str,
+}
+
+impl<'a> From<&'a LinkedBank> for Linked<'a> {
+    fn from(bank: &'a LinkedBank) -> Linked<'a> {
+        Linked {
+            connection: &bank.connection,
+            bank_name: &bank.bank_name,
+            consent: &bank.consent,
+            accounts: bank
+                .accounts
+                .iter()
+                .map(|a| Account {
+                    id: &a.id,
+                    name: &a.name,
+                    masked_iban: &a.masked_iban,
+                })
+                .collect(),
+        }
+    }
+}

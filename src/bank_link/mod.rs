@@ -273,8 +273,7 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
         ctx.phase.set(Phase::Ready);
         match outcome {
             Ok(bank) => {
-                let linked: &events::Linked = &bank;
-                ctx.emit("linked", crate::api::to_js(linked));
+                ctx.emit("linked", crate::api::to_js(&events::Linked::from(&bank)));
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }

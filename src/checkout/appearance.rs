@@ -39,7 +39,8 @@ pub fn widget_options(root: &web_sys::HtmlElement) -> Option<WidgetOptions> {
             .filter(|r| klarna::widget::is_radius(r)),
     };
     probe.remove();
-    Some(options)
+    // Nothing resolved (not in a rendered page): Klarna keeps its own look.
+    (options != WidgetOptions::default()).then_some(options)
 }
 
 /// `rgb(1, 2, 3)` → `#010203`; a translucent or unknown colour → `None`.

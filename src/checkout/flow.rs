@@ -6,6 +6,7 @@ use super::state::{Ctx, Phase, SdkState};
 use crate::api::to_js;
 use crate::error::CheckoutError;
 use crate::sdk::loader;
+use crate::sdk::owner::{self, Claim, Claimant};
 use crate::sdk::payments::{self, AuthorizeOutcome, AuthorizeResult};
 use klarna::address::validate_addresses;
 use klarna::api::{ChangeCountry, OrderState, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout};
@@ -52,6 +53,7 @@ pub fn start_session(ctx: Ctx, renewed: bool) {
             Ok(session) => {
                 ctx.refused.set(Vec::new());
                 ctx.loaded.set(Vec::new());
+                ctx.shown.set(Vec::new());
                 ctx.finalize_pending.set(false);
                 ctx.selected
                     .set(session.categories.first().map(|c| c.identifier.clone()));
@@ -62,9 +64,17 @@ pub fn start_session(ctx: Ctx, renewed: bool) {
                 }
                 ctx.phase.set(Phase::Shopping);
                 events::ready(ctx);
+                // A listener may have destroyed or re-carted the checkout.
+                if ctx.gone() {
+                    return;
+                }
                 load_sdk(ctx);
             }
-            Err(e) => ctx.phase.set(Phase::StartFailed(e.into())),
+            Err(e) => {
+                let error = CheckoutError::from(e);
+                ctx.phase.set(Phase::StartFailed(error.clone()));
+                events::error(ctx, &error);
+            }
         }
     });
 }
@@ -98,9 +108,13 @@ pub fn change_country(ctx: Ctx, country: String) {
             Ok(updated) => {
                 watch_expiry(ctx, &updated);
                 ctx.loaded.set(Vec::new());
+                ctx.shown.set(Vec::new());
                 ctx.finalize_pending.set(false);
                 ctx.session.set(Some(updated));
                 events::changed(ctx);
+                if ctx.gone() {
+                    return;
+                }
                 load_sdk(ctx);
             }
             Err(e) => {
@@ -112,7 +126,8 @@ pub fn change_country(ctx: Ctx, country: String) {
                     return;
                 }
                 ctx.retry_country.set_value(Some(country));
-                ctx.notice.set(Some(error));
+                ctx.notice.set(Some(error.clone()));
+                events::error(ctx, &error);
             }
         }
     });
@@ -147,11 +162,21 @@ pub fn load_sdk(ctx: Ctx) {
         if ctx.gone() {
             return;
         }
-        if loaded.is_err() || claim(ctx, &session.client_token).is_err() {
-            ctx.sdk.set(SdkState::Failed);
-            ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
-            events::error(ctx, &CheckoutError::ScriptLoadFailed);
-            return;
+        let claimed = loaded
+            .map_err(|_| String::new())
+            .and_then(|()| claim(ctx, &session.client_token));
+        match claimed {
+            Ok(Claim::Taken) => {}
+            Ok(Claim::Wait) => {
+                ctx.sdk.set(SdkState::Paused);
+                return;
+            }
+            Err(_) => {
+                ctx.sdk.set(SdkState::Failed);
+                ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+                events::error(ctx, &CheckoutError::ScriptLoadFailed);
+                return;
+            }
         }
         ctx.sdk.set(SdkState::Ready);
         if ctx.notice.get_untracked() == Some(CheckoutError::ScriptLoadFailed) {
@@ -184,14 +209,24 @@ pub fn load_widget(ctx: Ctx, category: String) {
     };
     ctx.loaded.update(|l| l.push(category.clone()));
     let c = category.clone();
+    // An answer for an earlier hold of Klarna (paused since, the session replaced) is stale.
+    let generation = ctx.generation.get_value();
     let result = payments::load(&container, &category, move |res| {
-        if !res.show_form && !ctx.gone() {
+        if ctx.gone() || ctx.generation.get_value() != generation {
+            return;
+        }
+        if res.show_form {
+            // Only now may the shopper buy with it: `authorize()` before `load()` has
+            // answered throws.
+            ctx.shown.update(|s| s.push(c));
+        } else {
             refuse(ctx, &c);
         }
     });
     if result.is_err() {
         ctx.loaded.update(|l| l.retain(|x| x != &category));
         ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+        events::error(ctx, &CheckoutError::ScriptLoadFailed);
     }
 }
 
@@ -205,18 +240,38 @@ pub fn widget_selector(category: &str) -> String {
 
 /// Klarna's script holds one client token per page: this checkout takes it, and the one that
 /// had it pauses (its widget is reloaded when the shopper comes back to it).
-fn claim(ctx: Ctx, client_token: &str) -> Result<(), String> {
-    payments::init_for(ctx.uid, client_token, move || {
-        if !ctx.gone() {
-            ctx.loaded.set(Vec::new());
-            ctx.sdk.set(SdkState::Paused);
-        }
-    })
+fn claim(ctx: Ctx, client_token: &str) -> Result<Claim, String> {
+    // A new hold of Klarna: widgets loaded under an earlier one are gone.
+    ctx.generation.update_value(|g| *g += 1);
+    ctx.loaded.set(Vec::new());
+    ctx.shown.set(Vec::new());
+    let claimant = Claimant {
+        uid: ctx.uid,
+        busy: Box::new(move || !ctx.gone() && ctx.busy.get_untracked()),
+        pause: Box::new(move || {
+            if !ctx.gone() {
+                ctx.generation.update_value(|g| *g += 1);
+                ctx.loaded.set(Vec::new());
+                ctx.shown.set(Vec::new());
+                ctx.sdk.set(SdkState::Paused);
+            }
+        }),
+        wake: Box::new(move || {
+            if !ctx.gone() {
+                resume(ctx);
+            }
+        }),
+    };
+    owner::claim(claimant, || payments::init(client_token))
 }
 
-/// The shopper came back to a paused checkout: take Klarna back.
+/// The shopper came back to a paused checkout (or Klarna became free): take Klarna back.
+/// Only while shopping: a confirmation never takes Klarna from a checkout in use.
 pub fn resume(ctx: Ctx) {
-    if ctx.sdk.get_untracked() == SdkState::Paused && !ctx.busy.get_untracked() {
+    if ctx.sdk.get_untracked() == SdkState::Paused
+        && !ctx.busy.get_untracked()
+        && ctx.phase.get_untracked() == Phase::Shopping
+    {
         load_sdk(ctx);
     }
 }
@@ -342,6 +397,7 @@ pub fn buy(ctx: Ctx) {
     if started.is_err() {
         ctx.busy.set(false);
         ctx.notice.set(Some(CheckoutError::ScriptLoadFailed));
+        events::error(ctx, &CheckoutError::ScriptLoadFailed);
     }
 }
 
@@ -420,6 +476,9 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
             Err(failure) => {
                 let error = CheckoutError::from(failure);
                 events::error(ctx, &error);
+                if ctx.gone() {
+                    return;
+                }
                 match &error {
                     CheckoutError::Network | CheckoutError::Internal(_) => {
                         ctx.retry_order.set(Some(request))
@@ -459,6 +518,9 @@ fn order_placed(ctx: Ctx, order: PlacedOrder) {
         OrderState::Pending | OrderState::Accepted => events::order(ctx, &order),
         // The review ended in a refusal after the confirmation was shown.
         OrderState::Rejected => events::error(ctx, &CheckoutError::Rejected),
+    }
+    if ctx.gone() {
+        return;
     }
     let pending = order.state == OrderState::Pending;
     ctx.phase.set(Phase::Done(order));

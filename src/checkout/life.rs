@@ -9,10 +9,28 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Life(Rc<Inner>);
 
-#[derive(Default)]
+impl Default for Life {
+    fn default() -> Life {
+        Life::new()
+    }
+}
+
+/// The same life, not an equal one.
+impl PartialEq for Life {
+    fn eq(&self, other: &Life) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Life {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.ended() { "Life(ended)" } else { "Life" })
+    }
+}
+
 struct Inner {
     /// Aborts every request of this checkout (gloo-net takes its signal).
     abort: RefCell<Option<web_sys::AbortController>>,
@@ -23,9 +41,11 @@ struct Inner {
 
 impl Life {
     pub fn new() -> Life {
-        let life = Life::default();
-        *life.0.abort.borrow_mut() = web_sys::AbortController::new().ok();
-        life
+        Life(Rc::new(Inner {
+            abort: RefCell::new(web_sys::AbortController::new().ok()),
+            timers: RefCell::new(Vec::new()),
+            ended: Cell::new(false),
+        }))
     }
 
     /// `true` once the checkout was destroyed: no state to update, nobody to tell.
@@ -44,15 +64,12 @@ impl Life {
         if self.ended() {
             return;
         }
-        let inner = self.0.clone();
+        let life = self.clone();
         let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
-            if let Some(window) = web_sys::window() {
-                if let Ok(handle) =
-                    window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-                {
-                    inner.timers.borrow_mut().push((handle, Some(resolve)));
-                }
-            }
+            let done = resolve.clone();
+            life.timer(ms, Some(resolve), move || {
+                let _ = done.call0(&wasm_bindgen::JsValue::NULL);
+            });
         });
         let _ = JsFuture::from(promise).await;
     }
@@ -62,18 +79,30 @@ impl Life {
         if self.ended() {
             return;
         }
-        let ended = self.0.clone();
-        let callback = Closure::once_into_js(move || {
-            if !ended.ended.get() {
+        let life = self.clone();
+        self.timer(ms, None, move || {
+            if !life.ended() {
                 f()
             }
         });
-        if let Some(window) = web_sys::window() {
-            if let Ok(handle) = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), ms)
-            {
-                self.0.timers.borrow_mut().push((handle, None));
-            }
+    }
+
+    /// A browser timer this checkout keeps until it fires (then it forgets it) or ends.
+    fn timer(&self, ms: i32, resolve: Option<js_sys::Function>, f: impl FnOnce() + 'static) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let handle = Rc::new(Cell::new(0));
+        let (inner, fired) = (self.0.clone(), handle.clone());
+        let callback = Closure::once_into_js(move || {
+            inner.timers.borrow_mut().retain(|(h, _)| *h != fired.get());
+            f()
+        });
+        if let Ok(h) = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), ms)
+        {
+            handle.set(h);
+            self.0.timers.borrow_mut().push((h, resolve));
         }
     }
 

@@ -25,7 +25,7 @@ pub fn Checkout(options: Options) -> impl IntoView {
     // (Cleanups run before the owner's values are disposed, so `life` is still there.)
     on_cleanup(move || {
         ctx.life.with_value(|life| life.end());
-        crate::sdk::payments::release(ctx.uid);
+        crate::sdk::owner::release(ctx.uid);
     });
     flow::start_session(ctx, false);
     view! { <CheckoutView ctx=ctx /> }
@@ -189,8 +189,15 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
             t(lang, Text::Buy)
         }
     };
-    let can_buy =
-        move || ctx.sdk.get() == SdkState::Ready && ctx.selected.get().is_some() && !ctx.busy.get();
+    // Buy waits for the chosen widget: `authorize()` before `load()` answered would throw.
+    let can_buy = move || {
+        ctx.sdk.get() == SdkState::Ready
+            && !ctx.busy.get()
+            && ctx
+                .selected
+                .get()
+                .is_some_and(|c| ctx.shown.with(|s| s.contains(&c)))
+    };
     view! {
         <section class="kc-payment" aria-labelledby=ctx.id("payment-title") aria-busy=move || if ctx.busy.get() { "true" } else { "false" }>
             <h2 id=ctx.id("payment-title")>{t(lang, Text::Payment)}</h2>

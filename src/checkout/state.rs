@@ -44,6 +44,8 @@ pub struct Options {
     pub theme: Theme,
     /// The element events are dispatched on.
     pub host: Option<web_sys::HtmlElement>,
+    /// The checkout's requests and timers; its handle ends them at `destroy()`, at once.
+    pub life: Life,
 }
 
 /// The colour presets (`style/checkout.css`); a storefront's `--kc-*` variables win over both.
@@ -103,7 +105,13 @@ pub struct Ctx {
     pub selected: RwSignal<Option<String>>,
     /// Categories Klarna refused (`show_form: false`): hidden for the rest of the session.
     pub refused: RwSignal<Vec<String>>,
+    /// Widgets asked for under the current hold of Klarna.
     pub loaded: RwSignal<Vec<String>>,
+    /// Widgets Klarna has shown (`load()` answered `show_form: true`): only these can be bought.
+    pub shown: RwSignal<Vec<String>>,
+    /// Counts this checkout's holds of Klarna, so a late `load()` answer of an earlier one is
+    /// ignored.
+    pub generation: StoredValue<u32>,
     pub busy: RwSignal<bool>,
     pub notice: RwSignal<Option<CheckoutError>>,
     /// A place-order request that failed for want of a connection; "Try again" resends it as is.
@@ -134,7 +142,7 @@ impl Ctx {
         Ctx {
             uid,
             root: NodeRef::new(),
-            life: StoredValue::new_local(Life::new()),
+            life: StoredValue::new_local(options.life.clone()),
             theme: options.theme,
             lang: Lang::of(&options.locale),
             locale: StoredValue::new(options.locale),
@@ -152,6 +160,8 @@ impl Ctx {
             selected: RwSignal::new(None),
             refused: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(Vec::new()),
+            shown: RwSignal::new(Vec::new()),
+            generation: StoredValue::new(0),
             busy: RwSignal::new(false),
             notice: RwSignal::new(None),
             retry_order: RwSignal::new(None),

@@ -4,6 +4,8 @@
 //! the UI can retry.
 
 use js_sys::{Function, Reflect};
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -97,7 +99,8 @@ impl Script {
 
     /// Inserts the tag (or finds the storefront's own by its `src`) and resolves once the
     /// global is there. The script-global ready callback is ours only while loading: the one
-    /// that was there before is called too, and put back afterwards.
+    /// that was there before is called too, and put back as soon as the load is settled
+    /// (ready, failed or timed out), whichever comes first; what comes later changes nothing.
     fn start(self, url: &str) -> js_sys::Promise {
         let url = url.to_string();
         js_sys::Promise::new(&mut |resolve: Function, reject: Function| {
@@ -111,32 +114,51 @@ impl Script {
             };
             let key: JsValue = self.ready_callback.into();
             let previous = Reflect::get(&window, &key).unwrap_or(JsValue::UNDEFINED);
-            let restore = {
-                let window = window.clone();
-                let key = key.clone();
-                let previous = previous.clone();
+            let settled = Rc::new(Cell::new(false));
+            let timer = Rc::new(Cell::new(None::<i32>));
+            // Ends the load once: the timer goes, the callback that was there is put back.
+            let settle = {
+                let (window, key, previous) = (window.clone(), key.clone(), previous.clone());
+                let (settled, timer) = (settled.clone(), timer.clone());
+                move || -> bool {
+                    if settled.replace(true) {
+                        return false;
+                    }
+                    if let Some(handle) = timer.take() {
+                        window.clear_timeout_with_handle(handle);
+                    }
+                    if Reflect::get(&window, &key).ok().as_ref() != Some(&previous) {
+                        if previous.is_undefined() {
+                            let _ = Reflect::delete_property(
+                                window.unchecked_ref::<js_sys::Object>(),
+                                &key,
+                            );
+                        } else {
+                            let _ = Reflect::set(&window, &key, &previous);
+                        }
+                    }
+                    true
+                }
+            };
+            let ready = {
+                let (settle, resolve) = (settle.clone(), resolve.clone());
                 move || {
-                    if previous.is_undefined() {
-                        let _ = Reflect::delete_property(
-                            window.unchecked_ref::<js_sys::Object>(),
-                            &key,
-                        );
-                    } else {
-                        let _ = Reflect::set(&window, &key, &previous);
+                    if self.present() && settle() {
+                        let _ = resolve.call0(&JsValue::NULL);
                     }
                 }
             };
-            let done = resolve.clone();
-            let restore_ready = restore.clone();
-            let on_ready = Closure::once_into_js(move |arg: JsValue| {
-                restore_ready();
-                if let Some(f) = previous.dyn_ref::<Function>() {
-                    let _ = f.call1(&JsValue::NULL, &arg);
-                }
-                let _ = done.call0(&JsValue::NULL);
-            });
+            let on_ready = {
+                let ready = ready.clone();
+                Closure::once_into_js(move |arg: JsValue| {
+                    ready();
+                    if let Some(f) = previous.dyn_ref::<Function>() {
+                        let _ = f.call1(&JsValue::NULL, &arg);
+                    }
+                })
+            };
             let _ = Reflect::set(&window, &key, &on_ready);
-            let selector = format!("script[src=\"{}\"]", url.replace(['"', '\\'], ""));
+            let selector = format!("script[src=\"{}\"]", web_sys::css::escape(&url));
             let existing = document.query_selector(&selector).ok().flatten();
             let inserted = existing.is_none();
             let script: web_sys::HtmlScriptElement = match existing.and_then(|e| e.dyn_into().ok())
@@ -144,6 +166,7 @@ impl Script {
                 Some(s) => s,
                 None => {
                     let Ok(s) = document.create_element("script") else {
+                        settle();
                         let _ = reject.call0(&JsValue::NULL);
                         return;
                     };
@@ -158,19 +181,14 @@ impl Script {
                 }
             };
             // The script may define its global without calling back (or before we listened).
-            let on_load = {
-                let resolve = resolve.clone();
-                Closure::once_into_js(move || {
-                    if self.present() {
-                        let _ = resolve.call0(&JsValue::NULL);
-                    }
-                })
-            };
+            let on_load = Closure::once_into_js(ready);
             let _ = script.add_event_listener_with_callback("load", on_load.unchecked_ref());
             let fail = {
                 let script = script.clone();
                 move || {
-                    restore();
+                    if !settle() {
+                        return;
+                    }
                     // A tag we added goes, so that a retry inserts a fresh one.
                     if inserted {
                         script.remove();
@@ -182,12 +200,14 @@ impl Script {
             let on_error = Closure::once_into_js(fail);
             let _ = script.add_event_listener_with_callback("error", on_error.unchecked_ref());
             // A script that loads but never calls back (a URL serving HTML, say) must not hang
-            // us: failing after resolving changes nothing.
+            // us; cleared once the load is settled.
             let on_timeout = Closure::once_into_js(fail_later);
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
                 on_timeout.unchecked_ref(),
                 LOAD_TIMEOUT_MS,
-            );
+            ) {
+                timer.set(Some(handle));
+            }
         })
     }
 }

@@ -103,38 +103,6 @@ fn options(category: &str, extra: Option<(&str, JsValue)>) -> JsValue {
     o.into()
 }
 
-/// The checkout `Klarna.Payments` is initialised for, and what tells it that it lost Klarna.
-type Owner = (u32, Box<dyn Fn()>);
-
-thread_local! {
-    /// Klarna's script holds one client token per page, so one checkout at a time owns it.
-    static OWNER: std::cell::RefCell<Option<Owner>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Initialises Klarna with `client_token` for checkout `uid`. A different checkout that had
-/// Klarna is told (`paused` of its own claim) and reloads its widget when the shopper returns.
-pub fn init_for(uid: u32, client_token: &str, paused: impl Fn() + 'static) -> Result<(), String> {
-    let previous = OWNER.with(|o| o.borrow_mut().take());
-    if let Some((owner, tell)) = previous {
-        if owner != uid {
-            tell();
-        }
-    }
-    init(client_token)?;
-    OWNER.with(|o| *o.borrow_mut() = Some((uid, Box::new(paused))));
-    Ok(())
-}
-
-/// A destroyed checkout gives Klarna up.
-pub fn release(uid: u32) {
-    OWNER.with(|o| {
-        let mut owner = o.borrow_mut();
-        if owner.as_ref().is_some_and(|(id, _)| *id == uid) {
-            *owner = None;
-        }
-    });
-}
-
 pub fn init(client_token: &str) -> Result<(), String> {
     let o = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&o, &"client_token".into(), &client_token.into());
