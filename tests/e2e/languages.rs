@@ -9,7 +9,7 @@ async fn a_german_purchase_loads_only_the_german_texts() {
         .goto(&format!("{}/?locale=de-DE", shop.server.url()))
         .await
         .unwrap();
-    shop.wait_text("#kc-buy", "Kaufen").await;
+    shop.wait_text(".kc-buy", "Kaufen").await;
     shop.wait_text(".kc-cart", "Warenkorb").await;
     shop.fill("customer+de@klarna.com", "41460").await;
     shop.buy_and_confirm().await;
