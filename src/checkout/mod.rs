@@ -34,6 +34,22 @@ pub fn Checkout(options: Options) -> impl IntoView {
 #[component]
 pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
+    // The one live region: what the page says about its state and every error, in the words
+    // the page shows. Always in the page (a region inserted with its text is often not read
+    // out). The confirmation is announced by moving focus to its heading instead.
+    let announcement = move || match ctx.phase.get() {
+        Phase::Starting => Some(t(lang, Text::StartingCheckout).to_string()),
+        Phase::StartFailed(error) => Some(error.message(lang)),
+        Phase::Shopping => ctx.notice.get().map(|error| error.message(lang)),
+        Phase::Confirming { waited_out: false } => Some(t(lang, Text::ConfirmingOrder).to_string()),
+        Phase::Confirming { waited_out: true } => Some(t(lang, Text::ConfirmingSlow).to_string()),
+        // A review's note is news the heading does not carry.
+        Phase::Done(order) => match order.state {
+            OrderState::Pending => Some(t(lang, Text::PendingReview).to_string()),
+            OrderState::Rejected => Some(t(lang, Text::ReviewRejected).to_string()),
+            _ => None,
+        },
+    };
     view! {
         <div
             class="kc"
@@ -44,15 +60,16 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
             on:focusin=move |_| flow::resume(ctx)
             on:pointerdown=move |_| flow::resume(ctx)
         >
+            <div class="kc-visually-hidden kc-live" role="status" aria-live="polite" aria-atomic="true">{announcement}</div>
             {move || match ctx.phase.get() {
                 Phase::Starting => view! {
-                    <div class="kc-skeleton" role="status" aria-live="polite">
+                    <div class="kc-skeleton">
                         <span class="kc-spinner" aria-hidden="true"></span>
                         {t(lang, Text::StartingCheckout)}
                     </div>
                 }.into_any(),
                 Phase::StartFailed(error) => view! {
-                    <div class="kc-notice kc-notice-error" role="alert">
+                    <div class="kc-notice kc-notice-error">
                         <p>{error.message(lang)}</p>
                         <button type="button" class="kc-button kc-secondary" on:click=move |_| flow::retry(ctx)>
                             {t(lang, Text::TryAgain)}
@@ -64,7 +81,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     None => ().into_any(),
                 },
                 Phase::Confirming { waited_out } => view! {
-                    <div class="kc-notice kc-confirming" role="status" aria-live="polite">
+                    <div class="kc-notice kc-confirming">
                         {(!waited_out).then(|| view! { <span class="kc-spinner" aria-hidden="true"></span> })}
                         <p>{t(lang, if waited_out { Text::ConfirmingSlow } else { Text::ConfirmingOrder })}</p>
                         {waited_out.then(|| view! {
@@ -203,12 +220,13 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
     }
 }
 
-/// The live region: every outcome is said in words, and announced to screen readers.
+/// Every outcome said in words where the shopper acts (the live region at the top of the
+/// component announces the same words).
 #[component]
 fn Notice(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
     view! {
-        <div class="kc-notice-area" role="status" aria-live="polite">
+        <div class="kc-notice-area">
             {move || ctx.notice.get().map(|error| {
                 let retry = error.retryable().then(|| view! {
                     <button type="button" class="kc-button kc-secondary kc-retry" on:click=move |_| flow::retry(ctx)>
@@ -245,7 +263,7 @@ fn Confirmation(
     });
     let summary = view! { <CartSummary cart=session.cart lang=lang locale=locale.clone() /> };
     view! {
-        <section class="kc-confirmation" role="status" aria-live="polite">
+        <section class="kc-confirmation">
             <h2 node_ref=heading tabindex="-1">{t(lang, if declined { Text::PaymentDeclined } else { Text::OrderThanks })}</h2>
             <p>
                 {t(lang, Text::OrderNumber)}": "
