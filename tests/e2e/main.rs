@@ -2,6 +2,7 @@
 //! against the real server and the sandbox, clicked through as a shopper would.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod a11y;
 mod bank;
 mod checkout;
 mod embedding;
