@@ -325,3 +325,5 @@ async fn every_other_checkout_state_passes_axe_in_the_light_preset() {
 async fn every_other_checkout_state_passes_axe_in_the_dark_preset() {
     other_states("dark").await;
 }
+
+mod bank;
