@@ -30,6 +30,37 @@ pub fn Checkout(options: Options) -> impl IntoView {
     view! { <CheckoutView ctx=ctx /> }
 }
 
+/// Klarna's dialog closed without an order and took the focus with it: focus goes back where
+/// the shopper acts next (Try again, Buy, or the payment option now chosen), not to the top
+/// of the page. Left alone when something else has focus (Klarna may give it back itself).
+pub(crate) fn focus_back(ctx: Ctx) {
+    request_animation_frame(move || {
+        let Some(root) = ctx.root.try_get_untracked().flatten() else {
+            return;
+        };
+        let document = web_sys::window().and_then(|w| w.document());
+        let lost = document
+            .and_then(|d| d.active_element())
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if !lost {
+            return;
+        }
+        use wasm_bindgen::JsCast;
+        for css in [
+            ".kc-retry",
+            ".kc-buy:not(:disabled)",
+            ".kc-category:not([hidden]) input:checked",
+        ] {
+            if let Ok(Some(el)) = root.query_selector(css) {
+                if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                    return;
+                }
+            }
+        }
+    });
+}
+
 /// Renders whatever state `ctx` is in; tests drive it directly.
 #[component]
 pub fn CheckoutView(ctx: Ctx) -> impl IntoView {

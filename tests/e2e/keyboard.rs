@@ -67,10 +67,18 @@ async fn the_whole_purchase_works_from_the_keyboard() {
     shop.keys(TAB).await;
     shop.wait_focus("kc-buy").await;
     shop.keys(ENTER).await;
-    // Klarna's dialog takes focus on its confirm button.
+    // Klarna's dialog takes focus on its confirm button; Escape closes it, and focus comes
+    // back to Buy (not to the page's top).
+    shop.wait_focus("klarna-sandbox-confirm").await;
+    shop.keys(ESCAPE).await;
+    shop.wait_text(".kc-notice-area", "You closed Klarna").await;
+    shop.wait_focus("kc-buy").await;
+    shop.keys(ENTER).await;
     shop.wait_focus("klarna-sandbox-confirm").await;
     shop.keys(ENTER).await;
     assert!(!shop.order_id().await.is_empty());
+    // The confirmation's heading has focus.
+    shop.wait_focus("heading").await;
     assert_eq!(shop.sandbox.order_count(), 1);
     shop.close().await;
 }
