@@ -10,11 +10,11 @@ use crate::format::money;
 use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
-use klarna::api::ErrorCode;
 use klarna::api::{
     BankLinkStarted, BookedTransaction, LinkedBank, SignIn, SignedIn, StartBankLink, SyncProgress,
     SyncRequest,
 };
+use klarna::api::{ConsentState, ErrorCode};
 use klarna::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,6 +60,8 @@ pub struct Ctx {
     pub banks: RwSignal<Vec<LinkedBank>>,
     pub just_linked: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
+    /// The fields (wire names: `user`, `company`, …) the server refused with the notice.
+    pub refused: RwSignal<Vec<String>>,
     /// The account being synced and how far it got.
     pub sync: RwSignal<Option<(String, SyncProgress)>>,
     /// The account whose transactions are shown, with them.
@@ -81,6 +83,7 @@ impl Ctx {
             banks: RwSignal::new(Vec::new()),
             just_linked: RwSignal::new(None),
             notice: RwSignal::new(None),
+            refused: RwSignal::new(Vec::new()),
             sync: RwSignal::new(None),
             shown: RwSignal::new(None),
         }
@@ -132,11 +135,48 @@ fn fail(ctx: Ctx, f: ApiFailure) {
                 && ctx.phase.get_untracked() != Phase::SignIn =>
         {
             ctx.phase.set(Phase::SignIn);
+            focus_soon("#kc-user");
             t(ctx.lang, T::SignInAgain).to_string()
         }
-        ApiFailure::Api(e) => texts::server_error(ctx.lang, e),
+        ApiFailure::Api(e) => {
+            // The refused fields are marked, and the first one on the page takes focus.
+            let fields: Vec<String> = e.fields.iter().map(|f| f.field.clone()).collect();
+            if let Some(first) = fields.first() {
+                focus_soon(&format!("#kc-{}", first.replace('_', "-")));
+            }
+            ctx.refused.set(fields);
+            texts::server_error(ctx.lang, e)
+        }
     };
     ctx.notice.set(Some(message));
+}
+
+/// Moves focus to `css` once this update is on the page (the element may only now appear
+/// or be enabled again), so keyboard and screen-reader users land where the news is.
+fn focus_soon(css: &str) {
+    let css = css.to_string();
+    request_animation_frame(move || {
+        let found = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&css).ok().flatten());
+        if let Some(el) = found {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+/// `aria-invalid` for a field the server refused (by its wire name).
+fn invalid(ctx: Ctx, field: &'static str) -> impl Fn() -> &'static str {
+    move || {
+        if ctx.refused.with(|r| r.iter().any(|f| f == field)) {
+            "true"
+        } else {
+            "false"
+        }
+    }
 }
 
 async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
@@ -158,7 +198,12 @@ async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
 fn refresh_banks(ctx: Ctx) {
     spawn_local(async move {
         match call::<(), Vec<LinkedBank>>(ctx, "GET", "/api/banks", None).await {
-            Ok(banks) => ctx.banks.set(banks),
+            Ok(banks) => {
+                ctx.banks.set(banks);
+                if ctx.just_linked.get_untracked().is_some() {
+                    focus_soon(".kc-just-linked h3");
+                }
+            }
             Err(f) => fail(ctx, f),
         }
     });
@@ -166,6 +211,7 @@ fn refresh_banks(ctx: Ctx) {
 
 fn sign_in(ctx: Ctx, user: String, password: String) {
     ctx.notice.set(None);
+    ctx.refused.set(Vec::new());
     spawn_local(async move {
         match call::<_, SignedIn>(
             ctx,
@@ -178,6 +224,8 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
             Ok(s) => {
                 ctx.csrf.set_value(Some(s.csrf_token));
                 ctx.phase.set(Phase::Ready);
+                // The sign-in form is gone: focus moves on to the link form.
+                focus_soon("#kc-company");
                 refresh_banks(ctx);
             }
             Err(f) => fail(ctx, f),
@@ -187,6 +235,7 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
 
 fn start_link(ctx: Ctx, company: String, start_date: String) {
     ctx.notice.set(None);
+    ctx.refused.set(Vec::new());
     ctx.just_linked.set(None);
     ctx.phase.set(Phase::OpeningBank);
     spawn_local(async move {
@@ -252,6 +301,8 @@ fn abort_link(ctx: Ctx, link: String) {
 /// The launcher ended. Whatever it says, the server reads the outcome from Klarna itself.
 fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
     xs2a::close();
+    // The launcher gives focus back to what had it, the button it disabled: once enabled
+    // again (or the new bank shown), focus goes there instead of being lost.
     if end == FlowEnd::Aborted {
         ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
         ctx.emit(
@@ -259,6 +310,7 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
             crate::api::to_js(&events::Exit { reason: "aborted" }),
         );
         abort_link(ctx, link);
+        focus_soon("#kc-continue");
         return;
     }
     ctx.phase.set(Phase::Completing);
@@ -277,7 +329,10 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
-            Err(f) => fail(ctx, f),
+            Err(f) => {
+                focus_soon("#kc-continue");
+                fail(ctx, f);
+            }
         }
     });
 }
@@ -381,11 +436,11 @@ fn SignInForm(ctx: Ctx) -> impl IntoView {
             <h2>{t(ctx.lang, T::SignInTitle)}</h2>
             <div class="kc-field">
                 <label for="kc-user">{t(ctx.lang, T::UserName)}</label>
-                <input id="kc-user" autocomplete="username" prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
+                <input id="kc-user" autocomplete="username" aria-invalid=invalid(ctx, "user") prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
                 <label for="kc-password">{t(ctx.lang, T::Password)}</label>
-                <input id="kc-password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                <input id="kc-password" type="password" autocomplete="current-password" aria-invalid=invalid(ctx, "password") prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             </div>
             <button type="submit" id="kc-sign-in" class="kc-button kc-primary">{t(ctx.lang, T::SignIn)}</button>
         </form>
@@ -404,12 +459,14 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
             <h2>{t(lang, T::LinkTitle)}</h2>
             <div class="kc-field">
                 <label for="kc-company">{t(lang, T::Company)}</label>
-                <input id="kc-company" required prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
+                <input id="kc-company" required aria-invalid=invalid(ctx, "company") prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
                 <label for="kc-start-date">{t(lang, T::StartDate)}</label>
-                <input id="kc-start-date" type="date" max=today() aria-describedby="kc-start-date-help"
-                    prop:value=move || start_date.get() on:input=move |ev| start_date.set(event_target_value(&ev)) />
+                // Its value is set once, not on every input: setting a date field's value sends
+                // typing back to its first part (typed 01012026, it read 0026-10-12).
+                <input id="kc-start-date" type="date" max=today() aria-describedby="kc-start-date-help" aria-invalid=invalid(ctx, "start_date")
+                    prop:value=start_date.get_untracked() on:input=move |ev| start_date.set(event_target_value(&ev)) />
                 <p id="kc-start-date-help" class="kc-help">{t(lang, T::StartDateHelp)}</p>
             </div>
             <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=move || working().is_some()>
@@ -436,7 +493,12 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                 banks.into_iter().map(|bank| {
                     let locale = ctx.locale.get_value();
                     let consent = texts::consent(ctx.lang, &locale, &bank.consent);
-                    let state = format!("kc-consent kc-consent-{:?}", bank.consent.state).to_lowercase();
+                    // Not `{:?}`: the release build formats no `Debug` (`-Zfmt-debug=none`).
+                    let state = match bank.consent.state {
+                        ConsentState::Valid => "kc-consent kc-consent-valid",
+                        ConsentState::Expiring => "kc-consent kc-consent-expiring",
+                        ConsentState::Expired => "kc-consent kc-consent-expired",
+                    };
                     let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
                     let rows = bank.accounts.iter().map(|a| {
                         let currency = Currency::from_code(&a.currency).unwrap_or(Currency::EUR);
@@ -461,7 +523,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                     }).collect_view();
                     view! {
                         <article class="kc-bank-card" class:kc-just-linked=fresh>
-                            <h3>{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
+                            <h3 tabindex="-1">{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
                             <p class=state>{consent}</p>
                             <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || ctx.phase.with(Phase::working).is_some()
                                 on:click={

@@ -431,6 +431,7 @@ fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: Author
         AuthorizeOutcome::FinalizeRequired => {
             ctx.finalize_pending.set(true);
             ctx.busy.set(false);
+            super::focus_back(ctx);
         }
         AuthorizeOutcome::ApprovedWithoutToken => {
             ctx.finalize_pending.set(false);
@@ -448,11 +449,13 @@ fn on_authorized(ctx: Ctx, category: String, authorized: Authorized, res: Author
             ctx.busy.set(false);
             ctx.notice.set(Some(CheckoutError::Cancelled));
             events::cancelled(ctx, &category);
+            super::focus_back(ctx);
         }
         AuthorizeOutcome::Rejected => {
             ctx.busy.set(false);
             refuse(ctx, &category);
             events::error(ctx, &CheckoutError::Rejected);
+            super::focus_back(ctx);
         }
     }
 }
@@ -489,6 +492,8 @@ pub fn place_order(ctx: Ctx, request: PlaceOrder) {
                 }
                 if let CheckoutError::InvalidFields(errors) = &error {
                     ctx.field_errors.set(errors.clone());
+                } else {
+                    super::focus_back(ctx);
                 }
                 ctx.notice.set(Some(error));
             }

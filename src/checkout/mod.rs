@@ -31,10 +31,57 @@ pub fn Checkout(options: Options) -> impl IntoView {
     view! { <CheckoutView ctx=ctx /> }
 }
 
+/// Klarna's dialog closed without an order and took the focus with it: focus goes back where
+/// the shopper acts next (Try again, Buy, or the payment option now chosen), not to the top
+/// of the page. Left alone when something else has focus (Klarna may give it back itself).
+pub(crate) fn focus_back(ctx: Ctx) {
+    request_animation_frame(move || {
+        let Some(root) = ctx.root.try_get_untracked().flatten() else {
+            return;
+        };
+        let document = web_sys::window().and_then(|w| w.document());
+        let lost = document
+            .and_then(|d| d.active_element())
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if !lost {
+            return;
+        }
+        use wasm_bindgen::JsCast;
+        for css in [
+            ".kc-retry",
+            ".kc-buy:not(:disabled)",
+            ".kc-category:not([hidden]) input:checked",
+        ] {
+            if let Ok(Some(el)) = root.query_selector(css) {
+                if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                    return;
+                }
+            }
+        }
+    });
+}
+
 /// Renders whatever state `ctx` is in; tests drive it directly.
 #[component]
 pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
+    // The one live region: what the page says about its state and every error, in the words
+    // the page shows. Always in the page (a region inserted with its text is often not read
+    // out). The confirmation is announced by moving focus to its heading instead.
+    let announcement = move || match ctx.phase.get() {
+        Phase::Starting => Some(t(lang, Text::StartingCheckout).to_string()),
+        Phase::StartFailed(error) => Some(error.message(lang)),
+        Phase::Shopping => ctx.notice.get().map(|error| error.message(lang)),
+        Phase::Confirming { waited_out: false } => Some(t(lang, Text::ConfirmingOrder).to_string()),
+        Phase::Confirming { waited_out: true } => Some(t(lang, Text::ConfirmingSlow).to_string()),
+        // A review's note is news the heading does not carry.
+        Phase::Done(order) => match order.state {
+            OrderState::Pending => Some(t(lang, Text::PendingReview).to_string()),
+            OrderState::Rejected => Some(t(lang, Text::ReviewRejected).to_string()),
+            _ => None,
+        },
+    };
     view! {
         <div
             class="kc"
@@ -46,15 +93,16 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
             on:pointerdown=move |_| flow::resume(ctx)
         >
             <Texts flow=Flow::Checkout lang=lang endpoint=ctx.endpoint.get_value()>
+            <div class="kc-visually-hidden kc-live" role="status" aria-live="polite" aria-atomic="true">{announcement}</div>
             {move || match ctx.phase.get() {
                 Phase::Starting => view! {
-                    <div class="kc-skeleton" role="status" aria-live="polite">
+                    <div class="kc-skeleton">
                         <span class="kc-spinner" aria-hidden="true"></span>
                         {t(lang, Text::StartingCheckout)}
                     </div>
                 }.into_any(),
                 Phase::StartFailed(error) => view! {
-                    <div class="kc-notice kc-notice-error" role="alert">
+                    <div class="kc-notice kc-notice-error">
                         <p>{error.message(lang)}</p>
                         <button type="button" class="kc-button kc-secondary" on:click=move |_| flow::retry(ctx)>
                             {t(lang, Text::TryAgain)}
@@ -66,7 +114,7 @@ pub fn CheckoutView(ctx: Ctx) -> impl IntoView {
                     None => ().into_any(),
                 },
                 Phase::Confirming { waited_out } => view! {
-                    <div class="kc-notice kc-confirming" role="status" aria-live="polite">
+                    <div class="kc-notice kc-confirming">
                         {(!waited_out).then(|| view! { <span class="kc-spinner" aria-hidden="true"></span> })}
                         <p>{t(lang, if waited_out { Text::ConfirmingSlow } else { Text::ConfirmingOrder })}</p>
                         {waited_out.then(|| view! {
@@ -222,12 +270,13 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
     }
 }
 
-/// The live region: every outcome is said in words, and announced to screen readers.
+/// Every outcome said in words where the shopper acts (the live region at the top of the
+/// component announces the same words).
 #[component]
 fn Notice(ctx: Ctx) -> impl IntoView {
     let lang = ctx.lang;
     view! {
-        <div class="kc-notice-area" role="status" aria-live="polite">
+        <div class="kc-notice-area">
             {move || ctx.notice.get().map(|error| {
                 let retry = error.retryable().then(|| view! {
                     <button type="button" class="kc-button kc-secondary kc-retry" on:click=move |_| flow::retry(ctx)>
@@ -264,7 +313,7 @@ fn Confirmation(
     });
     let summary = view! { <CartSummary cart=session.cart lang=lang locale=locale.clone() /> };
     view! {
-        <section class="kc-confirmation" role="status" aria-live="polite">
+        <section class="kc-confirmation">
             <h2 node_ref=heading tabindex="-1">{t(lang, if declined { Text::PaymentDeclined } else { Text::OrderThanks })}</h2>
             <p>
                 {t(lang, Text::OrderNumber)}": "

@@ -2,6 +2,7 @@
 //! against the real server and the sandbox, clicked through as a shopper would.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod a11y;
 mod bank;
 mod checkout;
 mod embedding;
@@ -282,7 +283,8 @@ impl Shop {
         assert!(gone.is_ok(), "{css} is still there: {gone:?}");
     }
 
-    /// What has focus: a field's wire path, `kc-buy`, `category:<id>`, or an element's id.
+    /// What has focus: a field's wire path, `kc-buy`, `category:<id>`, `heading` (one without an
+    /// id), or an element's id.
     pub(crate) async fn focused_id(&self) -> String {
         let v = self
             .browser
@@ -291,6 +293,7 @@ impl Shop {
                  if (e.dataset && e.dataset.kcField) return e.dataset.kcField;
                  if (e.classList.contains('kc-buy')) return 'kc-buy';
                  if (e.type === 'radio') return 'category:' + e.value;
+                 if (/^H[1-6]$/.test(e.tagName) && !e.id) return 'heading';
                  return e.id;",
                 vec![],
             )

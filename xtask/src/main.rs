@@ -158,6 +158,7 @@ impl Drop for Background {
 fn test() -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
+    let axe = tools::ensure_axe()?;
     build_component()?;
     let mut tally = Tally::default();
     // Native: rules, property tests, server + sandbox integration, and the end-to-end tests
@@ -172,6 +173,7 @@ fn test() -> Result {
                 "--no-fail-fast",
             ])
             .env("KC_E2E_DIST", root().join("dist"))
+            .env("KC_AXE_JS", &axe)
             .env("CHROMEDRIVER", tools::CHROMEDRIVER),
     );
     // The storage and concurrency tests again, on PostgreSQL: a throwaway cluster, each test

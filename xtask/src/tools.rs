@@ -1,6 +1,7 @@
 //! Installs what the build and the tests need, from package registries only: the wasm32
 //! target and std's source, Trunk, the wasm-bindgen CLI matching `Cargo.lock`, wasm-opt (binaryen 132 from npm:
-//! Debian's binaryen 108 produces modules Chromium refuses), Chromium and ChromeDriver.
+//! Debian's binaryen 108 produces modules Chromium refuses), Chromium and ChromeDriver, and
+//! axe-core (npm) for the end-to-end accessibility checks.
 
 use crate::{root, run, Result};
 use std::path::PathBuf;
@@ -8,6 +9,8 @@ use std::process::Command;
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// Deque's accessibility rules, injected into the page by the end-to-end tests (`tests/e2e/a11y.rs`).
+pub const AXE_VERSION: &str = "4.14.1";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -112,6 +115,23 @@ pub fn ensure_build_tools() -> Result {
             .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
     }
     Ok(())
+}
+
+/// `axe.min.js` of axe-core [`AXE_VERSION`], installed from npm into the cache when missing;
+/// the end-to-end tests find it through `KC_AXE_JS`.
+pub fn ensure_axe() -> Result<PathBuf> {
+    let dir = cache_dir().join(format!("axe-core-{AXE_VERSION}"));
+    let script = dir.join("node_modules/axe-core/axe.min.js");
+    let installed = std::fs::read_to_string(dir.join("node_modules/axe-core/package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{AXE_VERSION}\"")));
+    if !(installed && script.exists()) {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("axe-core@{AXE_VERSION}")))?;
+    }
+    Ok(script)
 }
 
 pub fn is_root() -> bool {

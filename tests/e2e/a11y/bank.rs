@@ -1,0 +1,123 @@
+//! axe-core on every state of the bookkeeper's bank page: sign-in (and its refusal), the link
+//! form, each step of the bank's window (the XS2A launcher stand-in), the linked bank with its
+//! consent badge in each of its three states, a sync running and done, and the error notices.
+
+use crate::{Shop, JUNE_15};
+
+const DAY: i64 = 24 * 3600;
+
+impl Shop {
+    /// `/bank/`, signed in as the sandbox's bookkeeper with `password`.
+    async fn bank_sign_in(&self, password: &str) {
+        self.browser
+            .goto(&format!("{}/bank/", self.server.url()))
+            .await
+            .unwrap();
+        for (css, value) in [("#kc-user", "bookkeeper"), ("#kc-password", password)] {
+            let field = self.find(css).await;
+            field.clear().await.unwrap();
+            field.send_keys(value).await.unwrap();
+        }
+        self.click("#kc-sign-in").await;
+    }
+
+    async fn type_in(&self, css: &str, value: &str) {
+        let field = self.find(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_bank_page_state_passes_axe() {
+    let shop = Shop::open().await;
+    shop.server.clock.set(JUNE_15);
+    shop.browser
+        .goto(&format!("{}/bank/", shop.server.url()))
+        .await
+        .unwrap();
+    shop.find("#kc-user").await;
+    shop.axe("bank-sign-in").await;
+    shop.bank_sign_in("not-the-password").await;
+    shop.find("#kc-notice .kc-notice").await;
+    shop.axe("bank-sign-in-refused").await;
+    shop.bank_sign_in("sandbox-password").await;
+    shop.find("#kc-company").await;
+    shop.find(".kc-banks .kc-help").await;
+    shop.axe("bank-link-form").await;
+    shop.open_bank_page().await;
+    // The bank's window, step by step; a wrong password first.
+    shop.click("#kc-continue").await;
+    shop.wait_step("country").await;
+    shop.axe("bank-launcher-country").await;
+    shop.click("#xs2a-sandbox-submit").await;
+    shop.wait_step("bank").await;
+    shop.axe("bank-launcher-bank").await;
+    shop.click("#xs2a-sandbox-bank-88888888").await;
+    shop.wait_step("login").await;
+    shop.axe("bank-launcher-login").await;
+    shop.type_in("#xs2a-sandbox-username", "embedded").await;
+    shop.type_in("#xs2a-sandbox-password", "wrong").await;
+    shop.click("#xs2a-sandbox-submit").await;
+    shop.wait_text("#xs2a-sandbox-message", "password").await;
+    shop.axe("bank-launcher-login-refused").await;
+    shop.type_in("#xs2a-sandbox-password", "12345").await;
+    shop.click("#xs2a-sandbox-submit").await;
+    shop.wait_step("otp").await;
+    shop.axe("bank-launcher-otp").await;
+    shop.type_in("#xs2a-sandbox-otp", "12345").await;
+    shop.click("#xs2a-sandbox-submit").await;
+    shop.wait_text(".kc-bank-card", "expires in 90 days").await;
+    shop.axe("bank-linked").await;
+    // A sync whose pages come slowly: its progress, then its result and transactions.
+    shop.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 1_500,
+        path_contains: "/consents/".into(),
+        ..Default::default()
+    });
+    shop.click(".kc-sync").await;
+    shop.wait_text(".kc-sync-status", "Syncing").await;
+    shop.axe("bank-syncing").await;
+    shop.sandbox.set_faults(sandbox::Faults::default());
+    shop.wait_text(".kc-sync-status", "Synced").await;
+    shop.find(".kc-transactions tbody tr").await;
+    shop.axe("bank-synced").await;
+    // Renewing, the bookkeeper closes the bank's window: the notice says so.
+    shop.click(".kc-renew").await;
+    shop.wait_step("country").await;
+    shop.click("#xs2a-sandbox-close").await;
+    shop.wait_text("#kc-notice", "You closed the bank's window")
+        .await;
+    shop.axe("bank-aborted").await;
+    // A decoupled login waits for the banking app (held there by a slow bank).
+    shop.wait_enabled("#kc-continue").await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("decoupled", "any").await;
+    shop.wait_step("decoupled").await;
+    shop.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 5_000,
+        path_contains: "/xs2a/app/".into(),
+        ..Default::default()
+    });
+    shop.axe("bank-launcher-decoupled").await;
+    shop.sandbox.set_faults(sandbox::Faults::default());
+    shop.wait_gone("#xs2a-sandbox-overlay").await;
+    // A bank under maintenance: the error notice.
+    shop.wait_enabled("#kc-continue").await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("bank-maintenance", "12345").await;
+    shop.wait_text("#kc-notice", "maintenance").await;
+    shop.axe("bank-maintenance").await;
+    // The consent running out, then gone; a sync then is refused with the reason.
+    shop.server.clock.set(JUNE_15 + 80 * DAY);
+    shop.bank_sign_in("sandbox-password").await;
+    shop.find(".kc-consent-expiring").await;
+    shop.axe("bank-consent-expiring").await;
+    shop.server.clock.set(JUNE_15 + 91 * DAY);
+    shop.bank_sign_in("sandbox-password").await;
+    shop.find(".kc-consent-expired").await;
+    shop.click(".kc-sync").await;
+    shop.find("#kc-notice .kc-notice").await;
+    shop.axe("bank-consent-expired").await;
+    shop.close().await;
+}
