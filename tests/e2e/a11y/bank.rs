@@ -21,7 +21,7 @@ impl Shop {
         self.click("#kc-sign-in").await;
     }
 
-    async fn type_in(&self, css: &str, value: &str) {
+    async fn type_css(&self, css: &str, value: &str) {
         let field = self.find(css).await;
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
@@ -56,16 +56,16 @@ async fn every_bank_page_state_passes_axe() {
     shop.click("#xs2a-sandbox-bank-88888888").await;
     shop.wait_step("login").await;
     shop.axe("bank-launcher-login").await;
-    shop.type_in("#xs2a-sandbox-username", "embedded").await;
-    shop.type_in("#xs2a-sandbox-password", "wrong").await;
+    shop.type_css("#xs2a-sandbox-username", "embedded").await;
+    shop.type_css("#xs2a-sandbox-password", "wrong").await;
     shop.click("#xs2a-sandbox-submit").await;
     shop.wait_text("#xs2a-sandbox-message", "password").await;
     shop.axe("bank-launcher-login-refused").await;
-    shop.type_in("#xs2a-sandbox-password", "12345").await;
+    shop.type_css("#xs2a-sandbox-password", "12345").await;
     shop.click("#xs2a-sandbox-submit").await;
     shop.wait_step("otp").await;
     shop.axe("bank-launcher-otp").await;
-    shop.type_in("#xs2a-sandbox-otp", "12345").await;
+    shop.type_css("#xs2a-sandbox-otp", "12345").await;
     shop.click("#xs2a-sandbox-submit").await;
     shop.wait_text(".kc-bank-card", "expires in 90 days").await;
     shop.axe("bank-linked").await;
