@@ -12,6 +12,7 @@ use leptos::mount::UnmountHandle;
 use leptos::prelude::*;
 use leptos::tachys::view::any_view::AnyViewState;
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -88,8 +89,9 @@ pub fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &wasm_bindgen::
     }
 }
 
-/// A mounted checkout, as the storefront's script holds it.
-#[wasm_bindgen]
+/// A mounted checkout, as the storefront's script holds it: a plain object with `update` and
+/// `destroy` ([`to_js`]). Not a `#[wasm_bindgen]` export: exports are kept in every bundle of
+/// the crate, and the bank page's would then carry the whole checkout.
 pub struct CheckoutHandle {
     element: web_sys::HtmlElement,
     /// The options given to `mount` (the script's), merged with attributes at every update.
@@ -105,7 +107,6 @@ pub struct CheckoutHandle {
 /// replaces the checkout, and removing a `<klarna-checkout>` ends the one a script mounted.
 const HANDLE: &str = "kcHandle";
 
-#[wasm_bindgen]
 impl CheckoutHandle {
     /// Applies new options (`null`: re-read the attributes). Another cart, locale or endpoint
     /// starts a new checkout in the same element; another theme just recolours it.
@@ -179,7 +180,7 @@ impl CheckoutHandle {
 
 /// Mounts a checkout into `element` with `options` (a JS object, or `null` for the element's
 /// attributes alone).
-pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle {
+pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Rc<CheckoutHandle> {
     // One checkout per element: a second mount replaces the first.
     if let Ok(previous) = js_sys::Reflect::get(&element, &HANDLE.into()) {
         if let Some(destroy) = js_sys::Reflect::get(&previous, &"destroy".into())
@@ -199,7 +200,18 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle 
         life: RefCell::new(crate::checkout::life::Life::new()),
     };
     handle.start(current);
-    handle
+    Rc::new(handle)
+}
+
+/// The handle as the page's scripts hold it: `{update(options), destroy()}`.
+pub fn to_js(handle: Rc<CheckoutHandle>) -> JsValue {
+    let object = js_sys::Object::new();
+    let h = handle.clone();
+    let update = Closure::<dyn Fn(JsValue)>::new(move |options| h.update(options));
+    let destroy = Closure::<dyn Fn()>::new(move || handle.destroy());
+    let _ = js_sys::Reflect::set(&object, &"update".into(), &update.into_js_value());
+    let _ = js_sys::Reflect::set(&object, &"destroy".into(), &destroy.into_js_value());
+    object.into()
 }
 
 /// Defines `<klarna-checkout>` (every such element, now or later, becomes a checkout) and
@@ -207,7 +219,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> CheckoutHandle 
 pub fn define_all() {
     let mount_js = Closure::<dyn Fn(web_sys::HtmlElement, JsValue) -> JsValue>::new(
         |element: web_sys::HtmlElement, options| {
-            let handle = JsValue::from(mount(element.clone(), options));
+            let handle = to_js(mount(element.clone(), options));
             let _ = js_sys::Reflect::set(&element, &HANDLE.into(), &handle);
             handle
         },

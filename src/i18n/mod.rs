@@ -33,6 +33,7 @@ macro_rules! keys {
         }
     };
 }
+#[cfg(feature = "bank-link")]
 pub(crate) use keys;
 
 keys! {
