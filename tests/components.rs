@@ -3,8 +3,8 @@
 //! by scripted fakes, so every branch is reached deterministically.
 #![cfg(target_arch = "wasm32")]
 
-use klarna::api::{CheckoutSession, PaymentCategory};
-use klarna::{price_cart, Address, CartItem, Country, OrderLineType, TaxMode};
+use klarna::api::CheckoutSession;
+use klarna::{Address, Country};
 use klarna_checkout::api::{sleep, Endpoint};
 use klarna_checkout::checkout::flow;
 use klarna_checkout::checkout::state::{Ctx, Options, Phase};
@@ -15,6 +15,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod sessions;
 mod texts;
 
 /// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
@@ -54,33 +55,13 @@ fn recorded(global: &str) -> Vec<String> {
 }
 
 fn session() -> CheckoutSession {
-    let items = vec![CartItem {
-        kind: OrderLineType::Physical,
-        reference: "SKU".into(),
-        name: "Organic cotton T-shirt".into(),
-        quantity: 2,
-        unit_price: 2490,
-        tax_rate: 1900,
-        discount: 0,
-    }];
-    CheckoutSession {
-        session: "s-1".into(),
-        client_token: "a.b.c".into(),
-        categories: ["pay_now", "pay_later"]
-            .into_iter()
-            .map(|id| PaymentCategory {
-                identifier: id.into(),
-                name: id.into(),
-                badge_url: None,
-            })
-            .collect(),
-        cart: price_cart(&items, Country::DE, TaxMode::Included).unwrap(),
-        locale: "en-DE".into(),
-        sdk_url: "/never-loaded.js".into(),
-        expires_in_secs: 48 * 3600,
-        countries: Vec::new(),
-        customer_type: Default::default(),
-    }
+    sessions::session(
+        "s-1",
+        "a.b.c",
+        "Organic cotton T-shirt",
+        2,
+        &["pay_now", "pay_later"],
+    )
 }
 
 fn valid_billing() -> Address {

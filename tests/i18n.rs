@@ -3,10 +3,11 @@
 //! way or cannot be fetched.
 #![cfg(target_arch = "wasm32")]
 
+mod sessions;
 mod texts;
 
-use klarna::api::{CheckoutSession, PaymentCategory};
-use klarna::{price_cart, CartItem, Country, OrderLineType, TaxMode};
+use klarna::api::CheckoutSession;
+use klarna::Country;
 use klarna_checkout::api::{sleep, Endpoint};
 use klarna_checkout::checkout::state::{Ctx, Options, Phase};
 use klarna_checkout::checkout::CheckoutView;
@@ -23,29 +24,10 @@ fn document() -> web_sys::Document {
 }
 
 fn session() -> CheckoutSession {
-    let items = vec![CartItem {
-        kind: OrderLineType::Physical,
-        reference: "SKU".into(),
-        name: "Organic cotton T-shirt".into(),
-        quantity: 2,
-        unit_price: 2490,
-        tax_rate: 1900,
-        discount: 0,
-    }];
     CheckoutSession {
-        session: "s-1".into(),
-        client_token: "a.b.c".into(),
-        categories: vec![PaymentCategory {
-            identifier: "pay_later".into(),
-            name: "pay_later".into(),
-            badge_url: None,
-        }],
-        cart: price_cart(&items, Country::DE, TaxMode::Included).unwrap(),
         locale: "sv-DE".into(),
-        sdk_url: "/never-loaded.js".into(),
-        expires_in_secs: 48 * 3600,
         countries: vec![Country::DE, Country::AT, Country::SE],
-        customer_type: Default::default(),
+        ..sessions::session("s-1", "a.b.c", "Organic cotton T-shirt", 2, &["pay_later"])
     }
 }
 

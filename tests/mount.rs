@@ -5,43 +5,23 @@
 //! holds one client token per page, and `init` with another forgets the widgets loaded before.
 #![cfg(target_arch = "wasm32")]
 
-use klarna::api::{CheckoutSession, PaymentCategory};
-use klarna::{price_cart, CartItem, Country, OrderLineType, TaxMode};
+mod sessions;
+
+use klarna::api::CheckoutSession;
 use klarna_checkout::api::{sleep, to_js};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Our server's answer for cart `cart`: its own session id and client token.
 fn session(cart: &str) -> CheckoutSession {
-    let items = vec![CartItem {
-        kind: OrderLineType::Physical,
-        reference: format!("SKU-{cart}"),
-        name: format!("Item of cart {cart}"),
-        quantity: 1,
-        unit_price: 2490,
-        tax_rate: 1900,
-        discount: 0,
-    }];
-    CheckoutSession {
-        session: format!("sess-{cart}"),
-        client_token: format!("ct.{cart}.secret"),
-        categories: ["pay_now", "pay_later"]
-            .into_iter()
-            .map(|id| PaymentCategory {
-                identifier: id.into(),
-                name: id.into(),
-                badge_url: None,
-            })
-            .collect(),
-        cart: price_cart(&items, Country::DE, TaxMode::Included).unwrap(),
-        locale: "en-DE".into(),
-        sdk_url: "/never-loaded.js".into(),
-        expires_in_secs: 48 * 3600,
-        countries: Vec::new(),
-        customer_type: Default::default(),
-    }
+    sessions::session(
+        &format!("sess-{cart}"),
+        &format!("ct.{cart}.secret"),
+        &format!("Item of cart {cart}"),
+        1,
+        &["pay_now", "pay_later"],
+    )
 }
 
 /// Installs the fakes, the component's stylesheet and the custom element (once per page).
