@@ -564,7 +564,8 @@ async fn list_flow(
     authenticate(&headers)?;
     let req: Value = parse(&body)?;
     let now = sandbox.clock.now();
-    let mut state = xs2a.state(now);
+    let mut guard = xs2a.state(now);
+    let state = &mut *guard;
     let session = open_session(&mut state.sessions, &id)?;
     let flow = session.flow(&flow_id).ok_or_else(flow_not_found)?;
     let Some(query) = flow.query.filter(|_| flow.state == FlowState::Finished) else {
@@ -580,7 +581,7 @@ async fn list_flow(
         ));
     }
     let url = format!("{}/list", flow_url(&id, &flow_id));
-    let page = transactions_page(&query, position, Date::from_unix(now), &url);
+    let page = transactions_page(&query, position, Date::from_unix(now), &url, &state.booked);
     Ok(data(
         StatusCode::OK,
         json!({"state": flow.state, "result": page}),

@@ -14,7 +14,7 @@
 //! logins or TANs end the flow in `EXCEPTION`. Other keywords of Klarna's test bank are not
 //! emulated and behave like `embedded`.
 
-use super::bank;
+use super::bank::{self, Booked};
 use super::model::{
     finish_flow, Flow, FlowState, Session, Step, DECOUPLED_APPROVAL_SECS, MAX_AUTH_FAILURES,
 };
@@ -91,10 +91,11 @@ fn with_flow(
     sandbox: &Sandbox,
     xs2a: &Xs2a,
     token: &str,
-    step: impl FnOnce(&mut Session, &str, i64) -> Xs2aResult<()>,
+    step: impl FnOnce(&mut Session, &str, i64, &[Booked]) -> Xs2aResult<()>,
 ) -> Xs2aResult<Json<Value>> {
     let now = sandbox.clock.now();
     let mut state = xs2a.state(now);
+    let booked = state.booked.clone();
     let (session, flow_id) = state
         .by_token(token)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
@@ -102,7 +103,7 @@ fn with_flow(
     if !running {
         return Err(Xs2aError::conflict("The flow has ended"));
     }
-    step(session, &flow_id, now)?;
+    step(session, &flow_id, now, &booked)?;
     let flow = session
         .flow(&flow_id)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
@@ -183,7 +184,7 @@ async fn country(
     body: Bytes,
 ) -> Xs2aResult<Json<Value>> {
     let input: CountryInput = parse(&body)?;
-    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _, _| {
         let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Country)?;
@@ -217,7 +218,7 @@ async fn choose_bank(
     body: Bytes,
 ) -> Xs2aResult<Json<Value>> {
     let input: BankInput = parse(&body)?;
-    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _, _| {
         let lang = lang_of(session);
         expect(flow_of(session, flow_id)?, Step::Bank)?;
         let known = input.bank_code.as_deref() == Some(bank::BANK_CODE);
@@ -252,7 +253,7 @@ async fn login(
     body: Bytes,
 ) -> Xs2aResult<Json<Value>> {
     let input: LoginInput = parse(&body)?;
-    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now, _| {
         let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Login)?;
@@ -314,7 +315,7 @@ async fn otp(
     body: Bytes,
 ) -> Xs2aResult<Json<Value>> {
     let input: OtpInput = parse(&body)?;
-    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now| {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, now, booked| {
         let lang = lang_of(session);
         let flow = flow_of(session, flow_id)?;
         expect(flow, Step::Otp)?;
@@ -322,7 +323,7 @@ async fn otp(
             None | Some("") => {
                 flow.error = Some(say(lang, "Enter the TAN.", "Geben Sie die TAN ein."))
             }
-            Some(TEST_OTP) => finish_flow(session, flow_id, now),
+            Some(TEST_OTP) => finish_flow(session, flow_id, now, booked),
             Some(_) => fail(flow, lang, &say(lang, "Wrong TAN.", "Falsche TAN.")),
         }
         Ok(())
@@ -335,7 +336,7 @@ async fn abort(
     Extension(xs2a): Extension<Xs2a>,
     Path(token): Path<String>,
 ) -> Xs2aResult<Json<Value>> {
-    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _| {
+    with_flow(&sandbox, &xs2a, &token, |session, flow_id, _, _| {
         let flow = flow_of(session, flow_id)?;
         flow.state = FlowState::Aborted;
         flow.step = Step::Ended;

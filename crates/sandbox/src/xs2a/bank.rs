@@ -157,7 +157,7 @@ pub(crate) struct Amount {
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct CounterParty {
-    pub holder_name: &'static str,
+    pub holder_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iban: Option<String>,
 }
@@ -185,9 +185,61 @@ pub(crate) struct Transaction {
     pub counter_party: CounterParty,
 }
 
+/// A transaction a test booked with `POST /_control/xs2a/transactions` (Klarna's test bank has
+/// no such thing): payee and reference are free text, as a payer writes them into a transfer.
+#[derive(Clone, Debug)]
+pub(crate) struct Booked {
+    pub account: usize,
+    pub transaction: Transaction,
+}
+
+impl Booked {
+    /// A credit (positive `amount`) or debit on `day`, with an id of its own.
+    pub fn new(
+        account: usize,
+        day: Date,
+        amount: i64,
+        counterparty: String,
+        reference: String,
+    ) -> Booked {
+        let id = format!("b{}", uuid::Uuid::new_v4().simple());
+        Booked {
+            account,
+            transaction: Transaction {
+                transaction_id: id.clone(),
+                id,
+                amount: Amount {
+                    amount,
+                    currency: CURRENCY,
+                },
+                date: day,
+                booking_date: day,
+                value_date: day,
+                state: "PROCESSED",
+                kind: if amount < 0 { "DEBIT" } else { "CREDIT" },
+                reference: reference.clone(),
+                bank_references: BankReferences {
+                    unstructured: reference,
+                },
+                counter_party: CounterParty {
+                    holder_name: counterparty,
+                    iban: None,
+                },
+            },
+        }
+    }
+}
+
 /// The account's transactions booked between `from` and `to` (both inclusive) that the bank
-/// still holds on `today`, newest first.
-pub(crate) fn transactions(index: usize, from: Date, to: Date, today: Date) -> Vec<Transaction> {
+/// still holds on `today`, newest first; those a test `booked` come after the generated ones
+/// of their day.
+pub(crate) fn transactions(
+    index: usize,
+    from: Date,
+    to: Date,
+    today: Date,
+    booked: &[Booked],
+) -> Vec<Transaction> {
     let from = from.max(first_day(today));
     let to = to.min(today);
     let mut out = Vec::new();
@@ -196,6 +248,12 @@ pub(crate) fn transactions(index: usize, from: Date, to: Date, today: Date) -> V
         let mut list = day_transactions(index, day);
         list.reverse();
         out.extend(list);
+        out.extend(
+            booked
+                .iter()
+                .filter(|b| b.account == index && b.transaction.booking_date == day)
+                .map(|b| b.transaction.clone()),
+        );
         day = day.plus_days(-1);
     }
     out
@@ -435,7 +493,7 @@ fn finish(
                 reference: text.clone(),
                 bank_references: BankReferences { unstructured: text },
                 counter_party: CounterParty {
-                    holder_name: who,
+                    holder_name: who.to_string(),
                     iban,
                 },
             }
@@ -474,8 +532,8 @@ mod tests {
     #[test]
     fn data_is_deterministic_and_newest_first() {
         let today = Date::from_ymd(2026, 5, 20);
-        let a = transactions(0, first_day(today), today, today);
-        let b = transactions(0, first_day(today), today, today);
+        let a = transactions(0, first_day(today), today, today, &[]);
+        let b = transactions(0, first_day(today), today, today, &[]);
         assert_eq!(serde_json::to_value(&a).ok(), serde_json::to_value(&b).ok());
         assert!(a.len() > 250, "{}", a.len());
         assert!(a.windows(2).all(|w| w[0].date >= w[1].date));
@@ -485,6 +543,7 @@ mod tests {
             today.plus_days(-10),
             today.plus_days(-10),
             today.plus_days(30),
+            &[],
         );
         let same: Vec<_> = a
             .iter()
@@ -507,7 +566,7 @@ mod tests {
             (eur(10_000, 0)..eur(13_000, 0)).contains(&savings),
             "{savings}"
         );
-        assert!(transactions(1, first_day(today), today, today)
+        assert!(transactions(1, first_day(today), today, today, &[])
             .iter()
             .all(|t| t.amount.amount > 0));
     }

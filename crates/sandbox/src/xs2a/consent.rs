@@ -14,7 +14,7 @@
 //! A body without any `consent_token` gets a 400 without one.
 
 use super::api::check_range;
-use super::bank;
+use super::bank::{self, Booked};
 use super::dates::Date;
 use super::model::{Consent, TxQuery};
 use super::{
@@ -64,7 +64,7 @@ fn consent_call(
     headers: &HeaderMap,
     consent_id: &str,
     body: &[u8],
-    op: impl FnOnce(&Consent, &Value, Date) -> Xs2aResult<Value>,
+    op: impl FnOnce(&Consent, &Value, Date, &[Booked]) -> Xs2aResult<Value>,
 ) -> Response {
     if let Err(e) = authenticate(headers) {
         return e.into_response();
@@ -77,8 +77,9 @@ fn consent_call(
         return Xs2aError::validation("consent_token", "consent_token is required").into_response();
     };
     let now = sandbox.clock.now();
-    let consent = {
+    let (consent, booked) = {
         let mut state = xs2a.state(now);
+        let booked = state.booked.clone();
         let Some(consent) = state.consents.get_mut(consent_id) else {
             return Xs2aError::not_found("No consent with the provided id")
                 .with_token(presented.to_string())
@@ -93,7 +94,7 @@ fn consent_call(
             .into_response();
         }
         consent.token = new_token();
-        consent.clone()
+        (consent.clone(), booked)
     };
     let token = consent.token.clone();
     let outcome = if now >= consent.expires_at {
@@ -102,7 +103,7 @@ fn consent_call(
             "The consent has expired: link the bank account again",
         ))
     } else {
-        op(&consent, &req, Date::from_unix(now))
+        op(&consent, &req, Date::from_unix(now), &booked)
     };
     match outcome {
         Ok(result) => data(
@@ -133,7 +134,7 @@ async fn accounts_get(
         &headers,
         &id,
         &body,
-        |consent, _, today| {
+        |consent, _, today, _| {
             if !(consent.scope.accounts || consent.scope.balances) {
                 return Err(not_granted("accounts"));
             }
@@ -178,7 +179,7 @@ async fn transactions_get(
         &headers,
         &id,
         &body,
-        |consent, req, today| {
+        |consent, req, today, booked| {
             if consent.scope.transactions.is_none() {
                 return Err(not_granted("transactions"));
             }
@@ -207,7 +208,13 @@ async fn transactions_get(
                 page_size: page_size(size)?,
             };
             granted_query(consent, &q)?;
-            Ok(transactions_page(&q, 0, today, &list_url(&consent.id)))
+            Ok(transactions_page(
+                &q,
+                0,
+                today,
+                &list_url(&consent.id),
+                booked,
+            ))
         },
     )
 }
@@ -225,7 +232,7 @@ async fn transactions_list(
         &headers,
         &id,
         &body,
-        |consent, req, today| {
+        |consent, req, today, booked| {
             let (q, position) = offset_field(req)?;
             granted_query(consent, &q)?;
             Ok(transactions_page(
@@ -233,6 +240,7 @@ async fn transactions_list(
                 position,
                 today,
                 &list_url(&consent.id),
+                booked,
             ))
         },
     )

@@ -244,8 +244,14 @@ pub(crate) fn accounts_result(kind: &str, today: Date) -> Value {
 
 /// One page of a transactions query, starting at position `start` of the newest-first list;
 /// `pagination` (with the next page's opaque `offset`) only when more follow.
-pub(crate) fn transactions_page(q: &TxQuery, start: usize, today: Date, list_url: &str) -> Value {
-    let all = bank::transactions(q.account, q.from, q.to, today);
+pub(crate) fn transactions_page(
+    q: &TxQuery,
+    start: usize,
+    today: Date,
+    list_url: &str,
+    booked: &[bank::Booked],
+) -> Value {
+    let all = bank::transactions(q.account, q.from, q.to, today, booked);
     let end = start.saturating_add(q.page_size).min(all.len());
     let page = all.get(start.min(end)..end).unwrap_or_default();
     let mut result = json!({

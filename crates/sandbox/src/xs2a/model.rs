@@ -204,6 +204,8 @@ pub(crate) struct Xs2aState {
     /// Client token → (session id, flow id): the browser side knows only the token.
     pub tokens: HashMap<String, (String, String)>,
     pub consents: HashMap<String, Consent>,
+    /// Transactions tests booked (`/_control/xs2a/transactions`), on top of the generated ones.
+    pub booked: Vec<bank::Booked>,
 }
 
 impl Xs2aState {
@@ -226,7 +228,7 @@ impl Xs2aState {
                 .filter(|(_, at)| *at <= now && *at <= session.deadline())
                 .collect();
             for (flow_id, at) in due {
-                finish_flow(session, &flow_id, at);
+                finish_flow(session, &flow_id, at, &self.booked);
             }
             if now > session.deadline() {
                 session.close(Closed::TimedOut);
@@ -254,7 +256,7 @@ impl Xs2aState {
 }
 
 /// The flow's result as of `at`, and the flow marked `FINISHED`.
-pub(crate) fn finish_flow(session: &mut Session, flow_id: &str, at: i64) {
+pub(crate) fn finish_flow(session: &mut Session, flow_id: &str, at: i64, booked: &[bank::Booked]) {
     let session_id = session.id.clone();
     let Some(flow) = session.flow_mut(flow_id) else {
         return;
@@ -266,7 +268,7 @@ pub(crate) fn finish_flow(session: &mut Session, flow_id: &str, at: i64) {
                 "{}/sessions/{session_id}/flows/{flow_id}/list",
                 super::API_BASE
             );
-            super::transactions_page(&q, 0, today, &list_url)
+            super::transactions_page(&q, 0, today, &list_url, booked)
         }
         (kind, _) => super::accounts_result(kind.name(), today),
     });
