@@ -9,8 +9,7 @@ use crate::lang::say;
 use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
 use klarna::date::Date;
@@ -23,10 +22,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sync, progress))
         .routes(routes!(list))
-        .routes(routes!(csv))
 }
 
-async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
+pub(crate) async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
     app.store.sync_target(id).await?.ok_or_else(|| {
         AppError::new(
             StatusCode::NOT_FOUND,
@@ -314,69 +312,9 @@ async fn list(
     Ok(Json(app.store.transactions(&id).await?))
 }
 
-/// One CSV field: quoted when it holds a separator, quote or line break; a leading `=`, `+`,
-/// `-` or `@` in text is defused so spreadsheets do not run it as a formula.
-fn field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-/// The account's stored transactions as a CSV file.
-#[utoipa::path(
-    get,
-    path = "/api/accounts/{account}/transactions.csv",
-    tag = "bank links",
-    security(("bookkeeper_session" = [])),
-    params(("account" = String, Path, description = "A linked account's id.")),
-    responses(
-        (status = 200, description = "`booking_date,amount,currency,counterparty,reference`, one line each.", body = String, content_type = "text/csv"),
-        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
-        (status = 404, description = "Unknown `account`.", body = ApiError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
-    ),
-)]
-async fn csv(
-    State(app): State<AppState>,
-    _who: Bookkeeper,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
-    let t = target(&app, &id).await?;
-    let mut out = String::from("booking_date,amount,currency,counterparty,reference\n");
-    for tr in app.store.transactions(&id).await? {
-        let currency = klarna::Currency::from_code(&tr.currency).unwrap_or(klarna::Currency::EUR);
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            tr.booking_date,
-            klarna::money::to_decimal_string(tr.amount, currency),
-            tr.currency,
-            field(&tr.counterparty),
-            field(&tr.reference)
-        ));
-    }
-    let name = format!(
-        "attachment; filename=\"transactions-{}.csv\"",
-        t.account.iban.replace(' ', "")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        out,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{field, first_day, Date};
+    use super::{first_day, Date};
     use crate::bank_store::{StoredAccount, StoredConnection, SyncTarget};
 
     fn target(consent_start: &str, last_synced: Option<&str>) -> SyncTarget {
@@ -429,13 +367,5 @@ mod tests {
             first_day(&t, Some("2026-02-01"), today).ok().as_deref(),
             Some("2026-02-01")
         );
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(field("Rent"), "Rent");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
     }
 }

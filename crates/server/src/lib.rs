@@ -3,6 +3,7 @@
 //! Klarna emulator under `/sandbox`.
 
 pub mod auth;
+pub mod bank_csv;
 pub mod bank_links;
 pub mod bank_store;
 pub mod bank_sync;
