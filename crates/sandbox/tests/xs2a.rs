@@ -1067,3 +1067,54 @@ async fn serves_the_launcher_and_a_handle_counts_open_sessions() {
     sb.clock.advance(16 * 60);
     assert!(xs2a.open_sessions(&sb.clock).is_empty());
 }
+
+#[tokio::test]
+async fn a_test_books_a_transaction_with_its_own_texts_and_bad_bookings_are_refused() {
+    let env = spawn().await;
+    let session = env.session(None).await;
+    let linked = env.link(&session, "accounts", json!({})).await;
+    let account = linked["result"]["accounts"][0].clone();
+    let book = |body: Value| {
+        env.send(
+            reqwest::Method::POST,
+            "/_control/xs2a/transactions",
+            None,
+            Some(body),
+        )
+    };
+    let good = json!({"iban": account["iban"], "booking_date": date(-3), "amount": -1234,
+        "counterparty": "@SUM(1+9)", "reference": "x;=WEBSERVICE(1)\r\n-2"});
+    for (field, value) in [
+        ("iban", json!("DE00123456780000000000")),
+        ("booking_date", json!("15.06.2026")),
+        ("amount", json!(0)),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value;
+        let (s, v) = book(bad).await;
+        assert_eq!(s, 400, "{v}");
+        assert_eq!(v["error"]["errors"][0]["location"], field, "{v}");
+    }
+    let (s, v) = book(good).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["transaction_id"].as_str().expect("id").to_string();
+    let flow = env
+        .link(
+            &session,
+            "transactions",
+            json!({"iban": account["iban"], "from_date": date(-3), "to_date": date(-3)}),
+        )
+        .await;
+    let list = flow["result"]["transactions"].as_array().expect("list");
+    let booked = list
+        .iter()
+        .find(|t| t["transaction_id"] == id.as_str())
+        .expect("the booked transaction is listed");
+    assert_eq!(
+        booked["amount"],
+        json!({"amount": -1234, "currency": "EUR"})
+    );
+    assert_eq!(booked["type"], "DEBIT");
+    assert_eq!(booked["counter_party"]["holder_name"], "@SUM(1+9)");
+    assert_eq!(booked["reference"], "x;=WEBSERVICE(1)\r\n-2");
+}
