@@ -63,7 +63,7 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
         }
         cell_start = matches!(c, ';' | '\r' | '\n');
     }
-    if copied == 0 && out.is_empty() {
+    if out.is_empty() {
         return Cow::Borrowed(text);
     }
     out.push_str(&text[copied..]);
