@@ -222,6 +222,7 @@ fn test() -> Result {
 const POSTGRES_TESTS: &[&str] = &[
     "abuse",
     "bank_links",
+    "bank_csv",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",

@@ -1,0 +1,215 @@
+//! The bookkeeper's side of the server against the sandbox, for the bank test files: a
+//! server with a signed-in bookkeeper, the launcher's steps, a sync, on a fixed date.
+#![allow(dead_code)]
+
+use crate::common;
+use klarna::api::{ApiError, ErrorCode, SignedIn};
+use serde_json::{json, Value};
+use server::config::{Config, SANDBOX_BOOKKEEPER, SANDBOX_BOOKKEEPER_PASSWORD};
+use std::path::PathBuf;
+
+/// 2026-06-15T10:00:00Z: "today" in these tests.
+pub const JUNE_15: i64 = 1_781_517_600;
+/// 2027-01-02T09:00:00Z: the second day of a year, with hardly any of it booked.
+pub const JANUARY_2: i64 = 1_798_880_400;
+pub const DAY: i64 = 86_400;
+
+pub struct Env {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub dir: PathBuf,
+    /// The database: a SQLite file in `dir`, or a PostgreSQL database (`KC_TEST_POSTGRES`).
+    pub database: PathBuf,
+    pub cookie: String,
+    pub csrf: String,
+    /// The sandbox playing Klarna's Open Banking, and its base URL (`{url}/sandbox` unless
+    /// Klarna runs apart).
+    pub sandbox: sandbox::Sandbox,
+    pub klarna: String,
+    /// The server's "now".
+    pub clock: sandbox::Clock,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = std::env::temp_dir().join(format!("kc-bank-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = common::database_in(&dir).await;
+    let mut cfg = Config::sandbox(dir.join("dist"), database.clone());
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    adjust(&mut cfg);
+    let running = server::spawn(cfg).await.unwrap();
+    running.clock.set(JUNE_15);
+    Env {
+        url: running.url(),
+        http: reqwest::Client::new(),
+        dir,
+        database,
+        cookie: String::new(),
+        csrf: String::new(),
+        sandbox: running.sandbox.clone().expect("sandbox mode"),
+        klarna: format!("{}{}", running.url(), sandbox::MOUNT_PATH),
+        clock: running.clock.clone(),
+    }
+}
+
+/// Our server in sandbox mode, but Klarna's Open Banking is another sandbox on its own clock,
+/// as Klarna is in production: a test can move Klarna's time without moving ours.
+pub async fn start_with_klarna_apart() -> Env {
+    let klarna = sandbox::Sandbox::default();
+    klarna.clock.set(JUNE_15);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        sandbox::MOUNT_PATH
+    );
+    let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(klarna.clone()));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let mut env = start_with(|cfg| cfg.xs2a_api_url = Some(base.clone())).await;
+    env.sandbox = klarna;
+    env.klarna = base;
+    env
+}
+
+impl Env {
+    pub async fn sign_in(&mut self, password: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/sign-in", self.url))
+            .json(&json!({"user": SANDBOX_BOOKKEEPER, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        if let Some(c) = r.headers().get("set-cookie") {
+            let c = c.to_str().unwrap().to_string();
+            assert!(
+                c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                "{c}"
+            );
+            self.cookie = c.split(';').next().unwrap().to_string();
+        }
+        r
+    }
+
+    pub async fn signed_in(mut self) -> Env {
+        let r = self.sign_in(SANDBOX_BOOKKEEPER_PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        let s: SignedIn = r.json().await.unwrap();
+        self.csrf = s.csrf_token;
+        self
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+    }
+}
+
+pub async fn code_of(r: reqwest::Response) -> (u16, ErrorCode) {
+    let status = r.status().as_u16();
+    let e: ApiError = r.json().await.unwrap();
+    (status, e.code)
+}
+
+impl Env {
+    /// What the XS2A app launcher does in the browser: country, bank, login, OTP.
+    pub async fn run_test_bank(&self, client_token: &str, username: &str) -> Value {
+        let app = format!("{}/xs2a/app/{client_token}", self.klarna);
+        let step = |path: &str, body: Value| {
+            let url = format!("{app}/{path}");
+            let http = self.http.clone();
+            async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        step("country", json!({"country_code": "DE"})).await;
+        step("bank", json!({"bank_code": "88888888"})).await;
+        let login = step("login", json!({"username": username, "password": "12345"})).await;
+        if username == "embedded" {
+            return step("otp", json!({"otp": "12345"})).await;
+        }
+        login
+    }
+
+    pub async fn open_xs2a_sessions(&self) -> i64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/_control/xs2a/open-sessions", self.klarna))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["open"].as_i64().unwrap()
+    }
+
+    pub async fn start_link(&self) -> klarna::api::BankLinkStarted {
+        let r = self
+            .post("/api/bank-links")
+            .json(&json!({"company": "Nordlicht Outdoor GmbH"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+impl Env {
+    /// The server's sweeper closes sessions within its timeout: wait up to six seconds.
+    pub async fn wait_until_no_session_is_open(&self) {
+        for _ in 0..60 {
+            if self.open_xs2a_sessions().await == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.open_xs2a_sessions().await, 0);
+    }
+
+    pub async fn linked_bank(&self) -> klarna::api::LinkedBank {
+        let started = self.start_link().await;
+        self.run_test_bank(&started.client_token, "embedded").await;
+        self.post(&format!("/api/bank-links/{}/complete", started.link))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sync(&self, account: &str, body: Value) -> reqwest::Response {
+        self.post(&format!("/api/accounts/{account}/sync"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sealed_token(&self) -> String {
+        common::stored_text(&self.database).await
+    }
+}
