@@ -19,6 +19,9 @@ pub enum Xs2aError {
     Api { status: u16, body: ErrorBody },
     #[error("Open Banking's answer could not be read: {0}")]
     Decode(String),
+    /// Not sent: an id or a link that could steer a call carrying our token elsewhere.
+    #[error("not sent to Open Banking: {0}")]
+    Refused(String),
 }
 
 impl Xs2aError {
@@ -27,7 +30,7 @@ impl Xs2aError {
         match self {
             Xs2aError::Unreachable(_) => true,
             Xs2aError::Api { status, .. } => crate::klarna_client::is_transient_status(*status),
-            Xs2aError::Decode(_) => false,
+            Xs2aError::Decode(_) | Xs2aError::Refused(_) => false,
         }
     }
 
@@ -73,13 +76,25 @@ impl Xs2aClient {
         }
     }
 
-    /// Flow URLs arrive absolute from Klarna and as paths from the sandbox.
-    fn url(&self, path_or_url: &str) -> String {
-        if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
-            path_or_url.to_string()
-        } else {
+    /// Flow URLs arrive absolute from Klarna and as paths from the sandbox. A link is followed
+    /// only to the configured Klarna host (scheme, host and port as configured: HTTPS outside
+    /// the sandbox), never elsewhere: the request carries the API token.
+    fn url(&self, path_or_url: &str) -> Result<String, Xs2aError> {
+        let url = if path_or_url.starts_with('/') {
             format!("{}{path_or_url}", self.base_url)
+        } else {
+            path_or_url.to_string()
+        };
+        let ours = url
+            .strip_prefix(&self.base_url)
+            .is_some_and(|rest| rest.starts_with('/'));
+        if !ours || url.contains("/../") || url.contains('#') || url.contains('@') {
+            return Err(Xs2aError::Refused(format!(
+                "a link outside {} was not followed",
+                self.base_url
+            )));
         }
+        Ok(url)
     }
 
     pub async fn create_session(&self, request: &SessionRequest) -> Result<Session, Xs2aError> {
@@ -88,14 +103,22 @@ impl Xs2aClient {
     }
 
     pub async fn read_session(&self, id: &str) -> Result<SessionRead, Xs2aError> {
-        self.call::<(), _>(Method::GET, &format!("/xs2a/v1/sessions/{id}"), None)
-            .await
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/xs2a/v1/sessions/{}", self::id(id)?),
+            None,
+        )
+        .await
     }
 
     /// Closes the session; an already closed one counts as closed.
     pub async fn delete_session(&self, id: &str) -> Result<(), Xs2aError> {
         match self
-            .send::<()>(Method::DELETE, &format!("/xs2a/v1/sessions/{id}"), None)
+            .send::<()>(
+                Method::DELETE,
+                &format!("/xs2a/v1/sessions/{}", self::id(id)?),
+                None,
+            )
             .await
         {
             Ok(_) | Err(Xs2aError::Api { status: 404, .. }) => Ok(()),
@@ -104,10 +127,14 @@ impl Xs2aClient {
     }
 
     pub async fn start_accounts_flow(&self, session: &Session) -> Result<Flow, Xs2aError> {
-        let path =
-            session.flows.accounts.clone().unwrap_or_else(|| {
-                format!("/xs2a/v1/sessions/{}/flows/accounts", session.session_id)
-            });
+        // Klarna's own link (checked against our host when followed), else the documented path.
+        let path = match &session.flows.accounts {
+            Some(link) => link.clone(),
+            None => format!(
+                "/xs2a/v1/sessions/{}/flows/accounts",
+                id(&session.session_id)?
+            ),
+        };
         self.call(Method::PUT, &path, Some(&serde_json::json!({})))
             .await
     }
@@ -115,17 +142,22 @@ impl Xs2aClient {
     pub async fn read_flow(&self, session_id: &str, flow_id: &str) -> Result<FlowRead, Xs2aError> {
         self.call::<(), _>(
             Method::GET,
-            &format!("/xs2a/v1/sessions/{session_id}/flows/{flow_id}"),
+            &format!(
+                "/xs2a/v1/sessions/{}/flows/{}",
+                id(session_id)?,
+                id(flow_id)?
+            ),
             None,
         )
         .await
     }
 
+    /// Without a body: Klarna answers 403 to one, even `{}`.
     pub async fn get_consent(&self, session_id: &str) -> Result<Consent, Xs2aError> {
-        self.call(
+        self.call::<(), _>(
             Method::POST,
-            &format!("/xs2a/v1/sessions/{session_id}/consent/get"),
-            Some(&serde_json::json!({})),
+            &format!("/xs2a/v1/sessions/{}/consent/get", id(session_id)?),
+            None,
         )
         .await
     }
@@ -140,7 +172,7 @@ impl Xs2aClient {
         let data: klarna::xs2a::ConsentAnswer<AccountsResult> = self
             .call(
                 Method::POST,
-                &format!("/xs2a/v1/consents/{consent_id}/accounts/get"),
+                &format!("/xs2a/v1/consents/{}/accounts/get", id(consent_id)?),
                 Some(&body),
             )
             .await?;
@@ -170,7 +202,7 @@ impl Xs2aClient {
     ) -> Result<Vec<u8>, Xs2aError> {
         let mut request = self
             .http
-            .request(method, self.url(path))
+            .request(method, self.url(path)?)
             .header("Authorization", format!("Token {}", self.token.expose()));
         if let Some(body) = body {
             request = request.json(body);
@@ -210,7 +242,7 @@ impl Xs2aClient {
         });
         self.call(
             Method::POST,
-            &format!("/xs2a/v1/consents/{consent_id}/transactions/get"),
+            &format!("/xs2a/v1/consents/{}/transactions/get", id(consent_id)?),
             Some(&body),
         )
         .await
@@ -226,9 +258,83 @@ impl Xs2aClient {
         let body = serde_json::json!({"consent_token": consent_token, "offset": offset});
         self.call(
             Method::POST,
-            &format!("/xs2a/v1/consents/{consent_id}/transactions/list"),
+            &format!("/xs2a/v1/consents/{}/transactions/list", id(consent_id)?),
             Some(&body),
         )
         .await
+    }
+}
+
+/// An id of Klarna's (session, flow, consent) as it may enter a URL: letters, digits, `-` and
+/// `_`, at most 128. Anything else (a `/`, `..`, `?`, `#`) could steer a call that carries the
+/// API token to another endpoint, so it is refused before anything is sent.
+pub fn id(value: &str) -> Result<&str, Xs2aError> {
+    let fine = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if fine {
+        Ok(value)
+    } else {
+        Err(Xs2aError::Refused(format!("{value:?} is not an id")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Xs2aClient {
+        Xs2aClient::new(base.into(), Secret::new("t"))
+    }
+
+    #[test]
+    fn links_are_followed_only_to_the_configured_host() {
+        let live = client("https://api.openbanking.klarna.com");
+        assert_eq!(
+            live.url("https://api.openbanking.klarna.com/xs2a/v1/sessions/a/flows/accounts")
+                .unwrap(),
+            "https://api.openbanking.klarna.com/xs2a/v1/sessions/a/flows/accounts"
+        );
+        assert_eq!(
+            live.url("/xs2a/v1/sessions/a").unwrap(),
+            "https://api.openbanking.klarna.com/xs2a/v1/sessions/a"
+        );
+        for hostile in [
+            "http://api.openbanking.klarna.com/xs2a/v1/sessions/a",
+            "https://api.openbanking.klarna.com.evil.example/xs2a",
+            "https://evil.example/xs2a/v1/sessions/a",
+            "https://api.openbanking.klarna.com@evil.example/x",
+            "https://api.openbanking.klarna.com/xs2a/../../admin",
+            "https://api.openbanking.klarna.com",
+        ] {
+            assert!(live.url(hostile).is_err(), "{hostile}");
+        }
+        // The sandbox is configured with plain HTTP on loopback, and only that is followed.
+        let sandbox = client("http://127.0.0.1:9000/sandbox/");
+        assert!(sandbox
+            .url("http://127.0.0.1:9000/sandbox/xs2a/v1/x")
+            .is_ok());
+        assert!(sandbox
+            .url("http://127.0.0.1:9001/sandbox/xs2a/v1/x")
+            .is_err());
+    }
+
+    #[test]
+    fn ids_that_could_steer_a_call_are_refused() {
+        assert!(id("3f9c0b2e-aa_01").is_ok());
+        for bad in [
+            "",
+            "a/b",
+            "..",
+            "a?b",
+            "a#b",
+            "a b",
+            "%2e%2e",
+            &"x".repeat(129),
+        ] {
+            assert!(id(bad).is_err(), "{bad:?}");
+        }
     }
 }

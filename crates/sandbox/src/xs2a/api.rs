@@ -596,8 +596,18 @@ async fn get_consent(
     Extension(xs2a): Extension<Xs2a>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Xs2aResult<Response> {
     authenticate(&headers)?;
+    // Klarna answers 403 to a body here, even `{}` (ERPNext Banking's connector notes it:
+    // contract §3): the call carries none.
+    if !body.is_empty() {
+        return Err(Xs2aError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "consent/get takes no body",
+        ));
+    }
     let now = sandbox.clock.now();
     let mut state = xs2a.state(now);
     let session = open_session(&mut state.sessions, &id)?;
