@@ -15,7 +15,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-mod sessions;
+mod browser;
+
+use browser::until;
 mod texts;
 
 /// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
@@ -55,7 +57,7 @@ fn recorded(global: &str) -> Vec<String> {
 }
 
 fn session() -> CheckoutSession {
-    sessions::session(
+    browser::session(
         "s-1",
         "a.b.c",
         "Organic cotton T-shirt",
@@ -130,17 +132,6 @@ async fn settle() {
         let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
     }
     sleep(30).await;
-}
-
-/// Polls `done` for up to five seconds.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        sleep(10).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn text(css: &str) -> String {

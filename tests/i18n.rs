@@ -3,12 +3,14 @@
 //! way or cannot be fetched.
 #![cfg(target_arch = "wasm32")]
 
-mod sessions;
+mod browser;
+
+use browser::until;
 mod texts;
 
 use klarna::api::CheckoutSession;
 use klarna::Country;
-use klarna_checkout::api::{sleep, Endpoint};
+use klarna_checkout::api::Endpoint;
 use klarna_checkout::checkout::state::{Ctx, Options, Phase};
 use klarna_checkout::checkout::CheckoutView;
 use klarna_checkout::i18n::catalog::{install, state, Flow, Load};
@@ -27,7 +29,7 @@ fn session() -> CheckoutSession {
     CheckoutSession {
         locale: "sv-DE".into(),
         countries: vec![Country::DE, Country::AT, Country::SE],
-        ..sessions::session("s-1", "a.b.c", "Organic cotton T-shirt", 2, &["pay_later"])
+        ..browser::session("s-1", "a.b.c", "Organic cotton T-shirt", 2, &["pay_later"])
     }
 }
 
@@ -46,16 +48,6 @@ fn mount(locale: &str) -> web_sys::HtmlElement {
     ctx.phase.set(Phase::Shopping);
     leptos::mount::mount_to(root.clone(), move || view! { <CheckoutView ctx=ctx /> }).forget();
     root
-}
-
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        sleep(10).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[wasm_bindgen_test]

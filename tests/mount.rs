@@ -5,17 +5,17 @@
 //! holds one client token per page, and `init` with another forgets the widgets loaded before.
 #![cfg(target_arch = "wasm32")]
 
-mod sessions;
+mod browser;
 
 use klarna::api::CheckoutSession;
-use klarna_checkout::api::{sleep, to_js};
+use klarna_checkout::api::to_js;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn session(cart: &str) -> CheckoutSession {
-    sessions::session(
+    browser::session(
         &format!("sess-{cart}"),
         &format!("ct.{cart}.secret"),
         &format!("Item of cart {cart}"),
@@ -149,15 +149,9 @@ fn events() -> Vec<String> {
     strings("window.__kc.events.map(e => e.name + '@' + e.target + ' ' + e.detail)")
 }
 
-/// Polls `done` for up to five seconds: the page moves on after promises and timers.
+/// [`browser::until_or`], saying what the fakes were asked when it times out.
 async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        sleep(10).await;
-    }
-    panic!("timed out waiting for {what}; calls: {:?}", calls());
+    browser::until_or(what, done, || format!("; calls: {:?}", calls())).await;
 }
 
 fn within(host: &web_sys::Element, css: &str) -> Option<web_sys::HtmlElement> {
@@ -346,13 +340,13 @@ async fn destroy_ends_requests_and_timers_and_mount_again_works() {
         Some(0.0),
         "every timer of the checkout is cleared"
     );
-    // Nothing it started says anything after it is gone.
+    // Nothing it started says anything after it is gone, once all the page had queued ran.
     let heard = events().len();
-    sleep(50).await;
+    browser::drained().await;
     assert_eq!(events().len(), heard);
     assert_eq!(host.child_element_count(), 0);
 
-    // 3. Mount, mount a second time into another element, destroy both: both work.
+    // 3. Mounted again, with other options: it works, and goes again.
     let handle = mount(r#"{"cart":"b","locale":"en-DE","theme":"dark"}"#);
     until("ready again", || buy_enabled(&host)).await;
     assert!(within(&host, ".kc[data-theme='dark']").is_some());
