@@ -52,8 +52,7 @@ pub fn start_session(ctx: Ctx, renewed: bool) {
         match result {
             Ok(session) => {
                 ctx.refused.set(Vec::new());
-                ctx.loaded.set(Vec::new());
-                ctx.shown.set(Vec::new());
+                ctx.forget_widgets();
                 ctx.finalize_pending.set(false);
                 ctx.selected
                     .set(session.categories.first().map(|c| c.identifier.clone()));
@@ -107,8 +106,7 @@ pub fn change_country(ctx: Ctx, country: String) {
         match result {
             Ok(updated) => {
                 watch_expiry(ctx, &updated);
-                ctx.loaded.set(Vec::new());
-                ctx.shown.set(Vec::new());
+                ctx.forget_widgets();
                 ctx.finalize_pending.set(false);
                 ctx.session.set(Some(updated));
                 events::changed(ctx);
@@ -242,17 +240,13 @@ pub fn widget_selector(category: &str) -> String {
 /// had it pauses (its widget is reloaded when the shopper comes back to it).
 fn claim(ctx: Ctx, client_token: &str) -> Result<Claim, String> {
     // A new hold of Klarna: widgets loaded under an earlier one are gone.
-    ctx.generation.update_value(|g| *g += 1);
-    ctx.loaded.set(Vec::new());
-    ctx.shown.set(Vec::new());
+    ctx.forget_widgets();
     let claimant = Claimant {
         uid: ctx.uid,
         busy: Box::new(move || !ctx.gone() && ctx.busy.get_untracked()),
         pause: Box::new(move || {
             if !ctx.gone() {
-                ctx.generation.update_value(|g| *g += 1);
-                ctx.loaded.set(Vec::new());
-                ctx.shown.set(Vec::new());
+                ctx.forget_widgets();
                 ctx.sdk.set(SdkState::Paused);
             }
         }),

@@ -190,6 +190,14 @@ impl Ctx {
         }
     }
 
+    /// Klarna's widgets of this checkout are gone (another session, another hold of Klarna):
+    /// none counts as asked for or shown, and a late `load()` answer is ignored.
+    pub fn forget_widgets(&self) {
+        self.generation.update_value(|g| *g += 1);
+        self.loaded.set(Vec::new());
+        self.shown.set(Vec::new());
+    }
+
     /// Categories still on offer.
     pub fn offered(&self) -> Vec<klarna::api::PaymentCategory> {
         let refused = self.refused.get();

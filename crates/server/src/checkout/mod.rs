@@ -23,7 +23,9 @@ use klarna::api::{
     ApiError, ChangeCountry, CheckoutSession, ErrorCode, PaymentCategory, StartCheckout,
 };
 use klarna::payments::{MerchantUrls, PaymentMethodCategory, SessionRequest};
-use klarna::{price_cart, Country, Customer, CustomerType, FieldProblem, PricedCart, TaxMode};
+use klarna::{
+    price_cart, Country, Customer, CustomerType, FieldProblem, PricedCart, TaxMode, WidgetOptions,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -110,6 +112,7 @@ fn priced_request(
     country: Country,
     language: &str,
     field: &str,
+    widget: Option<&WidgetOptions>,
 ) -> Result<(PricedCart, SessionRequest), AppError> {
     let items = catalog::cart(stored_cart, country).map_err(|e| match e {
         CatalogError::NoPrices(currency) => AppError::field(
@@ -151,7 +154,7 @@ fn priced_request(
         merchant_reference1: Some(id.into()),
         merchant_urls: merchant_urls(app),
         customer: organization.then(Customer::organization),
-        options: None,
+        options: widget.cloned(),
     };
     Ok((cart, request))
 }
@@ -228,9 +231,15 @@ async fn start_checkout(
     }
     let id = uuid::Uuid::new_v4().to_string();
     let stored_cart = load_cart(&app, &req.cart).await?;
-    let (cart, mut request) =
-        priced_request(&app, &id, &stored_cart, country, &language, "locale")?;
-    request.options = req.widget.clone();
+    let (cart, request) = priced_request(
+        &app,
+        &id,
+        &stored_cart,
+        country,
+        &language,
+        "locale",
+        req.widget.as_ref(),
+    )?;
     let session = app
         .klarna
         .create_session(&request, &idempotency_key(&format!("session:{id}:create")))
@@ -298,16 +307,16 @@ async fn change_country(
         .await?
         .ok_or_else(|| unknown_session(&id))?;
     let stored_cart = load_cart(&app, &stored.cart_ref).await?;
-    let (cart, mut request) = priced_request(
+    // A new Klarna session (another currency) looks like the first one.
+    let (cart, request) = priced_request(
         &app,
         &id,
         &stored_cart,
         country,
         &stored.language,
         "country",
+        stored.widget.as_ref(),
     )?;
-    // A new Klarna session (another currency) looks like the first one.
-    request.options = stored.widget.clone();
     let same_currency = cart.currency == stored.cart.currency;
     let updated = if same_currency {
         // One key per update: the shopper's next change is another operation, even when it
