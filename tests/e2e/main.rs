@@ -27,15 +27,58 @@ pub(crate) struct Shop {
     pub(crate) server: server::Running,
     pub(crate) sandbox: sandbox::Sandbox,
     _driver: Driver,
-    db: PathBuf,
+    _db: Database,
 }
 
-struct Driver(Child);
+/// The test's SQLite database, deleted with its `-wal` and `-shm` files however the test ends.
+struct Database(PathBuf);
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Our chromedriver, the Chromium it starts, and that Chromium's profile directory.
+///
+/// A test ends by dropping its `Shop`, which cannot wait for WebDriver's polite "delete session".
+/// Killing chromedriver alone left each Chromium's profile behind (about 100 MB in the temporary
+/// directory per test, and CI runs on a shared disk), so chromedriver gets a process group of its
+/// own, the whole group is killed, and the profile directory is ours to delete.
+struct Driver {
+    child: Child,
+    profile: PathBuf,
+}
+
+impl Driver {
+    fn start(chromedriver: &str, port: u16) -> Driver {
+        use std::os::unix::process::CommandExt;
+        let profile = std::env::temp_dir().join(format!("kc-e2e-chromium-{port}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver");
+        Driver { child, profile }
+    }
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -81,14 +124,6 @@ impl Shop {
 
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({"binary": "/usr/bin/chromium", "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1200,1000"]}),
-        );
         // Tests run in parallel: a port found free may be taken by another test's chromedriver
         // before ours binds it. Ours then exits without saying it started, and a session opened
         // on that port would be the other test's, ending when that test does ("webdriver could
@@ -97,15 +132,8 @@ impl Shop {
         let mut started = None;
         for _ in 0..5 {
             let port = free_port();
-            let mut ours = Driver(
-                Command::new(&chromedriver)
-                    .arg(format!("--port={port}"))
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("chromedriver"),
-            );
-            let stdout = ours.0.stdout.take().expect("chromedriver's stdout");
+            let mut ours = Driver::start(&chromedriver, port);
+            let stdout = ours.child.stdout.take().expect("chromedriver's stdout");
             let (said, listening) = tokio::sync::oneshot::channel();
             // Reads to the end, so chromedriver never writes into a closed pipe later.
             std::thread::spawn(move || {
@@ -129,6 +157,15 @@ impl Shop {
             }
         }
         let (driver, port) = started.expect("chromedriver did not start");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"binary": "/usr/bin/chromium", "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1200,1000",
+                format!("--user-data-dir={}", driver.profile.display())]}),
+        );
         let browser = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -140,7 +177,7 @@ impl Shop {
             server,
             sandbox,
             _driver: driver,
-            db,
+            _db: Database(db),
         };
         shop.wait_enabled(".kc-buy").await;
         shop
@@ -149,7 +186,6 @@ impl Shop {
     pub(crate) async fn close(self) {
         let _ = self.browser.close().await;
         self.server.task.abort();
-        let _ = std::fs::remove_file(&self.db);
     }
 
     pub(crate) async fn find(&self, css: &str) -> Element {
