@@ -13,6 +13,7 @@ use super::model::{
     Closed, Consent, Flow, FlowKind, FlowState, Scope, Session, Step, TxQuery, TxScope,
     DEFAULT_CONSENT_LIFETIME_DAYS, SESSION_TIMEOUT_SECS,
 };
+use super::psu::{self, PsuSeen};
 use super::{
     authenticate, data, date_field, offset_field, page_size, parse, random_id, transactions_page,
     Xs2a, Xs2aError, Xs2aResult, API_BASE,
@@ -47,16 +48,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
 
 #[derive(Deserialize)]
 struct CreateSession {
-    psu: Option<Psu>,
+    psu: Option<Value>,
     language: Option<String>,
     consent_scope: Option<ScopeRequest>,
     selected_bank: Option<SelectedBank>,
-}
-
-#[derive(Deserialize)]
-struct Psu {
-    user_agent: Option<String>,
-    ip_address: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,35 +76,14 @@ struct SelectedBank {
     country_code: Option<String>,
 }
 
-/// Klarna requires the consumer's user agent and IP address ("psu") on every session.
-fn check_psu(psu: Option<&Psu>, errors: &mut Vec<(String, String)>) {
-    let Some(psu) = psu else {
-        errors.push((
-            "psu".into(),
-            "psu is required: {user_agent, ip_address} of the consumer".into(),
-        ));
-        return;
-    };
-    if psu
-        .user_agent
-        .as_deref()
-        .is_none_or(|s| s.trim().is_empty())
-    {
-        errors.push(("psu.user_agent".into(), "user_agent is required".into()));
-    }
-    match psu.ip_address.as_deref() {
-        None | Some("") => errors.push(("psu.ip_address".into(), "ip_address is required".into())),
-        Some(ip) if ip.parse::<std::net::IpAddr>().is_err() => errors.push((
-            "psu.ip_address".into(),
-            "must be an IPv4 or IPv6 address".into(),
-        )),
-        Some(_) => {}
-    }
-}
-
 /// The session's consent scope. Without `consent_scope` everything the bank offers is granted
 /// (accounts, balances, a year of transactions) for 90 days — our choice, Klarna documents no
-/// default. A `transactions` scope without dates starts at the oldest day the bank holds.
+/// default. A `transactions` scope without `from_date` starts at the oldest day the bank holds.
+///
+/// **The window's end.** Klarna documents no default `to_date` either, and ERPNext Banking
+/// always sends one (today + 90 days). The sandbox takes the narrowest reading: without
+/// `to_date` the window ends on the day the session was created, so a client that leaves it
+/// out can fetch nothing booked after the link, here as it may not at Klarna.
 fn scope_from(req: Option<ScopeRequest>, today: Date, errors: &mut Vec<(String, String)>) -> Scope {
     let Some(req) = req else {
         return Scope {
@@ -117,7 +91,7 @@ fn scope_from(req: Option<ScopeRequest>, today: Date, errors: &mut Vec<(String, 
             balances: true,
             transactions: Some(TxScope {
                 from: bank::first_day(today),
-                to: None,
+                to: today,
                 ibans: None,
             }),
             lifetime_days: DEFAULT_CONSENT_LIFETIME_DAYS,
@@ -159,7 +133,8 @@ fn scope_from(req: Option<ScopeRequest>, today: Date, errors: &mut Vec<(String, 
             (from, None) => from,
         };
         let from = from.unwrap_or_else(|| bank::first_day(today));
-        if to.is_some_and(|to| from > to) {
+        let to = to.unwrap_or(today);
+        if from > to {
             errors.push((
                 format!("{loc}.from_date"),
                 "from_date must be before or equal to to_date".into(),
@@ -230,7 +205,7 @@ async fn create_session(
     let req: CreateSession = parse(&body)?;
     let now = sandbox.clock.now();
     let mut errors = Vec::new();
-    check_psu(req.psu.as_ref(), &mut errors);
+    let psu = psu::check(req.psu.as_ref(), true, &mut errors);
     let scope = scope_from(req.consent_scope, Date::from_unix(now), &mut errors);
     let bank_chosen = match &req.selected_bank {
         None => false,
@@ -254,6 +229,10 @@ async fn create_session(
         return Err(Xs2aError::invalid(errors));
     }
     let mut state = xs2a.state(now);
+    state.psu_seen.push(PsuSeen {
+        call: "session",
+        psu,
+    });
     let id = random_id();
     let short = short_id(|s| state.sessions.values().any(|x| x.short_id == s));
     let session = Session {
@@ -361,7 +340,7 @@ fn transactions_query(req: &FlowRequest, scope: &Scope, today: Date) -> Xs2aResu
         ));
     }
     let scope_from = tx_scope.map(|t| t.from);
-    let scope_to = tx_scope.and_then(|t| t.to);
+    let scope_to = tx_scope.map(|t| t.to);
     let to = date_field(req.to_date.as_deref(), "to_date")?;
     let from = date_field(req.from_date.as_deref(), "from_date")?;
     let from = match (from, req.last_days) {

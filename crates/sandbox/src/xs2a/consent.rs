@@ -12,11 +12,17 @@
 //! replayed old token gains nothing) nor be able to revoke the holder's token; the answer keeps
 //! the `consent_token` field so clients that always store it keep the shape they expect.
 //! A body without any `consent_token` gets a 400 without one.
+//!
+//! **psu and window.** A `psu` is optional here (absent on an unattended refresh) but checked
+//! when present (`psu.rs`), and recorded either way; a transactions query must lie inside the
+//! session's `consent_scope.transactions` window, both ends included (400 `VALIDATION` naming
+//! `from_date` or `to_date` otherwise).
 
 use super::api::check_range;
 use super::bank::{self, Booked};
 use super::dates::Date;
 use super::model::{Consent, TxQuery};
+use super::psu::{self, PsuSeen};
 use super::{
     authenticate, data, date_field, offset_field, page_size, parse, transactions_page, Xs2a,
     Xs2aError, Xs2aResult, API_BASE,
@@ -56,12 +62,14 @@ fn forbidden(code: &'static str, message: &str) -> Xs2aError {
     Xs2aError::new(StatusCode::FORBIDDEN, code, message)
 }
 
-/// Authenticates the API call and the consent token, rotates the token, then runs `op` and
-/// answers with the new token whatever `op` decided.
+/// Authenticates the API call and the consent token, rotates the token, checks and records the
+/// `psu` (optional here: absent on an unattended call), then runs `op` and answers with the new
+/// token whatever `op` decided.
 fn consent_call(
     sandbox: &Sandbox,
     xs2a: &Xs2a,
     headers: &HeaderMap,
+    call: &'static str,
     consent_id: &str,
     body: &[u8],
     op: impl FnOnce(&Consent, &Value, Date, &[Booked]) -> Xs2aResult<Value>,
@@ -77,6 +85,7 @@ fn consent_call(
         return Xs2aError::validation("consent_token", "consent_token is required").into_response();
     };
     let now = sandbox.clock.now();
+    let mut psu_errors = Vec::new();
     let (consent, booked) = {
         let mut state = xs2a.state(now);
         let booked = state.booked.clone();
@@ -94,10 +103,17 @@ fn consent_call(
             .into_response();
         }
         consent.token = new_token();
-        (consent.clone(), booked)
+        let consent = consent.clone();
+        let psu = psu::check(req.get("psu"), false, &mut psu_errors);
+        if psu_errors.is_empty() {
+            state.psu_seen.push(PsuSeen { call, psu });
+        }
+        (consent, booked)
     };
     let token = consent.token.clone();
-    let outcome = if now >= consent.expires_at {
+    let outcome = if !psu_errors.is_empty() {
+        Err(Xs2aError::invalid(psu_errors))
+    } else if now >= consent.expires_at {
         Err(forbidden(
             "CONSENT.EXPIRED",
             "The consent has expired: link the bank account again",
@@ -132,6 +148,7 @@ async fn accounts_get(
         &sandbox,
         &xs2a,
         &headers,
+        "accounts/get",
         &id,
         &body,
         |consent, _, today, _| {
@@ -157,7 +174,7 @@ fn granted_query(consent: &Consent, q: &TxQuery) -> Xs2aResult<()> {
     if !scope.grants(q.account) {
         return Err(not_granted("this account"));
     }
-    check_range(Some(q.from), Some(q.to), Some(scope.from), scope.to)
+    check_range(Some(q.from), Some(q.to), Some(scope.from), Some(scope.to))
 }
 
 fn string_field<'a>(req: &'a Value, name: &str) -> Xs2aResult<&'a str> {
@@ -177,6 +194,7 @@ async fn transactions_get(
         &sandbox,
         &xs2a,
         &headers,
+        "transactions/get",
         &id,
         &body,
         |consent, req, today, booked| {
@@ -230,6 +248,7 @@ async fn transactions_list(
         &sandbox,
         &xs2a,
         &headers,
+        "transactions/list",
         &id,
         &body,
         |consent, req, today, booked| {

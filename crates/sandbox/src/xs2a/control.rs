@@ -1,5 +1,6 @@
 //! Test-only knobs for XS2A, next to the sandbox's own `/_control/*`: count open sessions (a
-//! server must close every session it opens), book a transaction with a payee and reference of
+//! server must close every session it opens), list the psu each session and consent call
+//! carried (a server must send the bookkeeper's, on every call the bookkeeper started), book a transaction with a payee and reference of
 //! the test's choosing (what a payer may type into a transfer, formulas included), and forget
 //! everything.
 
@@ -18,6 +19,7 @@ use serde_json::{json, Value};
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/_control/xs2a/open-sessions", get(open_sessions))
+        .route("/_control/xs2a/psu", get(psu_seen))
         .route("/_control/xs2a/transactions", post(book))
         .route("/_control/xs2a/reset", post(reset))
 }
@@ -30,6 +32,14 @@ async fn open_sessions(
 ) -> Json<Value> {
     let open = xs2a.open_sessions(&sandbox.clock);
     Json(json!({"open": open.len(), "sessions": open}))
+}
+
+/// `{"calls": [{"call": "session" | "accounts/get" | "transactions/get" | "transactions/list",
+/// "psu": {"user_agent", "ip_address"} | null}]}`, oldest first; `null` is an unattended
+/// consent call. Refused calls are not listed.
+async fn psu_seen(State(sandbox): State<Sandbox>, Extension(xs2a): Extension<Xs2a>) -> Json<Value> {
+    let state = xs2a.state(sandbox.clock.now());
+    Json(json!({"calls": state.psu_seen}))
 }
 
 async fn reset(Extension(xs2a): Extension<Xs2a>) -> StatusCode {

@@ -24,6 +24,7 @@ mod consent;
 mod control;
 mod dates;
 mod model;
+mod psu;
 
 pub use model::SESSION_TIMEOUT_SECS;
 

@@ -115,8 +115,9 @@ pub(crate) struct Scope {
 
 #[derive(Clone, Debug)]
 pub(crate) struct TxScope {
+    /// The consented window, both days included: consent calls outside it are refused.
     pub from: Date,
-    pub to: Option<Date>,
+    pub to: Date,
     /// When set, only these accounts' transactions are granted.
     pub ibans: Option<Vec<String>>,
 }
@@ -204,6 +205,8 @@ pub(crate) struct Xs2aState {
     /// Client token → (session id, flow id): the browser side knows only the token.
     pub tokens: HashMap<String, (String, String)>,
     pub consents: HashMap<String, Consent>,
+    /// The psu of every session and consent call, in order (`/_control/xs2a/psu`).
+    pub psu_seen: Vec<super::psu::PsuSeen>,
     /// Transactions tests booked (`/_control/xs2a/transactions`), on top of the generated ones.
     pub booked: Vec<bank::Booked>,
 }
