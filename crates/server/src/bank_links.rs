@@ -5,29 +5,29 @@
 //! path: finished, aborted, failed, and abandoned (the sweeper).
 
 use crate::auth::Bookkeeper;
+use crate::bank_psu::Attended;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
 use crate::lang::{self, say};
 use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BankLinkStarted, ErrorCode, LinkedAccount, LinkedBank, StartBankLink};
 use klarna::date::Date;
-use klarna::xs2a::{
-    mask_iban, ConsentScope, Empty, FlowState, Psu, SessionRequest, TransactionsScope,
-};
+use klarna::xs2a::{mask_iban, FlowState};
 use klarna::FieldProblem;
-use std::net::SocketAddr;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod dates;
+mod session;
 
-pub use dates::CONSENT_DAYS;
+pub use dates::{consent_end, CONSENT_DAYS};
 use dates::{consent_status, start_date, today};
+use session::session_request;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -54,17 +54,6 @@ fn xs2a_failure(what: &str, e: Xs2aError) -> AppError {
     }
 }
 
-fn psu(headers: &HeaderMap, peer: SocketAddr) -> Psu {
-    Psu {
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("unknown")
-            .to_string(),
-        ip_address: peer.ip().to_string(),
-    }
-}
-
 /// Opens an XS2A session and its accounts flow; the browser starts Klarna's launcher with the
 /// answer's client token.
 #[utoipa::path(
@@ -75,20 +64,19 @@ fn psu(headers: &HeaderMap, peer: SocketAddr) -> Psu {
     request_body = StartBankLink,
     responses(
         (status = 200, description = "The link, and the flow's client token for the launcher.", body = BankLinkStarted),
-        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 400, description = "Malformed body, or no `User-Agent` (Klarna needs the bookkeeper's); `fields` names the field or header.", body = ApiError),
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
         (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
         (status = 413, description = "The body is over 16 KiB.", body = ApiError),
         (status = 422, description = "`company` or `start_date` refused; `fields` names it.", body = ApiError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
+        (status = 500, description = "A failure of ours, with a `support_id` (also: outside the sandbox, the bookkeeper's address is loopback because `KC_TRUSTED_PROXIES` does not name the reverse proxy).", body = ApiError),
         (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),
     ),
 )]
 async fn start(
     State(app): State<AppState>,
     _who: Bookkeeper,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Attended(psu): Attended,
     ApiJson(req): ApiJson<StartBankLink>,
 ) -> Result<Json<BankLinkStarted>, AppError> {
     let company = req.company.trim().to_string();
@@ -103,20 +91,7 @@ async fn start(
         ));
     }
     let from = start_date(req.start_date.as_deref(), today(&app))?;
-    let request = SessionRequest {
-        psu: psu(&headers, peer),
-        // Klarna's app then speaks the bookkeeper's language too.
-        language: Some(lang::current().code().into()),
-        consent_scope: ConsentScope {
-            accounts: Some(Empty {}),
-            balances: Some(Empty {}),
-            transactions: Some(TransactionsScope {
-                from_date: Some(from.to_string()),
-                to_date: None,
-            }),
-            lifetime: Some(CONSENT_DAYS),
-        },
-    };
+    let request = session_request(psu, from, today(&app), lang::current().code());
     let session = app
         .xs2a
         .create_session(&request)
@@ -332,7 +307,9 @@ async fn finish(
         consent_id: consent.consent_id,
         consent_token_sealed: app.consent.seal(&consent.consent_token),
         consent_start: link.start_date.clone(),
-        consent_expires_on: today(app).add_days(CONSENT_DAYS).to_string(),
+        // The window's last day, from the day the session asked for it: the consent may live
+        // a day longer when the bank finished after midnight, but nothing after it is granted.
+        consent_expires_on: consent_end(Date::from_unix(link.created_at)).to_string(),
     };
     let stored: Vec<StoredAccount> = accounts
         .into_iter()

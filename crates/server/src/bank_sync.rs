@@ -1,8 +1,11 @@
 //! Transaction sync for one linked account: from the last synced day (never before the
-//! consent's start, which Klarna refuses), page by page, every page's rotated consent token
-//! stored at once (also when a call fails), each transaction stored once.
+//! consent's start, which Klarna refuses) to today (never after the consent's last day), page by
+//! page, every page's rotated consent token stored at once (also when a call fails), each
+//! transaction stored once. Every call carries the psu of whoever started the sync (`None`
+//! for a sync nobody started, as Klarna's unattended calls go).
 
 use crate::auth::Bookkeeper;
+use crate::bank_psu::Attended;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
 use crate::lang::say;
@@ -13,7 +16,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
 use klarna::date::Date;
-use klarna::xs2a::TransactionsPage;
+use klarna::xs2a::{Psu, TransactionsPage};
 use klarna::FieldProblem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -83,6 +86,12 @@ fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String,
     Ok(date.to_string())
 }
 
+/// The last day to fetch: today, but never after the consent's last day (its window's end).
+fn last_day(t: &SyncTarget, today: Date) -> String {
+    let today = today.to_string();
+    today.min(t.connection.consent_expires_on.clone())
+}
+
 /// Written for every instance to read (the page polls whichever it reaches).
 async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), AppError> {
     app.store.save_sync_progress(id, p, app.clock.now()).await?;
@@ -99,7 +108,7 @@ async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), 
     request_body = SyncRequest,
     responses(
         (status = 200, description = "The finished sync.", body = SyncProgress),
-        (status = 400, description = "Malformed body; `fields` names the field.", body = ApiError),
+        (status = 400, description = "Malformed body, or no `User-Agent` (Klarna needs the bookkeeper's); `fields` names the field or header.", body = ApiError),
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
         (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
         (status = 404, description = "Unknown `account`.", body = ApiError),
@@ -113,6 +122,7 @@ async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), 
 async fn sync(
     State(app): State<AppState>,
     _who: Bookkeeper,
+    Attended(psu): Attended,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SyncRequest>,
 ) -> Result<Json<SyncProgress>, AppError> {
@@ -136,7 +146,7 @@ async fn sync(
     let mut progress = SyncProgress {
         running: true,
         from_date: first_day(&t, asked, today)?,
-        to_date: today.to_string(),
+        to_date: last_day(&t, today),
         ..SyncProgress::default()
     };
     // One sync per connection, whichever instance and account asks: the consent token is the
@@ -157,7 +167,7 @@ async fn sync(
         .on("account", FieldProblem::Invalid));
     }
     let result = match set_progress(&app, &id, &progress).await {
-        Ok(()) => fetch_all(&app, &t, &mut progress).await,
+        Ok(()) => fetch_all(&app, &t, &mut progress, Some(&psu)).await,
         Err(e) => Err(e),
     };
     progress.running = false;
@@ -182,6 +192,7 @@ async fn fetch_all(
     app: &AppState,
     t: &SyncTarget,
     progress: &mut SyncProgress,
+    psu: Option<&Psu>,
 ) -> Result<(), AppError> {
     let c = &t.connection;
     let mut page: Option<TransactionsPage> = None;
@@ -202,12 +213,13 @@ async fn fetch_all(
                         &t.account.xs2a_account_id,
                         &progress.from_date,
                         &progress.to_date,
+                        psu,
                     )
                     .await
             }
             Some(next) => {
                 app.xs2a
-                    .consent_transactions_next(&c.consent_id, &token, &next.offset)
+                    .consent_transactions_next(&c.consent_id, &token, &next.offset, psu)
                     .await
             }
         };
@@ -314,7 +326,7 @@ async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::{first_day, Date};
+    use super::{first_day, last_day, Date};
     use crate::bank_store::{StoredAccount, StoredConnection, SyncTarget};
 
     fn target(consent_start: &str, last_synced: Option<&str>) -> SyncTarget {
@@ -367,5 +379,15 @@ mod tests {
             first_day(&t, Some("2026-02-01"), today).ok().as_deref(),
             Some("2026-02-01")
         );
+    }
+
+    #[test]
+    fn a_sync_ends_today_but_never_after_the_consents_last_day() {
+        let mut t = target("2026-01-01", None);
+        t.connection.consent_expires_on = "2026-06-20".into();
+        let last = |today| last_day(&t, Date::parse(today).unwrap());
+        assert_eq!(last("2026-06-15"), "2026-06-15");
+        assert_eq!(last("2026-06-20"), "2026-06-20");
+        assert_eq!(last("2026-06-21"), "2026-06-20");
     }
 }

@@ -255,6 +255,17 @@ impl Config {
                     "KC_HOOK_SECRET must be at least 16 letters or digits".into(),
                 ));
             }
+            // The Open Banking client follows links only to this base, with the API token: a
+            // plain-HTTP base would send the token and the bookkeeper's data unencrypted.
+            if let Some(url) = config
+                .xs2a_api_url
+                .as_ref()
+                .filter(|u| !u.starts_with("https://"))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "KLARNA_XS2A_URL must be an https:// URL outside the sandbox, not {url:?}"
+                )));
+            }
             match &config.public_url {
                 None => return Err(ConfigError::Missing("KC_PUBLIC_URL", mode)),
                 Some(url) if !url.starts_with("https://") => {
@@ -428,6 +439,49 @@ mod tests {
             Config::from_env(env(&plain_http)).unwrap_err(),
             ConfigError::Invalid(m) if m.contains("KC_PUBLIC_URL")
         ));
+    }
+
+    #[test]
+    fn open_banking_outside_the_sandbox_is_reached_over_https_only() {
+        let base = [
+            ("KC_MODE", "live"),
+            ("KLARNA_API_USERNAME", "u"),
+            ("KLARNA_API_PASSWORD", "p"),
+            ("KC_CONSENT_KEY", "k"),
+            ("KC_BOOKKEEPER_PASSWORD_HASH", "h"),
+            ("KLARNA_XS2A_TOKEN", "x"),
+            ("KC_HOOK_SECRET", "0123456789abcdef"),
+            ("KC_PUBLIC_URL", "https://shop.example"),
+        ];
+        let with = |url: &str| {
+            let pairs: Vec<_> = base
+                .iter()
+                .copied()
+                .chain([("KLARNA_XS2A_URL", url)])
+                .collect();
+            Config::from_env(env(&pairs))
+        };
+        for plain in [
+            "http://api.openbanking.klarna.com",
+            "api.openbanking.klarna.com",
+        ] {
+            assert!(
+                matches!(with(plain), Err(ConfigError::Invalid(m)) if m.contains("KLARNA_XS2A_URL")),
+                "{plain}"
+            );
+        }
+        let c = with("https://api.openbanking.playground.klarna.com").unwrap();
+        assert_eq!(
+            c.xs2a_base_url(""),
+            "https://api.openbanking.playground.klarna.com"
+        );
+        assert_eq!(
+            Config::from_env(env(&base)).unwrap().xs2a_base_url(""),
+            "https://api.openbanking.klarna.com"
+        );
+        // The sandbox is reached over plain HTTP on this machine.
+        let c = Config::from_env(env(&[("KLARNA_XS2A_URL", "http://127.0.0.1:9/sandbox")]));
+        assert!(c.is_ok());
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl Xs2aClient {
         consent_token: &str,
         psu: Option<&Psu>,
     ) -> Result<Rotated<Vec<Account>>, Xs2aError> {
-        let body = serde_json::json!({"consent_token": consent_token, "psu": psu});
+        let body = with_psu(serde_json::json!({"consent_token": consent_token}), psu);
         let data: klarna::xs2a::ConsentAnswer<AccountsResult> = self
             .call(
                 Method::POST,
@@ -227,7 +227,8 @@ impl Xs2aClient {
 }
 
 impl Xs2aClient {
-    /// First page of an account's transactions through the consent.
+    /// First page of an account's transactions through the consent, `from` through `to`
+    /// (both inside the consented window).
     pub async fn consent_transactions(
         &self,
         consent_id: &str,
@@ -235,11 +236,13 @@ impl Xs2aClient {
         account_id: &str,
         from: &str,
         to: &str,
+        psu: Option<&Psu>,
     ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
         let body = serde_json::json!({
             "consent_token": consent_token, "account_id": account_id,
             "from_date": from, "to_date": to, "preferred_pagination_size": 100,
         });
+        let body = with_psu(body, psu);
         self.call(
             Method::POST,
             &format!("/xs2a/v1/consents/{}/transactions/get", id(consent_id)?),
@@ -254,8 +257,12 @@ impl Xs2aClient {
         consent_id: &str,
         consent_token: &str,
         offset: &str,
+        psu: Option<&Psu>,
     ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
-        let body = serde_json::json!({"consent_token": consent_token, "offset": offset});
+        let body = with_psu(
+            serde_json::json!({"consent_token": consent_token, "offset": offset}),
+            psu,
+        );
         self.call(
             Method::POST,
             &format!("/xs2a/v1/consents/{}/transactions/list", id(consent_id)?),
@@ -263,6 +270,15 @@ impl Xs2aClient {
         )
         .await
     }
+}
+
+/// A consent call's body with the bookkeeper who started it (`psu`), or without any `psu` when
+/// nobody did (an unattended call; Klarna documents the field as optional, not nullable).
+fn with_psu(mut body: serde_json::Value, psu: Option<&Psu>) -> serde_json::Value {
+    if let Some(psu) = psu {
+        body["psu"] = serde_json::json!(psu);
+    }
+    body
 }
 
 /// An id of Klarna's (session, flow, consent) as it may enter a URL: letters, digits, `-` and

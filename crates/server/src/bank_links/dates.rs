@@ -1,6 +1,6 @@
 //! A bank link's days, all on the server's clock (`AppState::clock`): the default start of the
-//! consent (1 January of the current year), the refusal of a start in the future, and how
-//! many days a consent has left. Pure functions of "today", so their tests pick the day.
+//! consent (1 January of the current year), the refusal of a start in the future, the consent
+//! window's last day, and how many days a consent has left. Pure functions of "today", so their tests pick the day.
 
 use crate::error::AppError;
 use crate::lang::say;
@@ -13,6 +13,12 @@ use klarna::FieldProblem;
 pub const CONSENT_DAYS: i64 = 90;
 /// From this many days left, the bookkeeper is asked to renew.
 const WARN_DAYS: i64 = 14;
+
+/// The last day of the transactions window a session asks for on `asked_on`, and the day its
+/// consent is taken to end: `asked_on` + [`CONSENT_DAYS`] (ERPNext Banking asks the same).
+pub fn consent_end(asked_on: Date) -> Date {
+    asked_on.add_days(CONSENT_DAYS)
+}
 
 /// Today (UTC) on the server's clock.
 pub(super) fn today(app: &AppState) -> Date {

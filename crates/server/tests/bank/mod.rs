@@ -13,6 +13,8 @@ pub const JUNE_15: i64 = 1_781_517_600;
 /// 2027-01-02T09:00:00Z: the second day of a year, with hardly any of it booked.
 pub const JANUARY_2: i64 = 1_798_880_400;
 pub const DAY: i64 = 86_400;
+/// The bookkeeper's browser, as its `User-Agent` reaches Klarna in `psu.user_agent`.
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 pub struct Env {
     pub url: String,
@@ -48,7 +50,10 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     running.clock.set(JUNE_15);
     Env {
         url: running.url(),
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .user_agent(BROWSER)
+            .build()
+            .unwrap(),
         dir,
         database,
         cookie: String::new(),
