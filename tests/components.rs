@@ -531,7 +531,7 @@ fn fake_bank_server(sync_status: u16, sync_body: &str) {
     let script = format!(
         r#"
         window.__kc_routes = {{
-          "POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1"}}'],
+          "POST /api/auth/sign-in": [200, '{{"user":"bookkeeper","csrf_token":"csrf-1","today":"2026-06-15"}}'],
           "GET /api/banks": [200, '{LINKED_BANK}'],
           "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}'],
           "POST /api/bank-links": [200, '{{"link":"l-1","client_token":"ct-1","launcher_url":"/xs2a.js","start_date":"2026-01-01"}}'],
@@ -620,6 +620,48 @@ async fn a_german_bank_page_speaks_german_and_asks_the_server_in_german() {
         "{sent:?}"
     );
     root.remove();
+}
+
+/// "Today" is the server's date (UTC), never the browser's: just after midnight on New Year's
+/// Day east of UTC, the browser's calendar is already in 2027 while the server's (and the
+/// bank's checks) are still on 31 December 2026. The page must offer 2026's start and no day
+/// after the server's today, or the default link would be refused as "in the future".
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn the_start_date_follows_the_servers_today_not_the_browsers() {
+    fake_bank_server(200, "{}");
+    js_sys::eval(
+        r#"
+        window.__kc_routes["POST /api/auth/sign-in"] =
+          [200, '{"user":"bookkeeper","csrf_token":"csrf-1","today":"2026-12-31"}'];
+        window.__kc_real_date = window.Date;
+        // The browser's clock: 1 January 2027, 00:30 on its local calendar.
+        window.Date = class extends window.__kc_real_date {
+          constructor(...args) {
+            if (args.length) { super(...args); } else { super(2027, 0, 1, 0, 30); }
+          }
+          static now() { return new window.Date().getTime(); }
+        };
+        "#,
+    )
+    .unwrap();
+    let root = mount_bank_page("de-DE").await;
+    sign_in_as_bookkeeper().await;
+    let start = attr("#kc-start-date", "max");
+    let value: web_sys::HtmlInputElement = document()
+        .query_selector("#kc-start-date")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let value = value.value();
+    js_sys::eval("window.Date = window.__kc_real_date;").unwrap();
+    root.remove();
+    assert_eq!(
+        start.as_deref(),
+        Some("2026-12-31"),
+        "the latest start date"
+    );
+    assert_eq!(value, "2026-01-01", "the default start date");
 }
 
 #[cfg(feature = "bank-link")]

@@ -57,6 +57,9 @@ pub struct Ctx {
     /// The link form's fields live here, so they survive a detour through the sign-in form.
     pub company: RwSignal<String>,
     pub start_date: RwSignal<String>,
+    /// The server's today (UTC) from sign-in: the only calendar the page uses (see
+    /// [`SignedIn::today`]).
+    pub today: RwSignal<String>,
     pub banks: RwSignal<Vec<LinkedBank>>,
     pub just_linked: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
@@ -79,7 +82,8 @@ impl Ctx {
             csrf: StoredValue::new(None),
             phase: RwSignal::new(Phase::SignIn),
             company: RwSignal::new(String::new()),
-            start_date: RwSignal::new(format!("{}-01-01", &today()[..4])),
+            today: RwSignal::new(String::new()),
+            start_date: RwSignal::new(String::new()),
             banks: RwSignal::new(Vec::new()),
             just_linked: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -223,6 +227,13 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
         {
             Ok(s) => {
                 ctx.csrf.set_value(Some(s.csrf_token));
+                // Set before the link form appears: it reads the start date once. A form kept
+                // from before an expired sign-in keeps its date.
+                if ctx.start_date.with_untracked(String::is_empty) {
+                    ctx.start_date
+                        .set(format!("{}-01-01", s.today.get(..4).unwrap_or("")));
+                }
+                ctx.today.set(s.today);
                 ctx.phase.set(Phase::Ready);
                 // The sign-in form is gone: focus moves on to the link form.
                 focus_soon("#kc-company");
@@ -394,16 +405,6 @@ fn show_transactions(ctx: Ctx, account: String) {
     });
 }
 
-fn today() -> String {
-    let d = js_sys::Date::new_0();
-    format!(
-        "{:04}-{:02}-{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
-    )
-}
-
 #[component]
 pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
     // Only signing in swaps the screen; the link form's fields live in `ctx` and survive it.
@@ -465,7 +466,7 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
                 <label for="kc-start-date">{t(lang, T::StartDate)}</label>
                 // Its value is set once, not on every input: setting a date field's value sends
                 // typing back to its first part (typed 01012026, it read 0026-10-12).
-                <input id="kc-start-date" type="date" max=today() aria-describedby="kc-start-date-help" aria-invalid=invalid(ctx, "start_date")
+                <input id="kc-start-date" type="date" max=move || ctx.today.get() aria-describedby="kc-start-date-help" aria-invalid=invalid(ctx, "start_date")
                     prop:value=start_date.get_untracked() on:input=move |ev| start_date.set(event_target_value(&ev)) />
                 <p id="kc-start-date-help" class="kc-help">{t(lang, T::StartDateHelp)}</p>
             </div>

@@ -194,6 +194,10 @@ pub struct SignIn {
 pub struct SignedIn {
     pub user: String,
     pub csrf_token: String,
+    /// The server's today (`YYYY-MM-DD`, UTC), the one calendar every bank date is checked
+    /// against: the page offers start dates up to it, never the browser's own date, which east
+    /// of UTC is already tomorrow just after midnight.
+    pub today: String,
 }
 
 /// `POST /api/bank-links`.

@@ -141,6 +141,7 @@ async fn sign_in(
         Json(SignedIn {
             user: req.user,
             csrf_token: csrf,
+            today: klarna::date::Date::from_unix(app.clock.now()).to_string(),
         }),
     )
         .into_response())

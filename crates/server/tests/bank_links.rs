@@ -137,6 +137,36 @@ async fn a_start_date_in_the_future_is_refused_with_the_reason() {
     assert_eq!(r.status(), 422);
 }
 
+/// "Today" is the server's UTC date: at 23:30 UTC on 31 December, Berlin's bookkeeper is
+/// already in the new year, but sign-in tells the page 2026-12-31, the start of 2026 links, and
+/// the browser's 1 January 2027 would be refused as the future, naming the field.
+#[tokio::test]
+async fn sign_in_tells_the_page_the_servers_today_in_utc() {
+    let mut env = start_with(|_| {}).await;
+    let new_years_eve = klarna::date::Date::parse("2026-12-31").unwrap().days() * 86_400;
+    env.clock.set(new_years_eve + 23 * 3600 + 1800);
+    let r = env.sign_in(SANDBOX_BOOKKEEPER_PASSWORD).await;
+    let signed_in: klarna::api::SignedIn = r.json().await.unwrap();
+    assert_eq!(signed_in.today, "2026-12-31");
+    let env = env.signed_in().await;
+    let ahead = env
+        .post("/api/bank-links")
+        .json(&json!({"company": "ACME GmbH", "start_date": "2027-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ahead.status(), 422);
+    let e: ApiError = ahead.json().await.unwrap();
+    assert_eq!(e.fields[0].field, "start_date");
+    let ok = env
+        .post("/api/bank-links")
+        .json(&json!({"company": "ACME GmbH", "start_date": "2026-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
 #[tokio::test]
 async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_the_session() {
     let env = start_with(|_| {}).await.signed_in().await;
