@@ -28,16 +28,17 @@ impl Shop {
             .send_keys("Nordlicht Outdoor GmbH")
             .await
             .unwrap();
-        // The page proposes 1 January of the browser's own year, which the test cannot fix;
-        // the bookkeeper books 2026, as a date picker would set it.
-        self.browser
-            .execute(
-                "const i = document.getElementById('kc-start-date'); i.value = '2026-01-01'; \
-                 i.dispatchEvent(new Event('input', {bubbles: true}));",
-                vec![],
-            )
-            .await
-            .unwrap();
+        // The page proposes 1 January of the server's year, up to the server's today: the
+        // browser's own calendar (this machine's real date) has no say.
+        let start = self.find("#kc-start-date").await;
+        assert_eq!(
+            start.prop("value").await.unwrap().as_deref(),
+            Some("2026-01-01")
+        );
+        assert_eq!(
+            start.attr("max").await.unwrap().as_deref(),
+            Some("2026-06-15")
+        );
     }
 
     /// Records the page's events as a host page hears them on the document.

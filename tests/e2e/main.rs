@@ -5,6 +5,7 @@
 mod a11y;
 mod bank;
 mod checkout;
+mod consent;
 mod embedding;
 mod keyboard;
 mod languages;

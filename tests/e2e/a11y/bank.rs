@@ -8,7 +8,7 @@ const DAY: i64 = 24 * 3600;
 
 impl Shop {
     /// `/bank/`, signed in as the sandbox's bookkeeper with `password`.
-    async fn bank_sign_in(&self, password: &str) {
+    pub(crate) async fn bank_sign_in(&self, password: &str) {
         self.browser
             .goto(&format!("{}/bank/", self.server.url()))
             .await
