@@ -688,6 +688,42 @@ async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
     root.remove();
 }
 
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn pending_transactions_are_shown_apart_from_the_booked_ones_and_marked() {
+    fake_bank_server(
+        200,
+        r#"{"running":false,"pages":1,"fetched":3,"added":1,"from_date":"2026-06-01","to_date":"2026-06-15"}"#,
+    );
+    js_sys::eval(
+        r#"window.__kc_routes["GET /api/accounts/a-1/transactions"] = [200, '[{"booking_date":"2026-06-12","amount":-1999,"currency":"EUR","counterparty":"Stadtwerke Musterstadt","reference":"Abschlag Strom"}]'];
+           window.__kc_routes["GET /api/accounts/a-1/transactions/pending"] = [200, '[{"date":"2026-06-15","amount":-2340,"currency":"EUR","counterparty":"REWE Markt GmbH","reference":"REWE SAGT DANKE"}]'];"#,
+    )
+    .unwrap();
+    let root = mount_bank_page("en-DE").await;
+    sign_in_as_bookkeeper().await;
+    click(".kc-sync");
+    until("the pending transactions", || exists(".kc-pending")).await;
+    until("the booked transactions", || {
+        exists(".kc-transactions:not(.kc-pending)")
+    })
+    .await;
+    let pending = text(".kc-pending");
+    assert!(pending.contains("Pending, not booked yet"), "{pending}");
+    assert!(
+        pending.contains("REWE Markt GmbH") && pending.contains("23.40"),
+        "{pending}"
+    );
+    assert!(!pending.contains("Stadtwerke"), "{pending}");
+    let mark = text(".kc-pending-transaction .kc-pending-mark");
+    assert_eq!(mark, "pending", "each pending row is marked");
+    assert!(text("#kc-pending-help").contains("not in the books or the CSV export"));
+    let booked = text(".kc-transactions:not(.kc-pending)");
+    assert!(booked.contains("Stadtwerke Musterstadt"), "{booked}");
+    assert!(!booked.contains("REWE"), "never among the booked: {booked}");
+    root.remove();
+}
+
 /// Records the bank page's DOM events, as a back office listening on `document` hears them.
 #[cfg(feature = "bank-link")]
 fn record_bank_events() {

@@ -3,6 +3,7 @@
 //! A separate bundle (`bank-link.html`, cargo feature `bank-link`): shoppers never download it.
 
 mod events;
+mod pending;
 mod texts;
 
 use crate::api::{send, ApiFailure, Endpoint};
@@ -11,8 +12,8 @@ use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
 use klarna::api::{
-    BankLinkStarted, BookedTransaction, LinkedBank, SignIn, SignedIn, StartBankLink, SyncProgress,
-    SyncRequest,
+    BankLinkStarted, BookedTransaction, LinkedBank, PendingTransaction, SignIn, SignedIn,
+    StartBankLink, SyncProgress, SyncRequest,
 };
 use klarna::api::{ConsentState, ErrorCode};
 use klarna::Currency;
@@ -69,6 +70,8 @@ pub struct Ctx {
     pub sync: RwSignal<Option<(String, SyncProgress)>>,
     /// The account whose transactions are shown, with them.
     pub shown: RwSignal<Option<(String, Vec<BookedTransaction>)>>,
+    /// Its transactions the bank has not processed yet, shown apart from the booked ones.
+    pub pending: RwSignal<Option<(String, Vec<PendingTransaction>)>>,
 }
 
 impl Ctx {
@@ -90,6 +93,7 @@ impl Ctx {
             refused: RwSignal::new(Vec::new()),
             sync: RwSignal::new(None),
             shown: RwSignal::new(None),
+            pending: RwSignal::new(None),
         }
     }
 }
@@ -395,12 +399,19 @@ fn sync_account(ctx: Ctx, account: String) {
     });
 }
 
+/// The account's booked transactions, and apart from them those still pending.
 fn show_transactions(ctx: Ctx, account: String) {
     spawn_local(async move {
         let path = format!("/api/accounts/{account}/transactions");
-        match call::<(), Vec<BookedTransaction>>(ctx, "GET", &path, None).await {
-            Ok(list) => ctx.shown.set(Some((account, list))),
-            Err(f) => fail(ctx, f),
+        let booked = call::<(), Vec<BookedTransaction>>(ctx, "GET", &path, None).await;
+        let path = format!("/api/accounts/{account}/transactions/pending");
+        let pending = call::<(), Vec<PendingTransaction>>(ctx, "GET", &path, None).await;
+        match (booked, pending) {
+            (Ok(booked), Ok(pending)) => {
+                ctx.pending.set(Some((account.clone(), pending)));
+                ctx.shown.set(Some((account, booked)));
+            }
+            (Err(f), _) | (_, Err(f)) => fail(ctx, f),
         }
     });
 }
@@ -571,11 +582,18 @@ pub fn mount_all() {
 fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
     let a1 = account.clone();
     let progress = move || ctx.sync.get().filter(|(a, _)| *a == a1).map(|(_, p)| p);
-    let a2 = account;
+    let a2 = account.clone();
     let shown = move || {
         ctx.shown
             .get()
             .filter(|(a, _)| *a == a2)
+            .map(|(_, list)| list)
+    };
+    let a3 = account;
+    let pending = move || {
+        ctx.pending
+            .get()
+            .filter(|(a, list)| *a == a3 && !list.is_empty())
             .map(|(_, list)| list)
     };
     view! {
@@ -588,6 +606,7 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
                 </td></tr>
             }
         })}
+        {move || pending().map(|list| view! { <pending::PendingRow ctx=ctx list=list /> })}
         {move || shown().map(|list| {
             let locale = ctx.locale.get_value();
             let rows = list.into_iter().take(50).map(|tx| {

@@ -289,10 +289,25 @@ pub struct SyncProgress {
     pub to_date: String,
 }
 
+/// A transaction the bank processed: what the books hold. `amount` in minor units, negative
+/// for money that left the account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookedTransaction {
     pub booking_date: String,
+    pub amount: i64,
+    pub currency: String,
+    pub counterparty: String,
+    pub reference: String,
+}
+
+/// A transaction the bank has not processed yet (`GET /api/accounts/{id}/transactions/pending`):
+/// never booked nor exported, shown apart, replaced by its booked self once the bank books it.
+/// `date` is the bank's value date; `amount` in minor units, negative for money leaving.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingTransaction {
+    pub date: String,
     pub amount: i64,
     pub currency: String,
     pub counterparty: String,

@@ -168,39 +168,61 @@ pub struct CounterParty {
     pub iban: Option<String>,
 }
 
-/// A booked transaction. Klarna sends the amount unsigned with `type` DEBIT or CREDIT.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Transaction {
-    pub transaction_id: String,
-    pub amount: Amount,
-    #[serde(default)]
-    pub date: Option<String>,
-    #[serde(default)]
-    pub booking_date: Option<String>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub reference: Option<String>,
-    #[serde(default)]
-    pub counter_party: Option<CounterParty>,
+/// Where a transaction stands at the bank (docs.openbanking.klarna.com/xs2a/objects/transaction.html).
+/// Only `PROCESSED` ones are booked; `PENDING` ones may still change, book or vanish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransactionState {
+    Processed,
+    Pending,
+    Canceled,
+    Failed,
 }
 
-impl Transaction {
-    /// Minor units, negative for money leaving the account, whichever way the API signed it.
-    pub fn signed_amount(&self) -> i64 {
-        match self.kind.as_deref() {
-            Some("DEBIT") => -self.amount.amount.abs(),
-            Some("CREDIT") => self.amount.amount.abs(),
-            _ => self.amount.amount,
-        }
-    }
+/// Which way the money went: Klarna's amounts are unsigned and this says the sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransactionType {
+    Credit,
+    Debit,
+}
 
-    pub fn day(&self) -> String {
-        self.booking_date
-            .clone()
-            .or_else(|| self.date.clone())
-            .unwrap_or_default()
-    }
+/// Klarna's `bank_references`: what the bank itself wrote, unmodified.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankReferences {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unstructured: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_to_end: Option<String>,
+}
+
+/// One entry of a transactions list, in Klarna's shape: the `amount` is **unsigned** and `type`
+/// says whether it is a `DEBIT` or a `CREDIT`. `transaction_id` is "optional for PENDING
+/// transactions, because a consistent id can only be guaranteed after the transaction is finally
+/// processed"; for every other state it is present. `date` is deprecated: the booking date, or
+/// the value date of a pending transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    pub amount: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_date: Option<String>,
+    pub state: TransactionState,
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_references: Option<BankReferences>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_party: Option<CounterParty>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -277,6 +277,8 @@ pub struct SyncTarget {
     pub account: StoredAccount,
     pub connection: StoredConnection,
     pub last_synced_date: Option<String>,
+    /// The oldest day with a transaction still pending: the next sync fetches it again.
+    pub pending_since: Option<String>,
 }
 
 impl Store {
@@ -295,48 +297,16 @@ impl Store {
             .await?
             .into_iter()
             .find(|a| a.id == account_id);
+        let pending_since = self.pending_since(account_id).await?;
         Ok(match (connection, account) {
             (Some(connection), Some(account)) => Some(SyncTarget {
                 account,
                 connection,
                 last_synced_date,
+                pending_since,
             }),
             _ => None,
         })
-    }
-
-    /// Stores what is new; a transaction already stored for the account is skipped.
-    pub async fn insert_transactions(
-        &self,
-        account_id: &str,
-        list: &[klarna::xs2a::Transaction],
-    ) -> Result<u32, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let mut added = 0;
-        for t in list {
-            let counterparty = t
-                .counter_party
-                .as_ref()
-                .and_then(|c| c.holder_name.clone())
-                .unwrap_or_default();
-            let result = sqlx::query(
-                "INSERT INTO bank_transactions (id, account_id, transaction_id, booking_date, amount, currency, counterparty, reference)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(account_id)
-            .bind(&t.transaction_id)
-            .bind(t.day())
-            .bind(t.signed_amount())
-            .bind(&t.amount.currency)
-            .bind(counterparty)
-            .bind(t.reference.clone().unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
-            added += result.rows_affected() as u32;
-        }
-        tx.commit().await?;
-        Ok(added)
     }
 
     pub async fn set_last_synced(&self, account_id: &str, date: &str) -> Result<(), sqlx::Error> {
@@ -348,7 +318,7 @@ impl Store {
         Ok(())
     }
 
-    /// Newest first.
+    /// The booked transactions, newest first.
     pub async fn transactions(
         &self,
         account_id: &str,

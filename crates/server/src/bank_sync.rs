@@ -1,10 +1,12 @@
 //! Transaction sync for one linked account: from the last synced day (never before the
 //! consent's start, which Klarna refuses) to today (never after the consent's last day), page by
-//! page, every page's rotated consent token stored at once (also when a call fails), each
-//! transaction stored once. Every call carries the psu of whoever started the sync (`None`
+//! page, every page's rotated consent token stored at once (also when a call fails); once the
+//! last page is in, its transactions are stored in one go (`entry_store.rs`): each booked one
+//! once, the pending ones apart. Every call carries the psu of whoever started the sync (`None`
 //! for a sync nobody started, as Klarna's unattended calls go).
 
 use crate::auth::Bookkeeper;
+use crate::bank_entries::Sorted;
 use crate::bank_psu::Attended;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
@@ -38,14 +40,18 @@ pub(crate) async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppEr
     })
 }
 
-/// The first day to fetch: asked for, or where the last sync ended, never before the consent
-/// (a relink with a later start date moves the consent's start past the last synced day) and
-/// never after `today`.
+/// The first day to fetch: asked for, or where the last sync ended (earlier if a transaction
+/// of an earlier day is still pending, so the bank says whether it booked), never before the
+/// consent (a relink with a later start date moves the consent's start past the last synced
+/// day) and never after `today`.
 fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String, AppError> {
     let start = &t.connection.consent_start;
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
-        let resume = t.last_synced_date.as_ref().filter(|d| *d > start);
-        return Ok(resume.unwrap_or(start).clone());
+        let resume = match (&t.last_synced_date, &t.pending_since) {
+            (Some(last), Some(pending)) => Some(last.min(pending)),
+            (last, pending) => last.as_ref().or(pending.as_ref()),
+        };
+        return Ok(resume.filter(|d| *d > start).unwrap_or(start).clone());
     };
     let date = Date::parse(asked).ok_or_else(|| {
         AppError::field(
@@ -196,6 +202,8 @@ async fn fetch_all(
 ) -> Result<(), AppError> {
     let c = &t.connection;
     let mut page: Option<TransactionsPage> = None;
+    // Stored together once the last page is in: the pending ones of these days are replaced.
+    let mut sorted = Sorted::default();
     loop {
         // Read the current token each time: it changed with the previous page.
         let token = current_token(app, &c.id).await?;
@@ -204,7 +212,18 @@ async fn fetch_all(
             .and_then(|p| p.result.pagination.as_ref())
             .and_then(|p| p.next.as_ref())
         {
-            None if page.is_some() => return Ok(()),
+            None if page.is_some() => {
+                progress.added = app
+                    .store
+                    .record_sync(
+                        &t.account.id,
+                        &sorted,
+                        &progress.from_date,
+                        &c.consent_start,
+                    )
+                    .await?;
+                return Ok(());
+            }
             None => {
                 app.xs2a
                     .consent_transactions(
@@ -223,7 +242,7 @@ async fn fetch_all(
                     .await
             }
         };
-        let fetched = match call {
+        let mut fetched = match call {
             Ok(p) => p,
             Err(e) => {
                 if let Some(rotated) = e.rotated_token() {
@@ -235,10 +254,9 @@ async fn fetch_all(
         remember_token(app, t, &fetched.consent_token).await?;
         progress.pages += 1;
         progress.fetched += fetched.result.transactions.len() as u32;
-        progress.added += app
-            .store
-            .insert_transactions(&t.account.id, &fetched.result.transactions)
-            .await?;
+        sorted
+            .add(std::mem::take(&mut fetched.result.transactions))
+            .map_err(|e| AppError::internal("reading Klarna's transactions", e))?;
         set_progress(app, &t.account.id, progress).await?;
         app.store.renew_sync(&c.id, app.clock.now()).await?;
         page = Some(fetched);
@@ -351,6 +369,7 @@ mod tests {
                 consent_expires_on: "2999-01-01".into(),
             },
             last_synced_date: last_synced.map(Into::into),
+            pending_since: None,
         }
     }
 
@@ -389,5 +408,32 @@ mod tests {
         assert_eq!(last("2026-06-15"), "2026-06-15");
         assert_eq!(last("2026-06-20"), "2026-06-20");
         assert_eq!(last("2026-06-21"), "2026-06-20");
+    }
+
+    #[test]
+    fn a_sync_goes_back_to_the_oldest_pending_transaction() {
+        let today = Date::parse("2026-06-15").unwrap();
+        let first = |start, last: Option<&str>, pending: &str| {
+            let mut t = target(start, last);
+            t.pending_since = Some(pending.into());
+            first_day(&t, None, today).ok()
+        };
+        assert_eq!(
+            first("2026-01-01", Some("2026-03-10"), "2026-03-08").as_deref(),
+            Some("2026-03-08")
+        );
+        assert_eq!(
+            first("2026-01-01", Some("2026-03-10"), "2026-03-12").as_deref(),
+            Some("2026-03-10")
+        );
+        assert_eq!(
+            first("2026-01-01", None, "2026-03-12").as_deref(),
+            Some("2026-03-12")
+        );
+        assert_eq!(
+            first("2026-05-01", Some("2026-05-10"), "2026-03-08").as_deref(),
+            Some("2026-05-01"),
+            "never before the consent"
+        );
     }
 }

@@ -4,8 +4,10 @@
 
 pub mod auth;
 pub mod bank_csv;
+pub mod bank_entries;
 pub mod bank_links;
 pub mod bank_psu;
+pub mod bank_pending;
 pub mod bank_store;
 pub mod bank_sync;
 pub mod bookkeeper_sessions;
@@ -16,6 +18,7 @@ pub mod client_addr;
 pub mod config;
 pub mod consent_crypto;
 pub mod cors;
+pub mod entry_store;
 pub mod error;
 pub mod hooks;
 pub mod klarna_client;

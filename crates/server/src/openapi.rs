@@ -7,7 +7,7 @@
 //! (`cargo xtask test`, docs/testing.md).
 
 use crate::state::AppState;
-use crate::{auth, bank_csv, bank_links, bank_sync, checkout, hooks, merchant};
+use crate::{auth, bank_csv, bank_links, bank_pending, bank_sync, checkout, hooks, merchant};
 use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::OnceLock;
@@ -81,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(bank_links::routes())
         .merge(bank_sync::routes())
         .merge(bank_csv::routes())
+        .merge(bank_pending::routes())
         .merge(merchant::routes())
         .routes(routes!(health))
         .routes(routes!(openapi_json))

@@ -276,6 +276,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE token_charges ADD COLUMN sent BIGINT NOT NULL DEFAULT 1;",
     // The widget's colours, asked for by the browser at the start of a checkout.
     "ALTER TABLE checkout_sessions ADD COLUMN widget_options TEXT;",
+    // Pending bank transactions (`bank_entries.rs`), apart from the books: a sync replaces those
+    // of the days it fetched with what the bank still reports as pending. Klarna's ids are not
+    // stable for them, so each is keyed by its id or its content (`pending_key`), unique per
+    // account: never twice, whichever sync or instance wrote it.
+    "CREATE TABLE bank_pending_transactions (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES bank_accounts(id),
+        pending_key TEXT NOT NULL,
+        value_date TEXT NOT NULL,
+        amount BIGINT NOT NULL,
+        currency TEXT NOT NULL,
+        counterparty TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        UNIQUE (account_id, pending_key)
+    );
+    CREATE INDEX bank_pending_transactions_day ON bank_pending_transactions (account_id, value_date);",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

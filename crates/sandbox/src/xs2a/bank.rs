@@ -6,10 +6,15 @@
 //! and the window the bank offers ([`HISTORY_DAYS`] before today up to today) simply slides over
 //! it. Lists are returned **newest first** (as in the playground captures in ALYF's demo data).
 //!
-//! Amounts are minor units. Debits are **negative** and credits positive, as our brief asks;
-//! every transaction also carries Klarna's `type` (`DEBIT`/`CREDIT`). The playground captures we
-//! know of (ALYF `demo_responses`) show unsigned amounts next to `type`, so a consumer that must
-//! also work against Klarna should take the sign from `type` (`-abs(amount)` for `DEBIT`).
+//! Amounts are minor units and **unsigned**, with Klarna's `type` (`DEBIT`/`CREDIT`) saying the
+//! sign, as Klarna documents ("The unsigned amount of the transaction",
+//! docs.openbanking.klarna.com/xs2a/objects/transaction.html) and its playground captures show.
+//!
+//! Transactions have Klarna's `state`. A card payment is `PENDING` on the day it is made and
+//! `PROCESSED` from the next day on the sandbox clock; a pending one has no `transaction_id`
+//! ("a consistent id can only be guaranteed after the transaction is finally processed") and no
+//! `booking_date`. Tests may book transactions of any state, and pending ones that settle on a
+//! day of their choosing (`/_control/xs2a/transactions`).
 
 use super::dates::Date;
 use serde::Serialize;
@@ -140,7 +145,7 @@ fn balance(index: usize, today: Date) -> i64 {
             .map(|back| today.plus_days(-back))
             .filter(|d| *d >= first)
             .flat_map(|d| day_transactions(index, d))
-            .map(|t| t.amount.amount)
+            .map(|t| t.signed)
             .sum::<i64>()
 }
 
@@ -167,15 +172,19 @@ pub(crate) struct BankReferences {
     pub unstructured: String,
 }
 
-/// One booked transaction, in Klarna's shape. `transaction_id` is Klarna's field name; `id`
-/// repeats it because our brief names the field `id`.
+/// One transaction, in Klarna's shape. `transaction_id` is Klarna's field name; `id` repeats it
+/// because our brief names the field `id`. Neither is sent while the transaction is pending.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Transaction {
-    pub transaction_id: String,
-    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Unsigned: `kind` says the direction.
     pub amount: Amount,
     pub date: Date,
-    pub booking_date: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking_date: Option<Date>,
     pub value_date: Date,
     pub state: &'static str,
     #[serde(rename = "type")]
@@ -183,18 +192,80 @@ pub(crate) struct Transaction {
     pub reference: String,
     pub bank_references: BankReferences,
     pub counter_party: CounterParty,
+    /// Minor units with the sign, for the bank's own balance.
+    #[serde(skip)]
+    pub signed: i64,
+    /// The first day on which the bank shows it processed.
+    #[serde(skip)]
+    pub books_on: Date,
 }
+
+impl Transaction {
+    /// A transaction of `amount` (negative for a debit) booked on `day`.
+    fn processed(id: String, day: Date, value_date: Date, amount: i64) -> Transaction {
+        Transaction {
+            transaction_id: Some(id.clone()),
+            id: Some(id),
+            amount: Amount {
+                amount: amount.abs(),
+                currency: CURRENCY,
+            },
+            date: day,
+            booking_date: Some(day),
+            value_date,
+            state: "PROCESSED",
+            kind: if amount < 0 { "DEBIT" } else { "CREDIT" },
+            reference: String::new(),
+            bank_references: BankReferences {
+                unstructured: String::new(),
+            },
+            counter_party: CounterParty {
+                holder_name: String::new(),
+                iban: None,
+            },
+            signed: amount,
+            books_on: day,
+        }
+    }
+
+    fn texts(mut self, counterparty: String, iban: Option<String>, reference: String) -> Self {
+        self.reference = reference.clone();
+        self.bank_references.unstructured = reference;
+        self.counter_party = CounterParty {
+            holder_name: counterparty,
+            iban,
+        };
+        self
+    }
+
+    /// As the bank shows it on `today`: pending, without id or booking date, until it books.
+    fn shown_on(mut self, today: Date) -> Transaction {
+        if today < self.books_on && self.state == "PROCESSED" {
+            self.state = "PENDING";
+            self.transaction_id = None;
+            self.id = None;
+            self.booking_date = None;
+        }
+        self
+    }
+}
+
+/// Klarna's transaction states, as a test may book them.
+pub(crate) const STATES: [&str; 4] = ["PROCESSED", "PENDING", "CANCELED", "FAILED"];
 
 /// A transaction a test booked with `POST /_control/xs2a/transactions` (Klarna's test bank has
 /// no such thing): payee and reference are free text, as a payer writes them into a transfer.
+/// A `PENDING` one settles on `settles_on` (if given) as `settles_as`, dated that day.
 #[derive(Clone, Debug)]
 pub(crate) struct Booked {
     pub account: usize,
     pub transaction: Transaction,
+    pub settles: Option<(Date, &'static str)>,
+    settled_id: String,
 }
 
 impl Booked {
-    /// A credit (positive `amount`) or debit on `day`, with an id of its own.
+    /// A credit (positive `amount`) or debit on `day` in `state`, with an id of its own.
     pub fn new(
         account: usize,
         day: Date,
@@ -205,34 +276,46 @@ impl Booked {
         let id = format!("b{}", uuid::Uuid::new_v4().simple());
         Booked {
             account,
-            transaction: Transaction {
-                transaction_id: id.clone(),
-                id,
-                amount: Amount {
-                    amount,
-                    currency: CURRENCY,
-                },
-                date: day,
-                booking_date: day,
-                value_date: day,
-                state: "PROCESSED",
-                kind: if amount < 0 { "DEBIT" } else { "CREDIT" },
-                reference: reference.clone(),
-                bank_references: BankReferences {
-                    unstructured: reference,
-                },
-                counter_party: CounterParty {
-                    holder_name: counterparty,
-                    iban: None,
-                },
-            },
+            transaction: Transaction::processed(id, day, day, amount).texts(
+                counterparty,
+                None,
+                reference,
+            ),
+            settles: None,
+            settled_id: format!("s{}", uuid::Uuid::new_v4().simple()),
         }
+    }
+
+    /// The same in another state; a pending one may settle later.
+    pub fn in_state(mut self, state: &'static str, settles: Option<(Date, &'static str)>) -> Self {
+        self.transaction.state = state;
+        if state == "PENDING" {
+            self.transaction.transaction_id = None;
+            self.transaction.id = None;
+            self.transaction.booking_date = None;
+            self.settles = settles;
+        }
+        self
+    }
+
+    /// As the bank shows it on `today`.
+    fn as_of(&self, today: Date) -> Transaction {
+        let mut t = self.transaction.clone();
+        if let Some((day, state)) = self.settles.filter(|(day, _)| *day <= today) {
+            // A new id: Klarna does not promise to keep a pending transaction's.
+            t.transaction_id = Some(self.settled_id.clone());
+            t.id = Some(self.settled_id.clone());
+            t.state = state;
+            t.date = day;
+            t.booking_date = (state == "PROCESSED").then_some(day);
+        }
+        t
     }
 }
 
-/// The account's transactions booked between `from` and `to` (both inclusive) that the bank
-/// still holds on `today`, newest first; those a test `booked` come after the generated ones
-/// of their day.
+/// The account's transactions dated between `from` and `to` (both inclusive) that the bank
+/// still holds on `today`, as it shows them that day, newest first; those a test `booked` come
+/// after the generated ones of their day.
 pub(crate) fn transactions(
     index: usize,
     from: Date,
@@ -242,18 +325,18 @@ pub(crate) fn transactions(
 ) -> Vec<Transaction> {
     let from = from.max(first_day(today));
     let to = to.min(today);
+    let booked: Vec<Transaction> = booked
+        .iter()
+        .filter(|b| b.account == index)
+        .map(|b| b.as_of(today))
+        .collect();
     let mut out = Vec::new();
     let mut day = to;
     while day >= from {
         let mut list = day_transactions(index, day);
         list.reverse();
-        out.extend(list);
-        out.extend(
-            booked
-                .iter()
-                .filter(|b| b.account == index && b.transaction.booking_date == day)
-                .map(|b| b.transaction.clone()),
-        );
+        out.extend(list.into_iter().map(|t| t.shown_on(today)));
+        out.extend(booked.iter().filter(|t| t.date == day).cloned());
         day = day.plus_days(-1);
     }
     out
@@ -478,25 +561,14 @@ fn finish(
         .map(|(n, (amount, who, iban, text, value_delay))| {
             let mut h = Rng::new(&[day.day_number() as u64, index as u64, n as u64 + 1]);
             let id = format!("{:016x}{:016x}", h.next(), h.next());
-            Transaction {
-                transaction_id: id.clone(),
-                id,
-                amount: Amount {
-                    amount,
-                    currency: CURRENCY,
-                },
-                date: day,
-                booking_date: day,
-                value_date: day.plus_days(value_delay),
-                state: "PROCESSED",
-                kind: if amount < 0 { "DEBIT" } else { "CREDIT" },
-                reference: text.clone(),
-                bank_references: BankReferences { unstructured: text },
-                counter_party: CounterParty {
-                    holder_name: who.to_string(),
-                    iban,
-                },
-            }
+            let mut t = Transaction::processed(id, day, day.plus_days(value_delay), amount).texts(
+                who.to_string(),
+                iban,
+                text,
+            );
+            // A card payment books overnight: pending on the day it is made.
+            t.books_on = day.plus_days(value_delay);
+            t
         })
         .collect()
 }
@@ -554,6 +626,52 @@ mod tests {
             .iter()
             .zip(same)
             .all(|(x, y)| x.transaction_id == y.transaction_id));
+    }
+
+    #[test]
+    fn card_payments_are_pending_on_their_day_and_processed_the_next() {
+        // A day with card payments on the business account.
+        let day = (0..60)
+            .map(|n| Date::from_ymd(2026, 5, 1).plus_days(n))
+            .find(|d| day_transactions(0, *d).iter().any(|t| t.books_on > *d))
+            .expect("some card payment");
+        let on_the_day = transactions(0, day, day, day, &[]);
+        let next_day = transactions(0, day, day, day.plus_days(1), &[]);
+        assert_eq!(on_the_day.len(), next_day.len());
+        let pending: Vec<_> = on_the_day.iter().filter(|t| t.state == "PENDING").collect();
+        assert!(!pending.is_empty());
+        assert!(pending
+            .iter()
+            .all(|t| t.transaction_id.is_none() && t.booking_date.is_none()));
+        assert!(next_day
+            .iter()
+            .all(|t| t.state == "PROCESSED" && t.transaction_id.is_some()));
+        assert!(on_the_day
+            .iter()
+            .chain(&next_day)
+            .all(|t| t.amount.amount > 0));
+    }
+
+    #[test]
+    fn a_booked_pending_transaction_settles_on_its_day_with_a_new_id() {
+        let day = Date::from_ymd(2026, 6, 10);
+        let b = Booked::new(0, day, -500, "Payee".into(), "Ref".into())
+            .in_state("PENDING", Some((day.plus_days(2), "PROCESSED")));
+        let before = b.as_of(day.plus_days(1));
+        assert_eq!(
+            (before.state, before.transaction_id.as_deref(), before.date),
+            ("PENDING", None, day)
+        );
+        let after = b.as_of(day.plus_days(2));
+        assert_eq!(after.state, "PROCESSED");
+        assert_eq!(after.booking_date, Some(day.plus_days(2)));
+        assert_eq!((after.kind, after.amount.amount), ("DEBIT", 500));
+        assert!(after.transaction_id.is_some());
+        let cancelled = Booked::new(0, day, 500, "P".into(), "R".into())
+            .in_state("PENDING", Some((day, "CANCELED")))
+            .as_of(day);
+        assert_eq!(cancelled.state, "CANCELED");
+        assert_eq!(cancelled.booking_date, None);
     }
 
     #[test]

@@ -52,16 +52,38 @@ async fn reset(Extension(xs2a): Extension<Xs2a>) -> StatusCode {
 struct BookInput {
     /// A Demo Bank account's IBAN.
     iban: String,
+    /// The day it is dated (a pending one's value date).
     booking_date: String,
-    /// Minor units of euros; negative for a debit.
+    /// Minor units of euros; negative for a debit. Sent unsigned, with `type`, as Klarna does.
     amount: i64,
     counterparty: String,
     reference: String,
+    /// `PROCESSED` (the default), `PENDING`, `CANCELED` or `FAILED`.
+    #[serde(default)]
+    state: Option<String>,
+    /// A `PENDING` one's settling day on the sandbox clock: from then on it is listed in
+    /// `settles_as` (default `PROCESSED`), dated that day, with an id of its own.
+    #[serde(default)]
+    settles_on: Option<String>,
+    #[serde(default)]
+    settles_as: Option<String>,
 }
 
-/// `{iban, booking_date, amount, counterparty, reference}` → `201 {"transaction_id"}`: from then
-/// on every transaction list of that account (flows and Consent API) includes it. Dates and
-/// amounts are checked as the bank would have them; the texts are taken as they are.
+/// One of Klarna's transaction states, or an error naming `field`.
+fn state_field(value: Option<&str>, field: &str) -> Xs2aResult<&'static str> {
+    let value = value.unwrap_or("PROCESSED");
+    bank::STATES
+        .into_iter()
+        .find(|s| *s == value)
+        .ok_or_else(|| {
+            Xs2aError::validation(field, "must be PROCESSED, PENDING, CANCELED or FAILED")
+        })
+}
+
+/// `{iban, booking_date, amount, counterparty, reference, state?, settles_on?, settles_as?}` →
+/// `201 {"transaction_id"}` (`null` for a pending one): from then on every transaction list of
+/// that account (flows and Consent API) includes it. Dates and amounts are checked as the bank
+/// would have them; the texts are taken as they are.
 async fn book(
     State(sandbox): State<Sandbox>,
     Extension(xs2a): Extension<Xs2a>,
@@ -75,13 +97,37 @@ async fn book(
     if input.amount == 0 {
         return Err(Xs2aError::validation("amount", "must not be zero"));
     }
+    let state = state_field(input.state.as_deref(), "state")?;
+    let settles = match (&input.settles_on, state) {
+        (None, _) if input.settles_as.is_none() => None,
+        (Some(on), "PENDING") => {
+            let on = Date::parse(on).filter(|on| *on >= day).ok_or_else(|| {
+                Xs2aError::validation(
+                    "settles_on",
+                    "must be a date YYYY-MM-DD, not before booking_date",
+                )
+            })?;
+            let to = state_field(input.settles_as.as_deref(), "settles_as")?;
+            if to == "PENDING" {
+                return Err(Xs2aError::validation("settles_as", "must not be PENDING"));
+            }
+            Some((on, to))
+        }
+        _ => {
+            return Err(Xs2aError::validation(
+                "settles_on",
+                "only a PENDING transaction settles, and it needs settles_on",
+            ))
+        }
+    };
     let booked = Booked::new(
         account,
         day,
         input.amount,
         input.counterparty,
         input.reference,
-    );
+    )
+    .in_state(state, settles);
     let id = booked.transaction.transaction_id.clone();
     xs2a.state(sandbox.clock.now()).booked.push(booked);
     Ok((StatusCode::CREATED, Json(json!({"transaction_id": id}))))

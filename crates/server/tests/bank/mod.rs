@@ -214,6 +214,28 @@ impl Env {
             .unwrap()
     }
 
+    /// The account's booked transactions (`GET …/transactions`).
+    pub async fn booked(&self, account: &str) -> Vec<klarna::api::BookedTransaction> {
+        let r = self
+            .get(&format!("/api/accounts/{account}/transactions"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// The account's pending transactions (`GET …/transactions/pending`).
+    pub async fn pending(&self, account: &str) -> Vec<klarna::api::PendingTransaction> {
+        let r = self
+            .get(&format!("/api/accounts/{account}/transactions/pending"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     pub async fn sealed_token(&self) -> String {
         common::stored_text(&self.database).await
     }

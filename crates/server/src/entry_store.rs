@@ -1,0 +1,105 @@
+//! Storing one sync's transactions (`bank_entries.rs`) in one database transaction: the booked
+//! ones once per account (`UNIQUE (account_id, transaction_id)`), and the pending ones of the
+//! fetched days replaced by what the bank reports as pending now. So a pending transaction the
+//! bank booked in the meantime is gone when its booked self arrives, one that vanished is
+//! dropped, and nobody ever reads the same money as booked and pending at once.
+
+use crate::bank_entries::Sorted;
+use crate::store::Store;
+use klarna::api::PendingTransaction;
+use sqlx::Row;
+
+impl Store {
+    /// Stores a finished sync of the days from `from` on; returns how many booked transactions
+    /// were new. Pending transactions dated before `consent_start` go too: no sync can fetch
+    /// those days again.
+    pub async fn record_sync(
+        &self,
+        account_id: &str,
+        sorted: &Sorted,
+        from: &str,
+        consent_start: &str,
+    ) -> Result<u32, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut added = 0;
+        for t in &sorted.booked {
+            let result = sqlx::query(
+                "INSERT INTO bank_transactions (id, account_id, transaction_id, booking_date, amount, currency, counterparty, reference)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(account_id)
+            .bind(&t.transaction_id)
+            .bind(&t.booking_date)
+            .bind(t.amount)
+            .bind(&t.currency)
+            .bind(&t.counterparty)
+            .bind(&t.reference)
+            .execute(&mut *tx)
+            .await?;
+            added += result.rows_affected() as u32;
+        }
+        sqlx::query(
+            "DELETE FROM bank_pending_transactions
+             WHERE account_id = $1 AND (value_date >= $2 OR value_date < $3)",
+        )
+        .bind(account_id)
+        .bind(from)
+        .bind(consent_start)
+        .execute(&mut *tx)
+        .await?;
+        for (key, p) in sorted.pending_keyed() {
+            sqlx::query(
+                "INSERT INTO bank_pending_transactions (id, account_id, pending_key, value_date, amount, currency, counterparty, reference)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, pending_key) DO NOTHING",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(account_id)
+            .bind(key)
+            .bind(&p.date)
+            .bind(p.amount)
+            .bind(&p.currency)
+            .bind(&p.counterparty)
+            .bind(&p.reference)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The account's pending transactions, newest first.
+    pub async fn pending_transactions(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<PendingTransaction>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT value_date, amount, currency, counterparty, reference FROM bank_pending_transactions
+             WHERE account_id = $1 ORDER BY value_date DESC, pending_key",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingTransaction {
+                    date: r.try_get("value_date")?,
+                    amount: r.try_get("amount")?,
+                    currency: r.try_get("currency")?,
+                    counterparty: r.try_get("counterparty")?,
+                    reference: r.try_get("reference")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The oldest day with a pending transaction, if any.
+    pub async fn pending_since(&self, account_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MIN(value_date) FROM bank_pending_transactions WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await
+    }
+}
