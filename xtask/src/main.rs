@@ -223,6 +223,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "abuse",
     "bank_links",
     "bank_csv",
+    "bank_endings",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",
