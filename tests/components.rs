@@ -525,7 +525,8 @@ async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
 
 /// Replaces `fetch` with a fake server: sign-in succeeds, one bank with one account is linked,
 /// and syncing that account answers `sync_status` with `sync_body`. Each request's method,
-/// path and headers are recorded in `window.__kc_requests`.
+/// path and headers are recorded in `window.__kc_requests`, each POST's path and body in
+/// `window.__kc_bodies`.
 #[cfg(feature = "bank-link")]
 fn fake_bank_server(sync_status: u16, sync_body: &str) {
     let script = format!(
@@ -535,13 +536,14 @@ fn fake_bank_server(sync_status: u16, sync_body: &str) {
           "GET /api/banks": [200, '{LINKED_BANK}'],
           "POST /api/accounts/a-1/sync": [{sync_status}, '{sync_body}'],
           "POST /api/bank-links": [200, '{{"link":"l-1","client_token":"ct-1","launcher_url":"/xs2a.js","start_date":"2026-01-01"}}'],
-          "POST /api/bank-links/l-1/abort": [204, ''],
-          "POST /api/bank-links/l-1/complete": [200, '{LINKED_BANK}'.slice(1, -1)]
+          "POST /api/bank-links/l-1/end": [200, '{LINKED_BANK}'.slice(1, -1)]
         }};
         window.__kc_requests = [];
+        window.__kc_bodies = [];
         window.fetch = function (req) {{
           var path = new URL(req.url, location.href).pathname;
           window.__kc_requests.push(req.method + ' ' + path + ' lang=' + req.headers.get('Accept-Language') + ' csrf=' + req.headers.get('X-CSRF-Token'));
+          if (req.method === 'POST') req.clone().text().then(function (b) {{ window.__kc_bodies.push(path + ' ' + b); }});
           var r = window.__kc_routes[req.method + ' ' + path] || [500, '{{"code":"internal","message":"no route"}}'];
           var body = r[0] === 204 ? null : r[1];
           return Promise.resolve(new Response(body, {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }}));
@@ -770,31 +772,129 @@ async fn bank_page_in_the_launcher(sync_status: u16, sync_body: &str) -> web_sys
     root
 }
 
+/// What the fake server answers for the link's ending from now on.
+#[cfg(feature = "bank-link")]
+fn answer_ending(status: u16, body: &str) {
+    let script = format!(
+        "window.__kc_routes['POST /api/bank-links/l-1/end'] = [{status}, {}];",
+        String::from(js_sys::JSON::stringify(&body.into()).unwrap())
+    );
+    js_sys::eval(&script).unwrap();
+}
+
+/// The endings the page reported, as `{"ending": …}` bodies.
+#[cfg(feature = "bank-link")]
+fn endings_sent() -> Vec<String> {
+    recorded("window.__kc_bodies")
+        .into_iter()
+        .filter_map(|b| {
+            b.strip_prefix("/api/bank-links/l-1/end ")
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 #[cfg(feature = "bank-link")]
 #[wasm_bindgen_test]
-async fn the_launchers_progress_shows_and_a_window_that_just_closes_aborts_the_link() {
+async fn the_launchers_progress_shows_and_a_window_that_just_closes_is_reported() {
     let root = bank_page_in_the_launcher(200, "{}").await;
     assert!(text("#kc-continue").contains("Opening your bank"));
     js_sys::eval("window.__kc_flow.onLoad(); window.__kc_flow.onReady();").unwrap();
     settle().await;
     assert!(text("#kc-continue").contains("Continue in your bank's window"));
     assert!(text("#kc-link-status").contains("Continue in your bank's window"));
-    // The window goes away without onAbort or onFinished: the link is aborted, not left waiting.
+    // The window goes away without onAbort or onFinished: the page reports it and shows what
+    // the server read from Klarna (here: the flow was aborted), not left waiting.
+    answer_ending(
+        422,
+        r#"{"code":"link_aborted","message":"You closed the bank's window. Nothing was linked."}"#,
+    );
     js_sys::eval("window.__kc_flow.onClose();").unwrap();
-    settle().await;
-    assert!(text(".kc-notice-area").contains("You closed the bank's window"));
+    until("the server's answer", || {
+        text(".kc-notice-area").contains("You closed the bank's window")
+    })
+    .await;
     assert_eq!(
         recorded("window.__kc_events"),
         [r#"exit {"reason":"aborted"}"#]
     );
     assert!(text("#kc-continue").contains("Continue to your bank"));
-    until("the abort call", || {
-        requests()
+    assert_eq!(endings_sent(), [r#"{"ending":"closed"}"#]);
+    assert!(
+        !exists("#kc-check-again"),
+        "the link is closed: nothing to check"
+    );
+    js_sys::eval("delete window.XS2A; delete window.__kc_flow;").unwrap();
+    root.remove();
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn on_close_before_on_finished_still_links_the_bank() {
+    let root = bank_page_in_the_launcher(200, "{}").await;
+    js_sys::eval("window.__kc_flow.onClose(); window.__kc_flow.onFinished();").unwrap();
+    until("the linked event", || {
+        recorded("window.__kc_events")
             .iter()
-            .any(|r| r.starts_with("POST /api/bank-links/l-1/abort"))
+            .any(|e| e.starts_with("linked "))
     })
     .await;
-    js_sys::eval("delete window.XS2A; delete window.__kc_flow;").unwrap();
+    settle().await;
+    assert_eq!(endings_sent(), [r#"{"ending":"closed"}"#], "one report");
+    assert_eq!(recorded("window.__kc_events").len(), 1);
+    assert!(!text(".kc-notice-area").contains("closed"));
+    js_sys::eval("delete window.XS2A; delete window.__kc_flow; delete window.__kc_closed;")
+        .unwrap();
+    root.remove();
+}
+
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn check_again_is_offered_while_the_bank_confirms_and_an_argumentless_error_closes() {
+    let root = bank_page_in_the_launcher(200, "{}").await;
+    answer_ending(
+        409,
+        r#"{"code":"link_not_finished","message":"Your bank has not confirmed the link yet. Check again in a moment."}"#,
+    );
+    js_sys::eval("window.__kc_flow.onFinished();").unwrap();
+    until("check again", || exists("#kc-check-again")).await;
+    assert!(text(".kc-notice-area").contains("not confirmed the link yet"));
+    answer_ending(200, &LINKED_BANK[1..LINKED_BANK.len() - 1]);
+    click("#kc-check-again");
+    until("the linked event", || {
+        recorded("window.__kc_events")
+            .iter()
+            .any(|e| e.starts_with("linked "))
+    })
+    .await;
+    assert!(!exists("#kc-check-again"));
+    assert_eq!(
+        endings_sent(),
+        [r#"{"ending":"finished"}"#, r#"{"ending":"finished"}"#]
+    );
+    // A second link: the launcher calls onError() without an argument.
+    js_sys::eval("delete window.__kc_flow; window.__kc_bodies = [];").unwrap();
+    answer_ending(
+        422,
+        r#"{"code":"link_failed","message":"The bank's window stopped with an error. Nothing was linked; please start again."}"#,
+    );
+    click("#kc-continue");
+    until("the launcher", || {
+        js_sys::eval("!!window.__kc_flow").unwrap().is_truthy()
+    })
+    .await;
+    js_sys::eval("window.__kc_flow.onError();").unwrap();
+    until("the server's reason", || {
+        text(".kc-notice-area").contains("stopped with an error")
+    })
+    .await;
+    assert_eq!(endings_sent(), [r#"{"ending":"error"}"#]);
+    assert!(
+        !exists("#kc-check-again"),
+        "the server closed it: no way to finish"
+    );
+    js_sys::eval("delete window.XS2A; delete window.__kc_flow; delete window.__kc_closed;")
+        .unwrap();
     root.remove();
 }
 

@@ -12,8 +12,8 @@ use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
 use klarna::api::{
-    BankLinkStarted, BookedTransaction, LinkedBank, PendingTransaction, SignIn, SignedIn,
-    StartBankLink, SyncProgress, SyncRequest,
+    BankLinkStarted, BookedTransaction, EndBankLink, LinkEnding, LinkedBank, PendingTransaction,
+    SignIn, SignedIn, StartBankLink, SyncProgress, SyncRequest,
 };
 use klarna::api::{ConsentState, ErrorCode};
 use klarna::Currency;
@@ -29,7 +29,10 @@ pub enum Phase {
     OpeningBank,
     /// The bank's window is open and waits for the bookkeeper (`onReady`).
     InBank,
+    /// The launcher ended; the server reads the flow and stores the bank if it finished.
     Completing,
+    /// The bookkeeper asked again whether the bank has confirmed.
+    Checking,
 }
 
 impl Phase {
@@ -39,6 +42,7 @@ impl Phase {
             Phase::OpeningBank => Some(T::OpeningBank),
             Phase::InBank => Some(T::WaitingForBank),
             Phase::Completing => Some(T::SavingAccounts),
+            Phase::Checking => Some(T::CheckingBank),
             Phase::SignIn | Phase::Ready => None,
         }
     }
@@ -63,6 +67,10 @@ pub struct Ctx {
     pub today: RwSignal<String>,
     pub banks: RwSignal<Vec<LinkedBank>>,
     pub just_linked: RwSignal<Option<String>>,
+    /// A link whose ending the server could not settle yet (the bank is still confirming, or
+    /// Klarna was not reachable), with the ending to report again: "Check again" is offered
+    /// while it is set, and starting over gives it up.
+    pub unsettled: RwSignal<Option<(String, LinkEnding)>>,
     pub notice: RwSignal<Option<String>>,
     /// The fields (wire names: `user`, `company`, …) the server refused with the notice.
     pub refused: RwSignal<Vec<String>>,
@@ -89,6 +97,7 @@ impl Ctx {
             start_date: RwSignal::new(String::new()),
             banks: RwSignal::new(Vec::new()),
             just_linked: RwSignal::new(None),
+            unsettled: RwSignal::new(None),
             notice: RwSignal::new(None),
             refused: RwSignal::new(Vec::new()),
             sync: RwSignal::new(None),
@@ -252,6 +261,11 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
     ctx.notice.set(None);
     ctx.refused.set(Vec::new());
     ctx.just_linked.set(None);
+    if let Some((old, _)) = ctx.unsettled.get_untracked() {
+        // Starting over: the old link's XS2A session is closed now, not by the sweeper.
+        ctx.unsettled.set(None);
+        give_up(ctx, old);
+    }
     ctx.phase.set(Phase::OpeningBank);
     spawn_local(async move {
         let body = StartBankLink {
@@ -298,45 +312,52 @@ fn start_link(ctx: Ctx, company: String, start_date: String) {
     });
 }
 
+/// The link ended before its launcher could run, or the bookkeeper started over: the server
+/// closes its XS2A session (after reading the flow, so a flow that finished meanwhile is kept).
 fn abort_link(ctx: Ctx, link: String) {
     ctx.phase.set(Phase::Ready);
+    give_up(ctx, link);
+}
+
+fn give_up(ctx: Ctx, link: String) {
     spawn_local(async move {
-        // 204 without a body: the outcome does not matter to the bookkeeper, the sweeper
-        // closes the session anyway if this call is lost.
-        let _ = call::<(), serde::de::IgnoredAny>(
-            ctx,
-            "POST",
-            &format!("/api/bank-links/{link}/abort"),
-            None,
-        )
-        .await;
+        // Nothing to tell the bookkeeper, who moved on; the sweeper closes the session
+        // anyway if this call is lost.
+        let _ = report(ctx, &link, LinkEnding::GivenUp).await;
     });
 }
 
-/// The launcher ended. Whatever it says, the server reads the outcome from Klarna itself.
+async fn report(ctx: Ctx, link: &str, ending: LinkEnding) -> Result<LinkedBank, ApiFailure> {
+    call::<_, LinkedBank>(
+        ctx,
+        "POST",
+        &format!("/api/bank-links/{link}/end"),
+        Some(&EndBankLink { ending }),
+    )
+    .await
+}
+
+/// The launcher ended, by whichever callback came first. The page does not decide what that
+/// means: it tells the server, which reads the flow from Klarna (contract §0).
 fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
     xs2a::close();
-    // The launcher gives focus back to what had it, the button it disabled: once enabled
-    // again (or the new bank shown), focus goes there instead of being lost.
-    if end == FlowEnd::Aborted {
-        ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
-        ctx.emit(
-            "exit",
-            crate::api::to_js(&events::Exit { reason: "aborted" }),
-        );
-        abort_link(ctx, link);
-        focus_soon("#kc-continue");
-        return;
-    }
-    ctx.phase.set(Phase::Completing);
+    let ending = match end {
+        FlowEnd::Finished => LinkEnding::Finished,
+        FlowEnd::Closed => LinkEnding::Closed,
+        FlowEnd::Aborted => LinkEnding::Aborted,
+        FlowEnd::Failed(_) => LinkEnding::Error,
+    };
+    settle_link(ctx, link, ending, Phase::Completing);
+}
+
+/// Reports the ending and shows its outcome. The launcher gives focus back to the button it
+/// disabled: once enabled again (or the new bank shown), focus goes where the news is.
+fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phase) {
+    ctx.notice.set(None);
+    ctx.unsettled.set(None);
+    ctx.phase.set(busy);
     spawn_local(async move {
-        let outcome = call::<(), LinkedBank>(
-            ctx,
-            "POST",
-            &format!("/api/bank-links/{link}/complete"),
-            None,
-        )
-        .await;
+        let outcome = report(ctx, &link, ending).await;
         ctx.phase.set(Phase::Ready);
         match outcome {
             Ok(bank) => {
@@ -344,9 +365,32 @@ fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
-            Err(f) => {
+            Err(ApiFailure::Api(e)) if e.code == ErrorCode::LinkAborted => {
+                ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
+                ctx.emit(
+                    "exit",
+                    crate::api::to_js(&events::Exit { reason: "aborted" }),
+                );
                 focus_soon("#kc-continue");
+            }
+            Err(f) => {
+                // Only while the flow can still finish (the bank is confirming) or its state
+                // is unknown (no answer) is "check again" offered; every other refusal means
+                // the server closed the link.
+                let open = match &f {
+                    ApiFailure::Network => true,
+                    ApiFailure::Api(e) => matches!(
+                        e.code,
+                        ErrorCode::LinkNotFinished | ErrorCode::KlarnaUnavailable
+                    ),
+                };
                 fail(ctx, f);
+                if open {
+                    ctx.unsettled.set(Some((link, ending)));
+                    focus_soon("#kc-check-again");
+                } else {
+                    focus_soon("#kc-continue");
+                }
             }
         }
     });
@@ -484,6 +528,12 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
             <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=move || working().is_some()>
                 {move || t(lang, working().unwrap_or(T::Continue))}
             </button>
+            {move || ctx.unsettled.get().filter(|_| working().is_none()).map(|(link, ending)| view! {
+                <button type="button" id="kc-check-again" class="kc-button kc-secondary"
+                    on:click=move |_| settle_link(ctx, link.clone(), ending, Phase::Checking)>
+                    {t(lang, T::CheckAgain)}
+                </button>
+            })}
             // The button's label is not announced when it changes; this line is.
             <p class="kc-visually-hidden" role="status" id="kc-link-status">
                 {move || working().map(|w| t(lang, w))}

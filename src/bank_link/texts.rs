@@ -24,6 +24,7 @@ keys! {
         OpeningBank = "opening_bank",
         WaitingForBank = "waiting_for_bank",
         SavingAccounts = "saving_accounts",
+        CheckingBank = "checking_bank",
         LinkedBanks = "linked_banks",
         NoBankYet = "no_bank_yet",
         Renew = "renew",
@@ -46,6 +47,7 @@ keys! {
         LauncherNotLoaded = "launcher_not_loaded",
         LauncherNotOpened = "launcher_not_opened",
         Aborted = "aborted",
+        CheckAgain = "check_again",
     }
 }
 

@@ -19,6 +19,9 @@ pub enum FlowEnd {
     Finished,
     /// `onAbort`: the bookkeeper closed it.
     Aborted,
+    /// `onClose` before any other ending. Its order against `onFinished` is undocumented
+    /// (contract §0), so it says nothing about the outcome: the server reads the flow.
+    Closed,
     /// `onError`: the launcher's message, when it gave one.
     Failed(Option<String>),
 }
@@ -39,8 +42,9 @@ pub enum Progress {
 }
 
 /// Starts the launcher; `progress` hears `onLoad` and `onReady`, `done` runs once, with the
-/// first ending callback. `onClose` before any ending means the window went away unfinished:
-/// it ends as an abort, so the page never waits for a window that is gone.
+/// first ending callback, `onClose` included: the page never waits for a window that is gone,
+/// and the server decides what the ending means (a finished flow is linked whichever came
+/// first).
 pub fn start_flow(
     client_token: &str,
     progress: impl Fn(Progress) + 'static,
@@ -62,7 +66,7 @@ pub fn start_flow(
     let on_error =
         Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| f3(FlowEnd::Failed(message_of(&e))));
     let f4 = finish;
-    let on_close = Closure::<dyn FnMut()>::new(move || f4(FlowEnd::Aborted));
+    let on_close = Closure::<dyn FnMut()>::new(move || f4(FlowEnd::Closed));
     let progress = std::rc::Rc::new(progress);
     let p1 = progress.clone();
     let on_load = Closure::<dyn FnMut()>::new(move || p1(Progress::Loaded));

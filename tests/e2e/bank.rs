@@ -116,6 +116,21 @@ impl Shop {
         v["open"].as_i64().unwrap()
     }
 
+    /// How the launcher stand-in ends its flows from now on (`as_documented`, `close_first`,
+    /// `finish_unfinished`, `error_without_argument`).
+    pub(crate) async fn launcher_endings(&self, endings: &str) {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/sandbox/_control/xs2a/launcher-endings",
+                self.server.url()
+            ))
+            .json(&serde_json::json!({ "endings": endings }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{endings}");
+    }
+
     pub(crate) async fn wait_no_open_sessions(&self) {
         for _ in 0..50 {
             if self.open_xs2a_sessions().await == 0 {
@@ -280,5 +295,56 @@ async fn a_bank_under_maintenance_is_explained_and_nothing_stays_open() {
     );
     shop.snap("bank-maintenance").await;
     shop.wait_no_open_sessions().await;
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn a_launcher_that_closes_before_it_finishes_still_links_the_bank() {
+    let shop = Shop::open().await;
+    shop.launcher_endings("close_first").await;
+    shop.open_bank_page().await;
+    shop.record_bank_events().await;
+    shop.link_demo_bank().await;
+    let card = shop.wait_text(".kc-bank-card", "Demo Bank").await;
+    assert!(card.contains("expires in 90 days"), "{card}");
+    assert_eq!(shop.open_xs2a_sessions().await, 0);
+    let notice = shop.text("#kc-notice").await;
+    assert!(
+        !notice.contains("closed"),
+        "nothing was thrown away: {notice}"
+    );
+    let events = shop.bank_events().await;
+    let names: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["linked"], "{events:?}");
+    shop.close().await;
+}
+
+#[tokio::test]
+async fn a_launcher_that_gives_up_leaves_no_session_open_and_no_check_again() {
+    let shop = Shop::open().await;
+    // onError() without an argument once the login is in, the window left open.
+    shop.launcher_endings("error_without_argument").await;
+    shop.open_bank_page().await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("embedded", "12345").await;
+    shop.wait_text("#kc-notice", "stopped with an error").await;
+    assert_eq!(
+        shop.open_xs2a_sessions().await,
+        0,
+        "closed at once, not after the sweeper's 15 minutes"
+    );
+    shop.wait_gone("#xs2a-sandbox-overlay").await;
+    assert_eq!(shop.count("#kc-check-again").await, 0);
+    shop.snap("bank-launcher-error").await;
+    // onFinished although the bank has not finished (it still wants the TAN).
+    shop.launcher_endings("finish_unfinished").await;
+    shop.wait_enabled("#kc-continue").await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("embedded", "12345").await;
+    shop.wait_text("#kc-notice", "before your bank confirmed")
+        .await;
+    assert_eq!(shop.open_xs2a_sessions().await, 0);
+    assert_eq!(shop.count("#kc-check-again").await, 0);
+    assert_eq!(shop.count(".kc-bank-card").await, 0, "nothing was linked");
     shop.close().await;
 }

@@ -224,6 +224,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "bank_links",
     "bank_csv",
     "bank_states",
+    "bank_endings",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",

@@ -225,6 +225,32 @@ pub struct BankLinkStarted {
     pub start_date: String,
 }
 
+/// How Klarna's XS2A app launcher ended, as the browser saw it. Only a hint: the server reads
+/// the flow's state from Klarna on every ending and decides the outcome itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LinkEnding {
+    /// `onFinished`, or the bookkeeper's "check again" after it.
+    Finished,
+    /// `onClose` before any other ending (its order against `onFinished` is undocumented).
+    Closed,
+    /// `onAbort`.
+    Aborted,
+    /// `onError`, with or without an argument.
+    Error,
+    /// The bookkeeper started over, or the launcher could not be opened.
+    GivenUp,
+}
+
+/// `POST /api/bank-links/{link}/end`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EndBankLink {
+    pub ending: LinkEnding,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -1,8 +1,8 @@
 //! Bookkeeper endpoints for linking bank accounts through Klarna Open Banking (design §3):
 //! the server opens the XS2A session and flow, hands the browser only the flow's client token,
-//! reads the outcome itself when the launcher reports it finished (never trusting the
-//! browser), stores bank, accounts and the sealed consent, and closes the XS2A session on every
-//! path: finished, aborted, failed, and abandoned (the sweeper).
+//! reads the outcome itself on every ending the launcher reports (never trusting the browser;
+//! `ending.rs`), stores bank, accounts and the sealed consent, and closes the XS2A session on
+//! every path: finished, aborted, failed, given up, and abandoned (the sweeper).
 
 use crate::auth::Bookkeeper;
 use crate::bank_psu::Attended;
@@ -11,18 +11,19 @@ use crate::error::{ApiJson, AppError};
 use crate::lang::{self, say};
 use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BankLinkStarted, ErrorCode, LinkedAccount, LinkedBank, StartBankLink};
 use klarna::date::Date;
-use klarna::xs2a::{mask_iban, FlowState};
+use klarna::xs2a::mask_iban;
 use klarna::FieldProblem;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod dates;
+mod ending;
 mod session;
 
 pub use dates::{consent_end, CONSENT_DAYS};
@@ -32,8 +33,9 @@ use session::session_request;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(start))
-        .routes(routes!(complete))
-        .routes(routes!(abort))
+        .routes(routes!(ending::end))
+        .routes(routes!(ending::complete))
+        .routes(routes!(ending::abort))
         .routes(routes!(banks))
 }
 
@@ -147,8 +149,14 @@ async fn close_session(app: &AppState, session_id: &str) {
     }
 }
 
+/// The link `id` from the browser names. Our ids are UUIDs: anything else (a NUL byte that
+/// PostgreSQL would refuse, say) is unknown without asking the database.
 async fn find_link(app: &AppState, id: &str) -> Result<StoredLink, AppError> {
-    app.store.link(id).await?.ok_or_else(|| {
+    let known = match uuid::Uuid::try_parse(id) {
+        Ok(_) => app.store.link(id).await?,
+        Err(_) => None,
+    };
+    known.ok_or_else(|| {
         AppError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::UnknownSession,
@@ -161,182 +169,6 @@ async fn find_link(app: &AppState, id: &str) -> Result<StoredLink, AppError> {
 /// A refusal about the link in the path: its state does not allow the call.
 fn link_error(code: ErrorCode, message: &str) -> AppError {
     AppError::new(crate::checkout::status_of(code), code, message).on("link", FieldProblem::Invalid)
-}
-
-/// The launcher reported the flow finished: reads its outcome from Klarna and stores the bank.
-#[utoipa::path(
-    post,
-    path = "/api/bank-links/{link}/complete",
-    tag = "bank links",
-    security(("bookkeeper_session" = [], "csrf_token" = [])),
-    params(("link" = String, Path, description = "The link's id from `POST /api/bank-links`.")),
-    responses(
-        (status = 200, description = "The linked bank and its accounts.", body = LinkedBank),
-        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
-        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
-        (status = 404, description = "Unknown `link`.", body = ApiError),
-        (status = 409, description = "The bank has not finished yet.", body = ApiError),
-        (status = 422, description = "The link failed, was aborted or is closed.", body = ApiError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
-        (status = 503, description = "Klarna Open Banking is not reachable; try again.", body = ApiError),
-    ),
-)]
-async fn complete(
-    State(app): State<AppState>,
-    _who: Bookkeeper,
-    Path(id): Path<String>,
-) -> Result<Json<LinkedBank>, AppError> {
-    let link = find_link(&app, &id).await?;
-    if link.state != "started" {
-        return Err(link_error(
-            ErrorCode::LinkFailed,
-            &say(
-                "This bank link is already closed. Start a new one.",
-                "Diese Bankverknüpfung ist bereits beendet. Bitte starten Sie eine neue.",
-            ),
-        ));
-    }
-    let flow = app
-        .xs2a
-        .read_flow(&link.xs2a_session_id, &link.flow_id)
-        .await
-        .map_err(|e| xs2a_failure("reading the flow", e))?;
-    let outcome = match flow.state {
-        FlowState::Finished => {
-            finish(
-                &app,
-                &link,
-                flow.result.map(|r| r.accounts).unwrap_or_default(),
-            )
-            .await
-        }
-        FlowState::Aborted => Err(link_error(
-            ErrorCode::LinkAborted,
-            &say(
-                "You closed the bank's window. Nothing was linked.",
-                "Sie haben das Fenster der Bank geschlossen. Es wurde nichts verknüpft.",
-            ),
-        )),
-        FlowState::ConsumerInputNeeded | FlowState::Processing => {
-            // The launcher is still open: keep the session for the bookkeeper.
-            return Err(link_error(
-                ErrorCode::LinkNotFinished,
-                &say(
-                    "The bank has not finished yet.",
-                    "Die Bank ist noch nicht fertig.",
-                ),
-            ));
-        }
-        FlowState::Exception | FlowState::Unknown => {
-            let said = flow
-                .error
-                .map(|e| e.message)
-                .filter(|m| !m.trim().is_empty());
-            let message = match said {
-                // The bank's own words stay as the bank wrote them.
-                // A bank that already says "try again later" needs no hint about login details.
-                Some(m)
-                    if ["try again", "später erneut", "erneut versuchen"]
-                        .iter()
-                        .any(|w| m.to_lowercase().contains(w)) =>
-                {
-                    say(
-                        &format!("The bank stopped the linking: {}", m.trim()),
-                        &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
-                    )
-                }
-                Some(m) => {
-                    let m = m.trim().trim_end_matches('.');
-                    say(
-                        &format!("The bank stopped the linking: {m}. Check your login details and start again."),
-                        &format!("Die Bank hat die Verknüpfung abgebrochen: {m}. Prüfen Sie Ihre Zugangsdaten und beginnen Sie neu."),
-                    )
-                }
-                None => say(
-                    "The bank reported a problem (for example maintenance). Please try again later.",
-                    "Die Bank meldet ein Problem (zum Beispiel Wartungsarbeiten). Bitte versuchen Sie es später erneut.",
-                ),
-            };
-            Err(link_error(ErrorCode::LinkFailed, &message))
-        }
-    };
-    if matches!(&outcome, Err(e) if e.body.code == ErrorCode::KlarnaUnavailable) {
-        // Klarna stumbled after the bank said yes: keep the link and its session, so the
-        // bookkeeper's "try again" completes it instead of meeting a closed link.
-        return outcome.map(Json);
-    }
-    close_session(&app, &link.xs2a_session_id).await;
-    let state = match &outcome {
-        Ok(_) => "linked",
-        Err(e) if e.body.code == ErrorCode::LinkAborted => "aborted",
-        Err(_) => "failed",
-    };
-    let connection = outcome.as_ref().ok().map(|b| b.connection.clone());
-    app.store
-        .set_link_state(&link.id, state, connection.as_deref())
-        .await?;
-    outcome.map(Json)
-}
-
-/// Reads bank and consent from Klarna (not from the browser) and stores them.
-async fn finish(
-    app: &AppState,
-    link: &StoredLink,
-    accounts: Vec<klarna::xs2a::Account>,
-) -> Result<LinkedBank, AppError> {
-    let session = app
-        .xs2a
-        .read_session(&link.xs2a_session_id)
-        .await
-        .map_err(|e| xs2a_failure("reading the XS2A session", e))?;
-    let consent = app
-        .xs2a
-        .get_consent(&link.xs2a_session_id)
-        .await
-        .map_err(|e| xs2a_failure("fetching the consent", e))?;
-    let bank = session.bank.unwrap_or_default();
-    let connection = StoredConnection {
-        id: uuid::Uuid::new_v4().to_string(),
-        company: link.company.clone(),
-        bank_name: if bank.bank_name.is_empty() {
-            "Bank".into()
-        } else {
-            bank.bank_name
-        },
-        bank_code: bank.bank_code,
-        consent_id: consent.consent_id,
-        consent_token_sealed: app.consent.seal(&consent.consent_token),
-        consent_start: link.start_date.clone(),
-        // The window's last day, from the day the session asked for it: the consent may live
-        // a day longer when the bank finished after midnight, but nothing after it is granted.
-        consent_expires_on: consent_end(Date::from_unix(link.created_at)).to_string(),
-    };
-    let stored: Vec<StoredAccount> = accounts
-        .into_iter()
-        .map(|a| StoredAccount {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: a.alias.clone().unwrap_or_else(|| "Account".into()),
-            iban: a.iban.unwrap_or_default(),
-            holder_name: a.holder_name.unwrap_or_default(),
-            balance: a.balance.as_ref().map(|b| b.amount).unwrap_or_default(),
-            currency: a
-                .balance
-                .map(|b| b.currency)
-                .unwrap_or_else(|| "EUR".into()),
-            xs2a_account_id: a.id,
-        })
-        .collect();
-    let id = app
-        .store
-        .save_connection(&connection, &stored, app.clock.now())
-        .await?;
-    tracing::info!(company = %link.company, bank = %connection.bank_name, accounts = stored.len(), "bank linked");
-    let accounts = app.store.accounts_of(&id).await?;
-    Ok(view(
-        StoredConnection { id, ..connection },
-        accounts,
-        today(app),
-    ))
 }
 
 fn view(c: StoredConnection, accounts: Vec<StoredAccount>, today: Date) -> LinkedBank {
@@ -358,34 +190,6 @@ fn view(c: StoredConnection, accounts: Vec<StoredAccount>, today: Date) -> Linke
             })
             .collect(),
     }
-}
-
-/// The bookkeeper closed the launcher: ends the link and closes its XS2A session.
-#[utoipa::path(
-    post,
-    path = "/api/bank-links/{link}/abort",
-    tag = "bank links",
-    security(("bookkeeper_session" = [], "csrf_token" = [])),
-    params(("link" = String, Path, description = "The link's id from `POST /api/bank-links`.")),
-    responses(
-        (status = 204, description = "Ended (or ended already)."),
-        (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
-        (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
-        (status = 404, description = "Unknown `link`.", body = ApiError),
-        (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
-    ),
-)]
-async fn abort(
-    State(app): State<AppState>,
-    _who: Bookkeeper,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let link = find_link(&app, &id).await?;
-    if link.state == "started" {
-        close_session(&app, &link.xs2a_session_id).await;
-        app.store.set_link_state(&link.id, "aborted", None).await?;
-    }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every linked bank with its accounts and consent.

@@ -114,6 +114,17 @@ impl Store {
         .await
     }
 
+    /// The bank connection a linked link made, so a second report of its ending answers the
+    /// same bank.
+    pub async fn connection_of_link(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
+        let found: Option<Option<String>> =
+            sqlx::query_scalar("SELECT connection_id FROM bank_links WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.flatten())
+    }
+
     pub async fn set_link_state(
         &self,
         id: &str,

@@ -13,10 +13,14 @@
 //! `PROCESSING` meanwhile; the overlay polls, a test may move the clock instead). Three failed
 //! logins or TANs end the flow in `EXCEPTION`. Other keywords of Klarna's test bank are not
 //! emulated and behave like `embedded`.
+//!
+//! The state also carries `launcher_endings`, the test's choice of how the launcher stand-in
+//! calls its ending callbacks (`/_control/xs2a/launcher-endings`, see `control.rs`).
 
 use super::bank::{self, Booked};
 use super::model::{
-    finish_flow, Flow, FlowState, Session, Step, DECOUPLED_APPROVAL_SECS, MAX_AUTH_FAILURES,
+    finish_flow, Flow, FlowState, LauncherEndings, Session, Step, DECOUPLED_APPROVAL_SECS,
+    MAX_AUTH_FAILURES,
 };
 use super::{parse, Xs2a, Xs2aError, Xs2aResult, TEST_OTP, TEST_PASSWORD};
 use crate::state::Sandbox;
@@ -71,8 +75,9 @@ fn step_name(flow: &Flow) -> &'static str {
 }
 
 /// Everything the overlay needs to draw the current step.
-fn view_json(session: &Session, flow: &Flow) -> Value {
+fn view_json(session: &Session, flow: &Flow, endings: LauncherEndings) -> Value {
     json!({
+        "launcher_endings": endings,
         "flow_id": flow.id,
         "flow_type": flow.kind.name(),
         "state": flow.state,
@@ -96,6 +101,7 @@ fn with_flow(
     let now = sandbox.clock.now();
     let mut state = xs2a.state(now);
     let booked = state.booked.clone();
+    let endings = state.launcher_endings;
     let (session, flow_id) = state
         .by_token(token)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
@@ -107,7 +113,7 @@ fn with_flow(
     let flow = session
         .flow(&flow_id)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
-    Ok(Json(view_json(session, flow)))
+    Ok(Json(view_json(session, flow, endings)))
 }
 
 fn expect(flow: &Flow, step: Step) -> Xs2aResult<()> {
@@ -163,13 +169,14 @@ async fn view(
     Path(token): Path<String>,
 ) -> Xs2aResult<Json<Value>> {
     let mut state = xs2a.state(sandbox.clock.now());
+    let endings = state.launcher_endings;
     let (session, flow_id) = state
         .by_token(&token)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
     let flow = session
         .flow(&flow_id)
         .ok_or_else(|| Xs2aError::not_found("Unknown client token"))?;
-    Ok(Json(view_json(session, flow)))
+    Ok(Json(view_json(session, flow, endings)))
 }
 
 #[derive(Deserialize)]

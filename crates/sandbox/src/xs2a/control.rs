@@ -1,11 +1,13 @@
 //! Test-only knobs for XS2A, next to the sandbox's own `/_control/*`: count open sessions (a
 //! server must close every session it opens), list the psu each session and consent call
-//! carried (a server must send the bookkeeper's, on every call the bookkeeper started), book a transaction with a payee and reference of
-//! the test's choosing (what a payer may type into a transfer, formulas included), and forget
-//! everything.
+//! carried (a server must send the bookkeeper's, on every call the bookkeeper started), book a
+//! transaction with a payee and reference of the test's choosing (what a payer may type into a
+//! transfer, formulas included), choose how the launcher stand-in ends its flows (the
+//! undocumented orders and arguments of its callbacks), and forget everything.
 
 use super::bank::{self, Booked};
 use super::dates::Date;
+use super::model::LauncherEndings;
 use super::{parse, Xs2a, Xs2aError, Xs2aResult};
 use crate::state::Sandbox;
 use axum::body::Bytes;
@@ -21,6 +23,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/_control/xs2a/open-sessions", get(open_sessions))
         .route("/_control/xs2a/psu", get(psu_seen))
         .route("/_control/xs2a/transactions", post(book))
+        .route(
+            "/_control/xs2a/launcher-endings",
+            get(launcher_endings).post(set_launcher_endings),
+        )
         .route("/_control/xs2a/reset", post(reset))
 }
 
@@ -40,6 +46,38 @@ async fn open_sessions(
 async fn psu_seen(State(sandbox): State<Sandbox>, Extension(xs2a): Extension<Xs2a>) -> Json<Value> {
     let state = xs2a.state(sandbox.clock.now());
     Json(json!({"calls": state.psu_seen}))
+}
+
+/// `{"endings": "as_documented" | "close_first" | "finish_unfinished" |
+/// "error_without_argument"}`: how the launcher stand-in ends the flows it shows from now on
+/// (see [`LauncherEndings`]); `/_control/xs2a/reset` sets `as_documented` again.
+async fn launcher_endings(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+) -> Json<Value> {
+    Json(json!({"endings": xs2a.state(sandbox.clock.now()).launcher_endings}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndingsInput {
+    endings: Value,
+}
+
+async fn set_launcher_endings(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+    body: Bytes,
+) -> Xs2aResult<Json<Value>> {
+    let input: EndingsInput = parse(&body)?;
+    let endings: LauncherEndings = serde_json::from_value(input.endings).map_err(|_| {
+        Xs2aError::validation(
+            "endings",
+            "must be one of as_documented, close_first, finish_unfinished, error_without_argument",
+        )
+    })?;
+    xs2a.state(sandbox.clock.now()).launcher_endings = endings;
+    Ok(Json(json!({ "endings": endings })))
 }
 
 async fn reset(Extension(xs2a): Extension<Xs2a>) -> StatusCode {

@@ -209,6 +209,27 @@ pub(crate) struct Xs2aState {
     pub psu_seen: Vec<super::psu::PsuSeen>,
     /// Transactions tests booked (`/_control/xs2a/transactions`), on top of the generated ones.
     pub booked: Vec<bank::Booked>,
+    /// How the launcher stand-in ends its flows (`/_control/xs2a/launcher-endings`).
+    pub launcher_endings: LauncherEndings,
+}
+
+/// Endings of the launcher stand-in that Klarna does not document but an integration must
+/// survive (contract §0 "Launcher endings"). Set by a test, read by `xs2a-app-launcher.js`
+/// from the dialog's state (`launcher_endings`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LauncherEndings {
+    /// As documented: `onFinished` (then `onClose`), `onAbort` (then `onClose`), `onError({message})`.
+    #[default]
+    AsDocumented,
+    /// A finished flow calls `onClose` first, then `onFinished`.
+    CloseFirst,
+    /// Once the login is submitted (TAN or banking-app step), `onFinished` comes although the
+    /// bank has not finished the flow, and the window closes.
+    FinishUnfinished,
+    /// Once the login is submitted, `onError()` comes without an argument; the window stays
+    /// until the page closes it.
+    ErrorWithoutArgument,
 }
 
 impl Xs2aState {

@@ -15,6 +15,14 @@
  * EXCEPTION (e.g. username bank-maintenance, three failed logins), onClose whenever the overlay
  * goes away. XS2A.close() removes the overlay (aborting a running flow) and calls only onClose.
  *
+ * Undocumented endings, chosen by a test through the sandbox's /_control/xs2a/launcher-endings
+ * and read from the dialog's state (`launcher_endings`): "close_first" calls onClose before
+ * onFinished for a finished flow; "finish_unfinished" calls onFinished (then closes as autoClose
+ * does) as soon as the login is submitted (TAN or banking-app step), before the bank finished;
+ * "error_without_argument" calls onError() with no argument at that point and leaves the
+ * window open until the page or the consumer closes it. Either way the flow itself keeps
+ * running on the server: only the page's server can end it.
+ *
  * Element ids (stable, for end-to-end tests):
  *   xs2a-sandbox-overlay        backdrop; present while the app is open
  *   xs2a-sandbox-dialog         role=dialog, aria-modal=true; data-step = loading | country | bank |
@@ -237,13 +245,29 @@
   function end(a, step, message) {
     if (a.ended) return;
     a.ended = true;
-    if (step === "finished") {
+    if (step === "finished" && a.endings === "close_first") {
+      if (remove(a)) fire(a.options, "onClose");
+      fire(a.options, "onFinished");
+    } else if (step === "finished") {
       fire(a.options, "onFinished");
       if (a.options.autoClose !== false && remove(a)) fire(a.options, "onClose");
     } else if (step === "exception") {
       fire(a.options, "onError", { message: message || "The bank reported an error." });
     } else {
       fire(a.options, "onAbort", { message: message || "The flow was aborted." });
+    }
+  }
+
+  /* The test's undocumented ending once the login is submitted: the flow keeps running. */
+  function endEarly(a) {
+    if (a.ended) return;
+    if (a.endings === "finish_unfinished") {
+      a.ended = true;
+      fire(a.options, "onFinished");
+      if (a.options.autoClose !== false && remove(a)) fire(a.options, "onClose");
+    } else if (a.endings === "error_without_argument") {
+      a.ended = true;
+      fire(a.options, "onError");
     }
   }
 
@@ -275,6 +299,7 @@
   function show(a, view) {
     if (app !== a) return;
     lang = view.language || "en";
+    a.endings = view.launcher_endings || "as_documented";
     var step = view.step;
     var same = step === a.step;
     a.step = step;
@@ -392,6 +417,7 @@
     }
     if (!a.ready) { a.ready = true; fire(a.options, "onReady"); }
     if (focus && app === a) focus.focus();
+    if (step === "otp" || step === "decoupled") endEarly(a);
   }
 
   function chooseBank(a, code) {

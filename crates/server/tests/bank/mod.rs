@@ -194,6 +194,30 @@ impl Env {
         assert_eq!(self.open_xs2a_sessions().await, 0);
     }
 
+    /// What the page sends when the launcher ended: `ending` is `finished`, `closed`,
+    /// `aborted`, `error` or `given_up`.
+    pub async fn end(&self, link: &str, ending: &str) -> reqwest::Response {
+        self.post(&format!("/api/bank-links/{link}/end"))
+            .json(&json!({ "ending": ending }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The state of the flow behind `client_token`, as the launcher's dialog sees it.
+    pub async fn flow_state(&self, client_token: &str) -> String {
+        let v: Value = self
+            .http
+            .get(format!("{}/xs2a/app/{client_token}", self.klarna))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["state"].as_str().unwrap().to_string()
+    }
+
     pub async fn linked_bank(&self) -> klarna::api::LinkedBank {
         let started = self.start_link().await;
         self.run_test_bank(&started.client_token, "embedded").await;

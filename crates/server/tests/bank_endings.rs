@@ -1,0 +1,182 @@
+//! Every ending of the XS2A app launcher, as the page reports it to `/api/bank-links/{id}/end`
+//! (issue 10): whatever callback came, and in whatever order, the server reads the flow from
+//! Klarna. A finished flow is linked (once, also when `onClose` came first); a flow the
+//! launcher can no longer finish has its XS2A session closed at once, never left to the
+//! sweeper; "check again" is offered only while the bank is still confirming. After each kind
+//! of ending the sandbox counts the sessions left open.
+
+mod bank;
+mod common;
+
+use bank::*;
+use klarna::api::{ApiError, ErrorCode, LinkedBank};
+
+async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_unfinished_flow_is_closed_at_once_on_every_ending_that_gives_it_up() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let cases = [
+        // onFinished for a flow the bank never finished: the launcher is gone, nobody can.
+        (
+            "finished",
+            422,
+            ErrorCode::LinkFailed,
+            "before your bank confirmed",
+        ),
+        (
+            "closed",
+            422,
+            ErrorCode::LinkAborted,
+            "You closed the bank's window",
+        ),
+        (
+            "aborted",
+            422,
+            ErrorCode::LinkAborted,
+            "You closed the bank's window",
+        ),
+        // onError() without an argument: the page reports it all the same.
+        ("error", 422, ErrorCode::LinkFailed, "stopped with an error"),
+        // The bookkeeper started over.
+        ("given_up", 422, ErrorCode::LinkAborted, "given up"),
+    ];
+    for (ending, status, code, says) in cases {
+        let started = env.start_link().await;
+        assert_eq!(env.open_xs2a_sessions().await, 1, "{ending}");
+        let r = env.end(&started.link, ending).await;
+        let (got, e) = error_of(r).await;
+        assert_eq!((got, e.code), (status, code), "{ending}: {e:?}");
+        assert!(e.message.contains(says), "{ending}: {}", e.message);
+        assert_eq!(
+            env.open_xs2a_sessions().await,
+            0,
+            "{ending}: the session is closed at once, not by the sweeper"
+        );
+        assert_eq!(env.flow_state(&started.client_token).await, "ABORTED");
+        // A late second callback meets a closed link, and no check-again.
+        let again = env.end(&started.link, "finished").await;
+        assert_eq!(
+            code_of(again).await,
+            (422, ErrorCode::LinkFailed),
+            "{ending}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_close_before_on_finished_links_the_bank_once() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "embedded").await;
+    let r = env.end(&started.link, "closed").await;
+    assert_eq!(
+        r.status(),
+        200,
+        "onClose came first: the flow finished all the same"
+    );
+    let first: LinkedBank = r.json().await.unwrap();
+    assert_eq!(first.bank_name, "Demo Bank");
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+    // onFinished follows: the same bank, not a second connection, not an error.
+    for ending in ["finished", "closed", "error"] {
+        let r = env.end(&started.link, ending).await;
+        assert_eq!(r.status(), 200, "{ending}");
+        let again: LinkedBank = r.json().await.unwrap();
+        assert_eq!(again, first, "{ending}");
+    }
+    let banks: Vec<LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks, vec![first]);
+}
+
+#[tokio::test]
+async fn a_bank_still_confirming_after_on_finished_can_be_checked_again() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "decoupled").await;
+    // The approval in the banking app is due two seconds after the login: held off here by
+    // turning the clock back an hour, so the flow stays PROCESSING however slow the test runs.
+    env.clock.set(JUNE_15 - 3600);
+    assert_eq!(env.flow_state(&started.client_token).await, "PROCESSING");
+    let r = env.end(&started.link, "finished").await;
+    let (status, e) = error_of(r).await;
+    assert_eq!((status, e.code), (409, ErrorCode::LinkNotFinished), "{e:?}");
+    assert!(e.message.contains("Check again"), "{}", e.message);
+    assert_eq!(
+        env.open_xs2a_sessions().await,
+        1,
+        "kept while the bank may still confirm"
+    );
+    // The bank confirms; the bookkeeper's "check again" links it.
+    env.clock.set(JUNE_15 + 60);
+    let r = env.end(&started.link, "finished").await;
+    assert_eq!(r.status(), 200);
+    let bank: LinkedBank = r.json().await.unwrap();
+    assert_eq!(bank.accounts.len(), 2);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+#[tokio::test]
+async fn starting_over_while_the_bank_confirms_closes_the_old_session() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let old = env.start_link().await;
+    env.run_test_bank(&old.client_token, "decoupled").await;
+    env.clock.set(JUNE_15 - 3600);
+    let r = env.end(&old.link, "finished").await;
+    assert_eq!(code_of(r).await, (409, ErrorCode::LinkNotFinished));
+    // The page gives the old link up before it starts the new one.
+    let r = env.end(&old.link, "given_up").await;
+    assert_eq!(code_of(r).await, (422, ErrorCode::LinkAborted));
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+    let new = env.start_link().await;
+    env.run_test_bank(&new.client_token, "embedded").await;
+    let r = env.end(&new.link, "finished").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+    // The old link stays given up: its bank's late approval links nothing.
+    env.clock.set(JUNE_15 + 60);
+    let r = env.end(&old.link, "finished").await;
+    assert_eq!(code_of(r).await, (422, ErrorCode::LinkFailed));
+}
+
+#[tokio::test]
+async fn a_bank_error_without_an_argument_says_the_banks_reason_and_closes() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "bank-maintenance")
+        .await;
+    let (status, e) = error_of(env.end(&started.link, "error").await).await;
+    assert_eq!((status, e.code), (422, ErrorCode::LinkFailed));
+    assert!(e.message.contains("maintenance"), "{}", e.message);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+#[tokio::test]
+async fn an_ending_the_server_does_not_know_is_refused_naming_the_field() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    let r = env.end(&started.link, "vanished").await;
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, 400, "{e:?}");
+    assert!(
+        e.fields.iter().any(|f| f.field == "ending") || e.message.contains("ending"),
+        "{e:?}"
+    );
+    assert_eq!(env.open_xs2a_sessions().await, 1, "nothing ended");
+    // Hostile ids are only ever a value in a query: unknown links.
+    for id in ["..%2F..%2Fsandbox%2F_control", "%27%3B--", "x%00y"] {
+        let r = env.end(id, "closed").await;
+        assert_eq!(code_of(r).await, (404, ErrorCode::UnknownSession), "{id}");
+    }
+    assert_eq!(env.open_xs2a_sessions().await, 1);
+}
