@@ -23,7 +23,7 @@ async fn send(env: &common::Env, method: &str, path: &str, body: Option<Value>) 
 
 /// The client token of a fresh accounts flow.
 async fn client_token(env: &common::Env) -> String {
-    let psu = json!({"user_agent": "Mozilla/5.0 (test)", "ip_address": "127.0.0.1"});
+    let psu = json!({"user_agent": "Mozilla/5.0 (test)", "ip_address": "203.0.113.7"});
     let (s, session) = send(env, "PUT", "/xs2a/v1/sessions", Some(json!({"psu": psu}))).await;
     assert_eq!(s, 201, "{session}");
     let url = session["data"]["flows"]["accounts"].as_str().unwrap();
