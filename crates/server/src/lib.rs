@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bank_csv;
 pub mod bank_links;
 pub mod bank_psu;
+pub mod bank_schedule;
 pub mod bank_store;
 pub mod bank_sync;
 pub mod bookkeeper_sessions;

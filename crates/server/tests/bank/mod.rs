@@ -214,6 +214,47 @@ impl Env {
             .unwrap()
     }
 
+    /// The account's sync as `GET` shows it.
+    pub async fn sync_progress(&self, account: &str) -> klarna::api::SyncProgress {
+        let r = self
+            .get(&format!("/api/accounts/{account}/sync"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// Polls the account's sync, as the page does, until it ended (up to 30 seconds).
+    pub async fn sync_ended(&self, account: &str) -> klarna::api::SyncProgress {
+        for _ in 0..1500 {
+            let p = self.sync_progress(account).await;
+            if !p.running {
+                assert!(p.outcome.is_some(), "an ended sync says how: {p:?}");
+                return p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the sync of {account} did not end");
+    }
+
+    /// A sync started (202, running) and polled to its end.
+    pub async fn synced(&self, account: &str, body: Value) -> klarna::api::SyncProgress {
+        let r = self.sync(account, body).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+        let started: klarna::api::SyncProgress = r.json().await.unwrap();
+        assert!(started.running && started.outcome.is_none(), "{started:?}");
+        self.sync_ended(account).await
+    }
+
+    /// The error a sync ended with.
+    pub async fn sync_failure(&self, account: &str, body: Value) -> ApiError {
+        match self.synced(account, body).await.outcome {
+            Some(klarna::api::SyncOutcome::Failed { error }) => error,
+            other => panic!("the sync should have failed: {other:?}"),
+        }
+    }
+
     pub async fn sealed_token(&self) -> String {
         common::stored_text(&self.database).await
     }
