@@ -223,6 +223,8 @@ const POSTGRES_TESTS: &[&str] = &[
     "abuse",
     "bank_links",
     "bank_csv",
+    "bank_schedule",
+    "bank_sync_tasks",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",

@@ -142,8 +142,8 @@ impl Store {
         Ok(())
     }
 
-    /// Writes `job`'s progress, and with `outcome` its end; false when the account's row
-    /// belongs to another sync now (or this one was already ended).
+    /// Writes `job`'s progress while it runs; false when the account's row belongs to another
+    /// sync now (or this one was ended).
     pub async fn save_sync_progress(
         &self,
         account_id: &str,
@@ -151,24 +151,57 @@ impl Store {
         p: &SyncProgress,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let outcome = p
-            .outcome
-            .as_ref()
-            .map(|o| serde_json::to_string(o).unwrap_or_default());
         let r = sqlx::query(
-            "UPDATE sync_progress SET running = $1, pages = $2, fetched = $3, added = $4, outcome = $5, updated_at = $6
-             WHERE account_id = $7 AND job = $8 AND running = 1",
+            "UPDATE sync_progress SET pages = $1, fetched = $2, added = $3, updated_at = $4
+             WHERE account_id = $5 AND job = $6 AND running = 1",
         )
-        .bind(i64::from(p.outcome.is_none()))
         .bind(i64::from(p.pages))
         .bind(i64::from(p.fetched))
         .bind(i64::from(p.added))
-        .bind(outcome)
         .bind(now)
         .bind(account_id)
         .bind(job)
         .execute(&self.pool)
         .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Stores `job`'s end and gives its lease back, together: whoever reads the end can start
+    /// the next sync. False when the account's row belongs to another sync now.
+    pub async fn end_sync(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        job: &str,
+        p: &SyncProgress,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
+        )
+        .bind(connection_id)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query(
+            "UPDATE sync_progress SET running = 0, pages = $1, fetched = $2, added = $3, outcome = $4, updated_at = $5
+             WHERE account_id = $6 AND job = $7 AND running = 1",
+        )
+        .bind(i64::from(p.pages))
+        .bind(i64::from(p.fetched))
+        .bind(i64::from(p.added))
+        .bind(
+            p.outcome
+                .as_ref()
+                .map(|o| serde_json::to_string(o).unwrap_or_default()),
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 

@@ -133,16 +133,13 @@ pub async fn run(
     progress.outcome = Some(outcome.clone());
     match app
         .store
-        .save_sync_progress(account, job, &progress, app.clock.now())
+        .end_sync(account, connection, job, &progress, app.clock.now())
         .await
     {
         Ok(true) => {}
         Ok(false) => tracing::warn!(%account, %job, "a sync ended after it was taken over"),
+        // Its lease runs out by itself, and the worker rounds end it.
         Err(e) => tracing::error!(%account, %job, "storing a sync's end: {e}"),
-    }
-    if let Err(e) = app.store.release_sync(connection, job).await {
-        // The lease runs out by itself.
-        tracing::error!(%connection, "releasing a sync's lease: {e}");
     }
     Some(outcome)
 }

@@ -30,6 +30,10 @@ pub struct Env {
     pub klarna: String,
     /// The server's "now".
     pub clock: sandbox::Clock,
+    /// Its configuration (another instance on the same database starts with it) and the
+    /// running server (its state, `crash()`).
+    pub config: Config,
+    pub server: server::Running,
 }
 
 impl Drop for Env {
@@ -46,7 +50,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let mut cfg = Config::sandbox(dir.join("dist"), database.clone());
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
-    let running = server::spawn(cfg).await.unwrap();
+    let running = server::spawn(cfg.clone()).await.unwrap();
     running.clock.set(JUNE_15);
     Env {
         url: running.url(),
@@ -61,12 +65,19 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         sandbox: running.sandbox.clone().expect("sandbox mode"),
         klarna: format!("{}{}", running.url(), sandbox::MOUNT_PATH),
         clock: running.clock.clone(),
+        config: cfg,
+        server: running,
     }
 }
 
 /// Our server in sandbox mode, but Klarna's Open Banking is another sandbox on its own clock,
 /// as Klarna is in production: a test can move Klarna's time without moving ours.
 pub async fn start_with_klarna_apart() -> Env {
+    klarna_apart_with(|_| {}).await
+}
+
+/// [`start_with_klarna_apart`] with the server's configuration adjusted.
+pub async fn klarna_apart_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let klarna = sandbox::Sandbox::default();
     klarna.clock.set(JUNE_15);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -77,7 +88,11 @@ pub async fn start_with_klarna_apart() -> Env {
     );
     let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(klarna.clone()));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let mut env = start_with(|cfg| cfg.xs2a_api_url = Some(base.clone())).await;
+    let mut env = start_with(|cfg| {
+        cfg.xs2a_api_url = Some(base.clone());
+        adjust(cfg);
+    })
+    .await;
     env.sandbox = klarna;
     env.klarna = base;
     env
@@ -195,7 +210,19 @@ impl Env {
     }
 
     pub async fn linked_bank(&self) -> klarna::api::LinkedBank {
-        let started = self.start_link().await;
+        self.linked_bank_of("Nordlicht Outdoor GmbH").await
+    }
+
+    /// The demo bank linked for `company`.
+    pub async fn linked_bank_of(&self, company: &str) -> klarna::api::LinkedBank {
+        let r = self
+            .post("/api/bank-links")
+            .json(&json!({ "company": company }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let started: klarna::api::BankLinkStarted = r.json().await.unwrap();
         self.run_test_bank(&started.client_token, "embedded").await;
         self.post(&format!("/api/bank-links/{}/complete", started.link))
             .send()
