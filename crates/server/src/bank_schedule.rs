@@ -15,7 +15,9 @@ pub enum SyncSchedule {
     Off,
     /// Every day once `minute` minutes of the UTC day have passed (a server that was down
     /// then runs the day's sync when it starts).
-    Daily { minute: u32 },
+    Daily {
+        minute: u32,
+    },
 }
 
 /// `daily` runs at this time (UTC): a quiet hour for banks and bookkeepers.
@@ -135,7 +137,10 @@ mod tests {
         // 2026-06-15T10:00:00Z
         let ten = 1_781_517_600;
         let at = |minute| SyncSchedule::Daily { minute }.due(ten);
-        assert_eq!(at(600).map(|d| d.to_string()).as_deref(), Some("2026-06-15"));
+        assert_eq!(
+            at(600).map(|d| d.to_string()).as_deref(),
+            Some("2026-06-15")
+        );
         assert_eq!(at(601), None);
         assert_eq!(SyncSchedule::Off.due(ten), None);
     }

@@ -18,10 +18,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
-use task::SyncStop;
 use klarna::date::Date;
 use klarna::xs2a::{Psu, TransactionsPage};
 use klarna::FieldProblem;
+use task::SyncStop;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -105,7 +105,10 @@ async fn set_progress(
     p: &SyncProgress,
 ) -> Result<(), SyncStop> {
     let now = app.clock.now();
-    if !app.store.save_sync_progress(&t.account.id, job, p, now).await?
+    if !app
+        .store
+        .save_sync_progress(&t.account.id, job, p, now)
+        .await?
         || !app.store.renew_sync(&t.connection.id, job, now).await?
     {
         return Err(SyncStop::Lost);

@@ -194,8 +194,8 @@ impl Config {
                 .map_err(|_| ConfigError::Listen(format!("KC_LINK_TIMEOUT_SECS={secs}")))?;
         }
         let schedule = get("KC_SYNC_SCHEDULE").unwrap_or_else(|| "daily".into());
-        config.sync_schedule = crate::bank_schedule::SyncSchedule::parse(&schedule)
-            .ok_or_else(|| {
+        config.sync_schedule =
+            crate::bank_schedule::SyncSchedule::parse(&schedule).ok_or_else(|| {
                 ConfigError::Invalid(format!(
                     "KC_SYNC_SCHEDULE must be off, daily or a UTC time like 06:30, not {schedule:?}"
                 ))

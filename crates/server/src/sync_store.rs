@@ -383,9 +383,15 @@ mod tests {
             "the old job lost it"
         );
         store.release_sync("c1", "j1").await.unwrap();
-        assert!(!store.claim_sync("c1", "j3", 1200).await.unwrap(), "not j1's to release");
+        assert!(
+            !store.claim_sync("c1", "j3", 1200).await.unwrap(),
+            "not j1's to release"
+        );
         store.release_sync("c1", "j2").await.unwrap();
-        assert!(store.claim_sync("c1", "j3", 1200).await.unwrap(), "released");
+        assert!(
+            store.claim_sync("c1", "j3", 1200).await.unwrap(),
+            "released"
+        );
 
         assert!(store.claim_session_close("x1", 1000).await.unwrap());
         assert!(

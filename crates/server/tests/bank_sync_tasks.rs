@@ -107,7 +107,10 @@ async fn a_sync_whose_server_stopped_ends_with_a_reason_and_another_instance_syn
     assert!(!ended.running, "never stuck running: {ended:?}");
     match &ended.outcome {
         Some(SyncOutcome::Failed { error }) => {
-            assert!(error.message.contains("stopped before it finished"), "{error:?}")
+            assert!(
+                error.message.contains("stopped before it finished"),
+                "{error:?}"
+            )
         }
         other => panic!("{other:?}"),
     }
