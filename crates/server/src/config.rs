@@ -371,6 +371,24 @@ mod tests {
     }
 
     #[test]
+    fn the_sync_schedule_is_daily_unless_set_and_a_bad_one_stops_the_start() {
+        use crate::bank_schedule::{SyncSchedule, DAILY_DEFAULT};
+        let read = |v: &str| Config::from_env(env(&[("KC_SYNC_SCHEDULE", v)]));
+        assert_eq!(
+            Config::from_env(env(&[])).unwrap().sync_schedule,
+            DAILY_DEFAULT
+        );
+        assert_eq!(read("off").unwrap().sync_schedule, SyncSchedule::Off);
+        assert_eq!(
+            read("07:15").unwrap().sync_schedule,
+            SyncSchedule::Daily { minute: 435 }
+        );
+        assert!(
+            matches!(read("weekly"), Err(ConfigError::Invalid(m)) if m.contains("KC_SYNC_SCHEDULE"))
+        );
+    }
+
+    #[test]
     fn playground_needs_credentials_and_picks_region_host() {
         assert_eq!(
             Config::from_env(env(&[("KC_MODE", "playground")])).unwrap_err(),
