@@ -13,7 +13,7 @@ use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
 use klarna::api::{
     BankLinkStarted, BookedTransaction, EndBankLink, LinkEnding, LinkedBank, PendingTransaction,
-    SignIn, SignedIn, StartBankLink, SyncProgress, SyncRequest,
+    SignIn, SignedIn, StartBankLink, SyncOutcome, SyncProgress, SyncRequest,
 };
 use klarna::api::{ConsentState, ErrorCode};
 use klarna::Currency;
@@ -396,7 +396,9 @@ fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phase) {
     });
 }
 
-/// Syncs one account, showing progress while the server pages through the bank's answers.
+/// Syncs one account: the server runs the sync as its own task (202) and the page polls its
+/// progress until it ended, then shows the result (or the error it ended with). Closing the
+/// tab loses nothing: the server goes on.
 fn sync_account(ctx: Ctx, account: String) {
     ctx.notice.set(None);
     ctx.sync.set(Some((
@@ -406,40 +408,43 @@ fn sync_account(ctx: Ctx, account: String) {
             ..SyncProgress::default()
         },
     )));
-    let poll_account = account.clone();
-    spawn_local(async move {
-        while ctx.sync.with_untracked(|s| {
-            s.as_ref()
-                .is_some_and(|(a, p)| *a == poll_account && p.running)
-        }) {
-            crate::api::sleep(300).await;
-            let path = format!("/api/accounts/{poll_account}/sync");
-            if let Ok(p) = call::<(), SyncProgress>(ctx, "GET", &path, None).await {
-                if p.running {
-                    ctx.sync.set(Some((poll_account.clone(), p)));
-                }
-            }
-        }
-    });
     spawn_local(async move {
         let path = format!("/api/accounts/{account}/sync");
-        match call::<_, SyncProgress>(ctx, "POST", &path, Some(&SyncRequest::default())).await {
-            Ok(done) => {
-                ctx.emit(
-                    "synced",
-                    crate::api::to_js(&events::Synced {
-                        account: &account,
-                        progress: &done,
-                    }),
-                );
-                ctx.sync.set(Some((account.clone(), done)));
-                show_transactions(ctx, account);
-            }
+        let mut progress = match call::<_, SyncProgress>(
+            ctx,
+            "POST",
+            &path,
+            Some(&SyncRequest::default()),
+        )
+        .await
+        {
+            Ok(started) => started,
             Err(f) => {
                 ctx.sync.set(None);
-                fail(ctx, f);
+                return fail(ctx, f);
+            }
+        };
+        while progress.running {
+            ctx.sync.set(Some((account.clone(), progress.clone())));
+            crate::api::sleep(300).await;
+            // A lost poll is asked again; the sync goes on on the server meanwhile.
+            if let Ok(p) = call::<(), SyncProgress>(ctx, "GET", &path, None).await {
+                progress = p;
             }
         }
+        if let Some(SyncOutcome::Failed { error }) = progress.outcome.clone() {
+            ctx.sync.set(None);
+            return fail(ctx, ApiFailure::Api(error));
+        }
+        ctx.emit(
+            "synced",
+            crate::api::to_js(&events::Synced {
+                account: &account,
+                progress: &progress,
+            }),
+        );
+        ctx.sync.set(Some((account.clone(), progress)));
+        show_transactions(ctx, account);
     });
 }
 
@@ -562,10 +567,16 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                         ConsentState::Expired => "kc-consent kc-consent-expired",
                     };
                     let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
+                    // One sync per bank at a time (the server refuses a second): every Sync
+                    // button of the bank waits while one of its accounts syncs.
+                    let ids: Vec<String> = bank.accounts.iter().map(|a| a.id.clone()).collect();
+                    let syncing = move || ctx.sync.with(|s| s.as_ref().is_some_and(|(a, p)| p.running && ids.contains(a)));
+                    let skipped = bank.schedule_skipped_on.as_deref().map(|day| texts::skipped(ctx.lang, &locale, day));
                     let rows = bank.accounts.iter().map(|a| {
                         let currency = Currency::from_code(&a.currency).unwrap_or(Currency::EUR);
                         let id = a.id.clone();
                         let sync_id = id.clone();
+                        let syncing = syncing.clone();
                         let csv = ctx.endpoint.with_value(|e| e.url(&format!("/api/accounts/{id}/transactions.csv")));
                         view! {
                             <tr>
@@ -574,7 +585,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                                 <td>{a.holder_name.clone()}</td>
                                 <td class="kc-amount">{money(a.balance, currency, &locale)}</td>
                                 <td class="kc-actions">
-                                    <button type="button" class="kc-button kc-secondary kc-sync" on:click=move |_| sync_account(ctx, sync_id.clone())>
+                                    <button type="button" class="kc-button kc-secondary kc-sync" disabled=syncing on:click=move |_| sync_account(ctx, sync_id.clone())>
                                         {t(ctx.lang, T::Sync)}
                                     </button>
                                     <a class="kc-csv" href=csv download="">"CSV"</a>
@@ -587,6 +598,7 @@ fn Banks(ctx: Ctx) -> impl IntoView {
                         <article class="kc-bank-card" class:kc-just-linked=fresh>
                             <h3 tabindex="-1">{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
                             <p class=state>{consent}</p>
+                            {skipped.map(|text| view! { <p class="kc-consent kc-consent-expired kc-schedule-skipped">{text}</p> })}
                             <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || ctx.phase.with(Phase::working).is_some()
                                 on:click={
                                     let company = bank.company.clone();

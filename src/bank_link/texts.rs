@@ -99,6 +99,14 @@ pub fn sync(lang: Lang, locale: &str, p: &SyncProgress) -> String {
     )
 }
 
+/// The scheduled sync skipped the bank on `day`: its consent had expired.
+pub fn skipped(lang: Lang, locale: &str, day: &str) -> String {
+    fill(
+        lookup(Flow::Bank, lang, "sync.skipped"),
+        &[("date", &date(locale, day))],
+    )
+}
+
 /// What the server said went wrong: its own sentence in the languages it writes (English,
 /// German), else ours for the error's code.
 pub fn server_error(lang: Lang, e: ApiError) -> String {
@@ -142,8 +150,8 @@ mod tests {
         "internal",
     ];
 
-    /// Other keys: `consent.expired`.
-    const OTHERS: [&str; 1] = ["consent.expired"];
+    /// Other keys: `consent.expired`, `sync.skipped`.
+    const OTHERS: [&str; 2] = ["consent.expired", "sync.skipped"];
 
     #[test]
     fn every_language_has_every_bank_text() {

@@ -225,6 +225,8 @@ const POSTGRES_TESTS: &[&str] = &[
     "bank_csv",
     "bank_states",
     "bank_endings",
+    "bank_schedule",
+    "bank_sync_tasks",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",

@@ -291,6 +291,10 @@ pub struct LinkedBank {
     pub start_date: String,
     pub consent: ConsentStatus,
     pub accounts: Vec<LinkedAccount>,
+    /// The last day the scheduled sync skipped this bank because its consent had expired:
+    /// the page says it was not synced and asks for a renewal. Cleared by relinking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_skipped_on: Option<String>,
 }
 
 /// `POST /api/accounts/{id}/sync`: fetch new transactions. Without `from_date` the sync goes on
@@ -313,6 +317,23 @@ pub struct SyncProgress {
     pub added: u32,
     pub from_date: String,
     pub to_date: String,
+    /// How the sync ended; absent while it runs (and before the first sync). A sync whose
+    /// server stopped ends `failed` once its lease runs out, never stays "running".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<SyncOutcome>,
+    /// Started by the schedule (`KC_SYNC_SCHEDULE`), not by a bookkeeper.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scheduled: bool,
+}
+
+/// The end of a sync: `{"state":"ok"}` or `{"state":"failed","error":{…}}` with the error the
+/// bookkeeper is shown (in the language of whoever started it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncOutcome {
+    Ok,
+    Failed { error: ApiError },
 }
 
 /// A transaction the bank processed: what the books hold. `amount` in minor units, negative

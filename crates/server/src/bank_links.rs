@@ -178,6 +178,7 @@ fn view(c: StoredConnection, accounts: Vec<StoredAccount>, today: Date) -> Linke
         company: c.company,
         bank_name: c.bank_name,
         start_date: c.consent_start,
+        schedule_skipped_on: None,
         accounts: accounts
             .into_iter()
             .map(|a| LinkedAccount {
@@ -211,7 +212,11 @@ async fn banks(
     let mut out = Vec::new();
     for c in app.store.connections().await? {
         let accounts = app.store.accounts_of(&c.id).await?;
-        out.push(view(c, accounts, today(&app)));
+        let skipped = app.store.schedule_skipped_on(&c.id).await?;
+        out.push(LinkedBank {
+            schedule_skipped_on: skipped,
+            ..view(c, accounts, today(&app))
+        });
     }
     Ok(Json(out))
 }

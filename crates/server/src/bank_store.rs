@@ -162,7 +162,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (company, bank_code) DO UPDATE SET bank_name = excluded.bank_name, consent_id = excluded.consent_id,
                consent_token_sealed = excluded.consent_token_sealed, consent_start = excluded.consent_start,
-               consent_expires_on = excluded.consent_expires_on",
+               consent_expires_on = excluded.consent_expires_on,
+               token_generation = bank_connections.token_generation + 1, schedule_skipped_on = NULL",
         )
         .bind(&id)
         .bind(&c.company)
@@ -236,20 +237,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Replaces the sealed consent token after a consent call rotated it.
-    pub async fn rotate_consent_token(
-        &self,
-        connection_id: &str,
-        sealed: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET consent_token_sealed = $1 WHERE id = $2")
-            .bind(sealed)
-            .bind(connection_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

@@ -1,16 +1,20 @@
 //! Transaction sync for one linked account: from the last synced day (never before the
 //! consent's start, which Klarna refuses) to today (never after the consent's last day), page by
-//! page, every page's rotated consent token stored at once (also when a call fails); once the
-//! last page is in, its transactions are stored in one go (`entry_store.rs`): each booked one
-//! once, the pending ones apart. Every call carries the psu of whoever started the sync (`None`
-//! for a sync nobody started, as Klarna's unattended calls go).
+//! page, every page's rotated consent token stored at once (also when a call fails; never over
+//! a newer one); once the last page is in, its transactions are stored in one go
+//! (`entry_store.rs`): each booked one once, the pending ones apart. Every call carries the psu
+//! of whoever started the sync (`None` for a sync nobody started, as Klarna's unattended calls
+//! go). The sync runs as a server task (`task.rs`): the request answers 202 and the page polls
+//! the progress.
+
+pub mod task;
 
 use crate::auth::Bookkeeper;
 use crate::bank_entries::Sorted;
 use crate::bank_psu::Attended;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
-use crate::lang::say;
+use crate::lang::{self, say};
 use crate::state::AppState;
 use crate::xs2a_client::Xs2aError;
 use axum::extract::{Path, State};
@@ -20,6 +24,7 @@ use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequ
 use klarna::date::Date;
 use klarna::xs2a::{Psu, TransactionsPage};
 use klarna::FieldProblem;
+use task::SyncStop;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -98,13 +103,61 @@ fn last_day(t: &SyncTarget, today: Date) -> String {
     today.min(t.connection.consent_expires_on.clone())
 }
 
-/// Written for every instance to read (the page polls whichever it reaches).
-async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), AppError> {
-    app.store.save_sync_progress(id, p, app.clock.now()).await?;
+/// Written for every instance to read (the page polls whichever it reaches); a job that
+/// lost its lease stops here.
+async fn set_progress(
+    app: &AppState,
+    t: &SyncTarget,
+    job: &str,
+    p: &SyncProgress,
+) -> Result<(), SyncStop> {
+    let now = app.clock.now();
+    if !app
+        .store
+        .save_sync_progress(&t.account.id, job, p, now)
+        .await?
+        || !app.store.renew_sync(&t.connection.id, job, now).await?
+    {
+        return Err(SyncStop::Lost);
+    }
     Ok(())
 }
 
-/// Fetches the account's new transactions (its whole connection's, one sync at a time).
+/// The consent's state for a sync starting `today`: refused once its last day has passed.
+pub(crate) fn check_consent(t: &SyncTarget, today: Date) -> Result<(), AppError> {
+    let expires = Date::parse(&t.connection.consent_expires_on)
+        .map(|d| d.days())
+        .unwrap_or(0);
+    if expires <= today.days() {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::LinkFailed,
+            say(
+                "The bank's consent has expired. Link the bank again to keep syncing.",
+                "Die Einwilligung bei der Bank ist abgelaufen. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
+            ),
+        )
+        .on("account", FieldProblem::Invalid));
+    }
+    Ok(())
+}
+
+/// The days a sync starting `today` fetches, and its first progress.
+pub(crate) fn plan(
+    t: &SyncTarget,
+    asked: Option<&str>,
+    today: Date,
+) -> Result<SyncProgress, AppError> {
+    Ok(SyncProgress {
+        running: true,
+        from_date: first_day(t, asked, today)?,
+        to_date: last_day(t, today),
+        ..SyncProgress::default()
+    })
+}
+
+/// Starts fetching the account's new transactions (its whole connection's, one sync at a
+/// time) as a task of the server; the page polls the progress until it ends.
 #[utoipa::path(
     post,
     path = "/api/accounts/{account}/sync",
@@ -113,7 +166,7 @@ async fn set_progress(app: &AppState, id: &str, p: &SyncProgress) -> Result<(), 
     params(("account" = String, Path, description = "A linked account's id.")),
     request_body = SyncRequest,
     responses(
-        (status = 200, description = "The finished sync.", body = SyncProgress),
+        (status = 202, description = "The sync started; poll `GET` for its progress and outcome.", body = SyncProgress),
         (status = 400, description = "Malformed body, or no `User-Agent` (Klarna needs the bookkeeper's); `fields` names the field or header.", body = ApiError),
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
         (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
@@ -131,82 +184,55 @@ async fn sync(
     Attended(psu): Attended,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SyncRequest>,
-) -> Result<Json<SyncProgress>, AppError> {
+) -> Result<(StatusCode, Json<SyncProgress>), AppError> {
     let t = target(&app, &id).await?;
     let today = Date::from_unix(app.clock.now());
-    let expires = Date::parse(&t.connection.consent_expires_on)
-        .map(|d| d.days())
-        .unwrap_or(0);
-    if expires <= today.days() {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::LinkFailed,
-            say(
-                "The bank's consent has expired. Link the bank again to keep syncing.",
-                "Die Einwilligung bei der Bank ist abgelaufen. Verknüpfen Sie die Bank erneut, um weiter abzugleichen.",
-            ),
-        )
-        .on("account", FieldProblem::Invalid));
-    }
-    let asked = body.from_date.as_deref();
-    let mut progress = SyncProgress {
-        running: true,
-        from_date: first_day(&t, asked, today)?,
-        to_date: last_day(&t, today),
-        ..SyncProgress::default()
-    };
-    // One sync per connection, whichever instance and account asks: the consent token is the
-    // connection's, and Klarna rotates it on every call.
-    if !app
-        .store
-        .claim_sync(&t.connection.id, app.clock.now())
-        .await?
-    {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::SyncRunning,
-            say(
-                "A sync of this bank is already running. Please wait until it has finished.",
-                "Für diese Bank läuft bereits ein Abgleich. Bitte warten Sie, bis er fertig ist.",
-            ),
-        )
-        .on("account", FieldProblem::Invalid));
-    }
-    let result = match set_progress(&app, &id, &progress).await {
-        Ok(()) => fetch_all(&app, &t, &mut progress, Some(&psu)).await,
-        Err(e) => Err(e),
-    };
-    progress.running = false;
-    let saved = set_progress(&app, &id, &progress).await;
-    app.store.release_sync(&t.connection.id).await?;
-    result?;
-    saved?;
-    app.store.set_last_synced(&id, &progress.to_date).await?;
-    Ok(Json(progress))
+    check_consent(&t, today)?;
+    let progress = plan(&t, body.from_date.as_deref(), today)?;
+    let started = task::start(&app, t, progress, Some(psu), lang::current()).await?;
+    Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
-/// Keeps the consent token current: Klarna rotates it on every answer, errors included.
-async fn remember_token(app: &AppState, t: &SyncTarget, token: &str) -> Result<(), AppError> {
+/// Keeps the consent token current: Klarna rotates it on every answer, errors included. A
+/// token the answer only echoed (Klarna refused the one presented and rotated nothing) is not
+/// news, and a token is replaced only while it is still the one presented (`generation`):
+/// a sync that lost the race never writes its older token over a newer one.
+async fn remember_token(
+    app: &AppState,
+    t: &SyncTarget,
+    (presented, generation): (&str, i64),
+    token: &str,
+) -> Result<(), SyncStop> {
+    if token == presented {
+        return Ok(());
+    }
     let sealed = app.consent.seal(token);
-    app.store
-        .rotate_consent_token(&t.connection.id, &sealed)
-        .await?;
-    Ok(())
+    if app
+        .store
+        .rotate_consent_token(&t.connection.id, &sealed, generation)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(SyncStop::Lost)
+    }
 }
 
 async fn fetch_all(
     app: &AppState,
     t: &SyncTarget,
+    job: &str,
     progress: &mut SyncProgress,
     psu: Option<&Psu>,
-) -> Result<(), AppError> {
+) -> Result<(), SyncStop> {
     let c = &t.connection;
     let mut page: Option<TransactionsPage> = None;
     // Stored together once the last page is in: the pending ones of these days are replaced.
     let mut sorted = Sorted::default();
     loop {
         // Read the current token each time: it changed with the previous page.
-        let token = current_token(app, &c.id).await?;
+        let (token, generation) = current_token(app, &c.id).await?;
+        let presented = (token.as_str(), generation);
         let call = match page
             .as_ref()
             .and_then(|p| p.result.pagination.as_ref())
@@ -246,33 +272,34 @@ async fn fetch_all(
             Ok(p) => p,
             Err(e) => {
                 if let Some(rotated) = e.rotated_token() {
-                    remember_token(app, t, rotated).await?;
+                    remember_token(app, t, presented, rotated).await?;
                 }
-                return Err(sync_failure(e));
+                return Err(sync_failure(e).into());
             }
         };
-        remember_token(app, t, &fetched.consent_token).await?;
+        remember_token(app, t, presented, &fetched.consent_token).await?;
         progress.pages += 1;
         progress.fetched += fetched.result.transactions.len() as u32;
         sorted
             .add(std::mem::take(&mut fetched.result.transactions))
             .map_err(|e| AppError::internal("reading Klarna's transactions", e))?;
-        set_progress(app, &t.account.id, progress).await?;
-        app.store.renew_sync(&c.id, app.clock.now()).await?;
+        set_progress(app, t, job, progress).await?;
         page = Some(fetched);
     }
 }
 
-async fn current_token(app: &AppState, connection_id: &str) -> Result<String, AppError> {
-    let sealed = app
+/// The consent token and its generation.
+async fn current_token(app: &AppState, connection_id: &str) -> Result<(String, i64), AppError> {
+    let (sealed, generation) = app
         .store
-        .connection(connection_id)
+        .consent_token(connection_id)
         .await?
-        .map(|c| c.consent_token_sealed)
         .unwrap_or_default();
-    app.consent
+    let token = app
+        .consent
         .open(&sealed)
-        .map_err(|e| AppError::internal("opening a consent token", e))
+        .map_err(|e| AppError::internal("opening a consent token", e))?;
+    Ok((token, generation))
 }
 
 fn sync_failure(e: Xs2aError) -> AppError {
@@ -316,7 +343,7 @@ async fn progress(
     _who: Bookkeeper,
     Path(id): Path<String>,
 ) -> Result<Json<SyncProgress>, AppError> {
-    Ok(Json(app.store.sync_progress(&id, app.clock.now()).await?))
+    Ok(Json(task::progress(&app, &id).await?))
 }
 
 /// The account's stored transactions.

@@ -84,6 +84,10 @@ pub struct Config {
     pub rate_sessions_per_min: u32,
     /// Orders a client may try to place per minute (`KC_RATE_ORDERS_PER_MIN`).
     pub rate_orders_per_min: u32,
+    /// When every linked account is synced unattended (`KC_SYNC_SCHEDULE`: `off`, `daily`
+    /// = 03:00 UTC, or `HH:MM` UTC); `daily` unless set. [`Config::sandbox`] (the tests')
+    /// leaves it off, so no test is surprised by a sync it did not start.
+    pub sync_schedule: crate::bank_schedule::SyncSchedule,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -137,6 +141,7 @@ impl Config {
             allowed_origins: crate::cors::AllowedOrigins::default(),
             rate_sessions_per_min: 30,
             rate_orders_per_min: 30,
+            sync_schedule: crate::bank_schedule::SyncSchedule::Off,
         }
     }
 
@@ -188,6 +193,13 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Listen(format!("KC_LINK_TIMEOUT_SECS={secs}")))?;
         }
+        let schedule = get("KC_SYNC_SCHEDULE").unwrap_or_else(|| "daily".into());
+        config.sync_schedule =
+            crate::bank_schedule::SyncSchedule::parse(&schedule).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "KC_SYNC_SCHEDULE must be off, daily or a UTC time like 06:30, not {schedule:?}"
+                ))
+            })?;
         if let Some(list) = get("KC_TRUSTED_PROXIES") {
             config.trusted_proxies = TrustedProxies::parse(&list)?;
         }
@@ -356,6 +368,24 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn the_sync_schedule_is_daily_unless_set_and_a_bad_one_stops_the_start() {
+        use crate::bank_schedule::{SyncSchedule, DAILY_DEFAULT};
+        let read = |v: &str| Config::from_env(env(&[("KC_SYNC_SCHEDULE", v)]));
+        assert_eq!(
+            Config::from_env(env(&[])).unwrap().sync_schedule,
+            DAILY_DEFAULT
+        );
+        assert_eq!(read("off").unwrap().sync_schedule, SyncSchedule::Off);
+        assert_eq!(
+            read("07:15").unwrap().sync_schedule,
+            SyncSchedule::Daily { minute: 435 }
+        );
+        assert!(
+            matches!(read("weekly"), Err(ConfigError::Invalid(m)) if m.contains("KC_SYNC_SCHEDULE"))
+        );
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
     LANG.scope(lang, next.run(request)).await
 }
 
+/// Runs `work` in `lang`, as a request in it would: a sync's task speaks the language of
+/// whoever started it.
+pub async fn within<F: std::future::Future>(lang: Lang, work: F) -> F::Output {
+    LANG.scope(lang, work).await
+}
+
 /// The sentence in the current request's language.
 pub fn say(en: &str, de: &str) -> String {
     current().pick(en, de).to_string()

@@ -8,6 +8,7 @@ pub mod bank_entries;
 pub mod bank_links;
 pub mod bank_pending;
 pub mod bank_psu;
+pub mod bank_schedule;
 pub mod bank_store;
 pub mod bank_sync;
 pub mod bookkeeper_sessions;

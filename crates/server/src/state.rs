@@ -59,11 +59,11 @@ impl AppState {
         }
     }
 
+    /// Keeps a task to stop with the others; finished ones are let go (a sync per click).
     pub fn keep_task(&self, task: tokio::task::JoinHandle<()>) {
-        self.tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(task);
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
     }
 
     pub fn stop_tasks(&self) {

@@ -1,22 +1,43 @@
-//! What a transaction sync shares with every instance: a lease per bank connection (one sync
-//! at a time, so one consent token is never rotated by two syncs at once; a crashed sync's
-//! lease runs out) and its progress (any instance answers the page's progress poll, and a
-//! progress whose sync died is never left "running").
+//! What a transaction sync shares with every instance: a lease per bank connection naming the
+//! sync (job) that holds it (one sync at a time, so one consent token is never rotated by two
+//! syncs at once; a crashed sync's lease runs out, and a sync that lost its lease writes
+//! nothing more), the consent token's generation (replaced only by whoever read the current
+//! one), and each account's last sync: its progress (any instance answers the page's poll),
+//! what it needs to run (psu, language) and how it ended. A sync is "running" only while its
+//! job holds the lease.
 
 use crate::store::Store;
-use klarna::api::SyncProgress;
+use klarna::api::{SyncOutcome, SyncProgress};
+use klarna::xs2a::Psu;
 use sqlx::Row;
 
 /// How long a sync may go without a page before its lease runs out; every page renews it.
 pub const SYNC_LEASE_SECS: i64 = 120;
 
+/// An account's last sync as stored.
+#[derive(Clone, Debug)]
+pub struct StoredSync {
+    pub progress: SyncProgress,
+    pub job: Option<String>,
+    pub psu: Option<Psu>,
+    pub lang: klarna::Lang,
+    /// Marked running, but its job no longer holds the lease: its server stopped.
+    pub abandoned: bool,
+}
+
 impl Store {
-    /// Takes the connection's sync lease, unless another sync holds it.
-    pub async fn claim_sync(&self, connection_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    /// Takes the connection's sync lease for `job`, unless another sync holds it.
+    pub async fn claim_sync(
+        &self,
+        connection_id: &str,
+        job: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE bank_connections SET sync_lease_until = $1 WHERE id = $2 AND sync_lease_until < $3",
+            "UPDATE bank_connections SET sync_lease_until = $1, sync_job = $2 WHERE id = $3 AND sync_lease_until < $4",
         )
         .bind(now + SYNC_LEASE_SECS)
+        .bind(job)
         .bind(connection_id)
         .bind(now)
         .execute(&self.pool)
@@ -24,76 +45,308 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    pub async fn renew_sync(&self, connection_id: &str, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET sync_lease_until = $1 WHERE id = $2")
-            .bind(now + SYNC_LEASE_SECS)
-            .bind(connection_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn release_sync(&self, connection_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET sync_lease_until = 0 WHERE id = $1")
-            .bind(connection_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn save_sync_progress(
+    /// Extends `job`'s lease; false when another sync took it (or it was ended).
+    pub async fn renew_sync(
         &self,
-        account_id: &str,
-        p: &SyncProgress,
+        connection_id: &str,
+        job: &str,
         now: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (account_id) DO UPDATE SET running = excluded.running, pages = excluded.pages,
-                 fetched = excluded.fetched, added = excluded.added, from_date = excluded.from_date,
-                 to_date = excluded.to_date, updated_at = excluded.updated_at",
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE bank_connections SET sync_lease_until = $1 WHERE id = $2 AND sync_job = $3",
         )
-        .bind(account_id)
-        .bind(i64::from(p.running))
-        .bind(i64::from(p.pages))
-        .bind(i64::from(p.fetched))
-        .bind(i64::from(p.added))
-        .bind(&p.from_date)
-        .bind(&p.to_date)
-        .bind(now)
+        .bind(now + SYNC_LEASE_SECS)
+        .bind(connection_id)
+        .bind(job)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Gives the lease back, if `job` still holds it.
+    pub async fn release_sync(&self, connection_id: &str, job: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
+        )
+        .bind(connection_id)
+        .bind(job)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The account's last sync as of `now`: "running" only while its lease could still hold.
-    pub async fn sync_progress(
+    /// The sealed consent token and its generation.
+    pub async fn consent_token(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<(String, i64)>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT consent_token_sealed, token_generation FROM bank_connections WHERE id = $1",
+        )
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Replaces the sealed consent token after a consent call rotated it, only if the token is
+    /// still the one of `generation` (the one the call presented): a sync that read an older
+    /// token never overwrites a newer one. False when it was not replaced.
+    pub async fn rotate_consent_token(
+        &self,
+        connection_id: &str,
+        sealed: &str,
+        generation: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE bank_connections SET consent_token_sealed = $1, token_generation = token_generation + 1
+             WHERE id = $2 AND token_generation = $3",
+        )
+        .bind(sealed)
+        .bind(connection_id)
+        .bind(generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records a new sync of the account (after its job claimed the lease), replacing the last.
+    pub async fn start_sync(
+        &self,
+        account_id: &str,
+        job: &str,
+        p: &SyncProgress,
+        psu: Option<&Psu>,
+        lang: klarna::Lang,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let psu = psu.map(|p| serde_json::to_string(p).unwrap_or_default());
+        let lang = lang.pick("en", "de");
+        sqlx::query(
+            "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at, job, psu, lang, scheduled, outcome)
+             VALUES ($1, 1, 0, 0, 0, $2, $3, $4, $5, $6, $7, $8, NULL)
+             ON CONFLICT (account_id) DO UPDATE SET running = 1, pages = 0, fetched = 0, added = 0,
+                 from_date = excluded.from_date, to_date = excluded.to_date, updated_at = excluded.updated_at,
+                 job = excluded.job, psu = excluded.psu, lang = excluded.lang, scheduled = excluded.scheduled, outcome = NULL",
+        )
+        .bind(account_id)
+        .bind(&p.from_date)
+        .bind(&p.to_date)
+        .bind(now)
+        .bind(job)
+        .bind(psu)
+        .bind(lang)
+        .bind(i64::from(p.scheduled))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes `job`'s progress while it runs; false when the account's row belongs to another
+    /// sync now (or this one was ended).
+    pub async fn save_sync_progress(
+        &self,
+        account_id: &str,
+        job: &str,
+        p: &SyncProgress,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE sync_progress SET pages = $1, fetched = $2, added = $3, updated_at = $4
+             WHERE account_id = $5 AND job = $6 AND running = 1",
+        )
+        .bind(i64::from(p.pages))
+        .bind(i64::from(p.fetched))
+        .bind(i64::from(p.added))
+        .bind(now)
+        .bind(account_id)
+        .bind(job)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Stores `job`'s end and gives its lease back, together: whoever reads the end can start
+    /// the next sync. False when the account's row belongs to another sync now.
+    pub async fn end_sync(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        job: &str,
+        p: &SyncProgress,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
+        )
+        .bind(connection_id)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query(
+            "UPDATE sync_progress SET running = 0, pages = $1, fetched = $2, added = $3, outcome = $4, updated_at = $5
+             WHERE account_id = $6 AND job = $7 AND running = 1",
+        )
+        .bind(i64::from(p.pages))
+        .bind(i64::from(p.fetched))
+        .bind(i64::from(p.added))
+        .bind(
+            p.outcome
+                .as_ref()
+                .map(|o| serde_json::to_string(o).unwrap_or_default()),
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Ends a sync whose job lost its lease (its server stopped) with `outcome`, unless it
+    /// ended meanwhile or holds the lease again; every instance may try, one does it.
+    pub async fn end_abandoned_sync(
+        &self,
+        account_id: &str,
+        job: &str,
+        outcome: &SyncOutcome,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE sync_progress SET running = 0, outcome = $1, updated_at = $2
+             WHERE account_id = $3 AND COALESCE(job, '') = $4 AND running = 1
+               AND NOT EXISTS (SELECT 1 FROM bank_connections WHERE sync_job = $5 AND sync_lease_until >= $6)",
+        )
+        .bind(serde_json::to_string(outcome).unwrap_or_default())
+        .bind(now)
+        .bind(account_id)
+        .bind(job)
+        .bind(job)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 1 {
+            // The stopped sync can no longer renew a lease it might still have a claim on.
+            sqlx::query(
+                "UPDATE bank_connections SET sync_job = NULL WHERE sync_job = $1 AND sync_lease_until < $2",
+            )
+            .bind(job)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Accounts whose sync is marked running but whose job no longer holds its lease.
+    pub async fn abandoned_syncs(&self, now: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT p.account_id FROM sync_progress p
+             JOIN bank_accounts a ON a.id = p.account_id
+             JOIN bank_connections c ON c.id = a.connection_id
+             WHERE p.running = 1 AND (p.job IS NULL OR c.sync_job IS NULL OR c.sync_job <> p.job OR c.sync_lease_until < $1)
+             LIMIT 50",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The account's last sync as of `now`: "running" only while its job holds the lease.
+    pub async fn stored_sync(
         &self,
         account_id: &str,
         now: i64,
-    ) -> Result<SyncProgress, sqlx::Error> {
+    ) -> Result<Option<StoredSync>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT running, pages, fetched, added, from_date, to_date, updated_at FROM sync_progress WHERE account_id = $1",
+            "SELECT p.running, p.pages, p.fetched, p.added, p.from_date, p.to_date, p.job, p.psu, p.lang,
+                    p.scheduled, p.outcome, c.sync_job, c.sync_lease_until
+             FROM sync_progress p
+             JOIN bank_accounts a ON a.id = p.account_id
+             JOIN bank_connections c ON c.id = a.connection_id
+             WHERE p.account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else {
-            return Ok(SyncProgress::default());
-        };
+        let Some(r) = row else { return Ok(None) };
         let count = |name: &str| -> Result<u32, sqlx::Error> {
             Ok(u32::try_from(r.try_get::<i64, _>(name)?).unwrap_or(u32::MAX))
         };
-        let updated_at: i64 = r.try_get("updated_at")?;
-        Ok(SyncProgress {
-            running: r.try_get::<i64, _>("running")? != 0 && now - updated_at < SYNC_LEASE_SECS,
-            pages: count("pages")?,
-            fetched: count("fetched")?,
-            added: count("added")?,
-            from_date: r.try_get("from_date")?,
-            to_date: r.try_get("to_date")?,
-        })
+        let job: Option<String> = r.try_get("job")?;
+        let holder: Option<String> = r.try_get("sync_job")?;
+        let lease_until: i64 = r.try_get("sync_lease_until")?;
+        let marked = r.try_get::<i64, _>("running")? != 0;
+        let holds = job.is_some() && holder == job && lease_until >= now;
+        let outcome: Option<String> = r.try_get("outcome")?;
+        let psu: Option<String> = r.try_get("psu")?;
+        let lang: String = r.try_get("lang")?;
+        Ok(Some(StoredSync {
+            progress: SyncProgress {
+                running: marked && holds,
+                pages: count("pages")?,
+                fetched: count("fetched")?,
+                added: count("added")?,
+                from_date: r.try_get("from_date")?,
+                to_date: r.try_get("to_date")?,
+                outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
+                scheduled: r.try_get::<i64, _>("scheduled")? != 0,
+            },
+            job,
+            psu: psu.and_then(|p| serde_json::from_str(&p).ok()),
+            lang: klarna::Lang::of_tag(&lang).unwrap_or(klarna::Lang::En),
+            abandoned: marked && !holds,
+        }))
+    }
+
+    /// Whether an instance took the schedule's run of `date`.
+    pub async fn schedule_ran(&self, date: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT run_date FROM sync_schedule_runs WHERE run_date = $1")
+                .bind(date)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Takes the schedule's run of `date` for this instance; false when another took it.
+    pub async fn claim_schedule_run(&self, date: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "INSERT INTO sync_schedule_runs (run_date, started_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(date)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The scheduled run of `date` skipped the connection: its consent had expired.
+    pub async fn mark_schedule_skipped(
+        &self,
+        connection_id: &str,
+        date: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE bank_connections SET schedule_skipped_on = $1 WHERE id = $2")
+            .bind(date)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn schedule_skipped_on(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let day: Option<Option<String>> =
+            sqlx::query_scalar("SELECT schedule_skipped_on FROM bank_connections WHERE id = $1")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(day.flatten())
     }
 }
 
@@ -116,17 +369,29 @@ mod tests {
         .execute(&store.pool)
         .await
         .unwrap();
-        assert!(store.claim_sync("c1", 1000).await.unwrap());
-        assert!(!store.claim_sync("c1", 1001).await.unwrap(), "held");
+        assert!(store.claim_sync("c1", "j1", 1000).await.unwrap());
+        assert!(!store.claim_sync("c1", "j2", 1001).await.unwrap(), "held");
         assert!(
             store
-                .claim_sync("c1", 1001 + super::SYNC_LEASE_SECS)
+                .claim_sync("c1", "j2", 1001 + super::SYNC_LEASE_SECS)
                 .await
                 .unwrap(),
             "a crashed sync's lease runs out"
         );
-        store.release_sync("c1").await.unwrap();
-        assert!(store.claim_sync("c1", 1200).await.unwrap(), "released");
+        assert!(
+            !store.renew_sync("c1", "j1", 1200).await.unwrap(),
+            "the old job lost it"
+        );
+        store.release_sync("c1", "j1").await.unwrap();
+        assert!(
+            !store.claim_sync("c1", "j3", 1200).await.unwrap(),
+            "not j1's to release"
+        );
+        store.release_sync("c1", "j2").await.unwrap();
+        assert!(
+            store.claim_sync("c1", "j3", 1200).await.unwrap(),
+            "released"
+        );
 
         assert!(store.claim_session_close("x1", 1000).await.unwrap());
         assert!(
@@ -142,6 +407,31 @@ mod tests {
             !store.claim_session_close("x1", 2000).await.unwrap(),
             "closed"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A token is replaced only by whoever read its generation: of two syncs that read the
+    /// same token, the second to answer cannot write its (older) token over the first's.
+    #[tokio::test]
+    async fn an_older_consent_token_never_overwrites_a_newer_one() {
+        let dir = std::env::temp_dir().join(format!("kc-tokens-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("db.sqlite")).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
+               VALUES ('c1', 'ACME', 'Demo Bank', '88888888', 'k', 't0', '2026-01-01', '2026-04-01', 0);",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let (t0, g0) = store.consent_token("c1").await.unwrap().unwrap();
+        assert_eq!(t0, "t0");
+        assert!(store.rotate_consent_token("c1", "t1", g0).await.unwrap());
+        assert!(
+            !store.rotate_consent_token("c1", "stale", g0).await.unwrap(),
+            "read before t1 was written"
+        );
+        let (t1, g1) = store.consent_token("c1").await.unwrap().unwrap();
+        assert_eq!((t1.as_str(), g1), ("t1", g0 + 1));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

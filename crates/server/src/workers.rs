@@ -2,7 +2,8 @@
 //! order attempts whose holder died or got no answer from Klarna (asked again with the same
 //! idempotency key), Klarna's stored authorization callbacks, the merchant's order operations
 //! Klarna has not answered yet (sent again with their own keys), and the purge of what Klarna
-//! has forgotten. Every instance runs it; leases in the database make each item one
+//! has forgotten, bank syncs whose server stopped (ended, never left "running") and the day's
+//! scheduled sync. Every instance runs it; leases in the database make each item one
 //! instance's at a time.
 
 use crate::checkout::{create_order_once, OrderWait};
@@ -44,6 +45,8 @@ pub async fn run_round(app: &AppState, purge: bool) {
     })
     .await;
     crate::recurring::recover(app).await;
+    crate::bank_sync::task::end_abandoned(app).await;
+    crate::bank_schedule::run_due(app).await;
     if purge {
         reread_pending(app).await;
         let now = app.clock.now();

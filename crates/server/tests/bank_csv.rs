@@ -63,8 +63,8 @@ async fn the_csv_export_defuses_what_the_bank_sends_and_offers_a_bom_for_excel()
         .find(|a| a.masked_iban.ends_with("5678"))
         .expect("the business account")
         .id;
-    let r = env.sync(account, json!({})).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let synced = env.synced(account, json!({})).await;
+    assert_eq!(synced.outcome, Some(klarna::api::SyncOutcome::Ok));
 
     let plain = env.csv(account, "").await;
     assert_eq!(plain.status(), 200);

@@ -356,9 +356,7 @@ async fn a_token_rotated_in_a_failed_answer_is_kept_for_the_next_call() {
     // Klarna's clock past the consent's 90 days (ours is not): it refuses, and rotates the
     // token anyway.
     env.sandbox.clock.advance(91 * DAY);
-    let r = env.sync(account, json!({})).await;
-    assert_eq!(r.status(), 409);
-    let e: ApiError = r.json().await.unwrap();
+    let e = env.sync_failure(account, json!({})).await;
     assert_eq!(e.code, ErrorCode::LinkFailed);
     assert!(
         e.message.contains("no longer accepts this consent"),
@@ -367,8 +365,8 @@ async fn a_token_rotated_in_a_failed_answer_is_kept_for_the_next_call() {
     );
     // Back in time, the next call works only with the token from that error answer.
     env.sandbox.clock.set(JUNE_15);
-    let r = env.sync(account, json!({})).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let synced = env.synced(account, json!({})).await;
+    assert_eq!(synced.outcome, Some(klarna::api::SyncOutcome::Ok));
 }
 
 #[tokio::test]
@@ -416,9 +414,7 @@ async fn on_2_january_a_link_starts_on_1_january_and_syncs_the_new_year() {
     let bank = env.linked_bank().await;
     assert_eq!(bank.start_date, "2027-01-01");
     assert_eq!(bank.consent.expires_on, "2027-04-02");
-    let r = env.sync(&bank.accounts[0].id, json!({})).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let synced: klarna::api::SyncProgress = r.json().await.unwrap();
+    let synced = env.synced(&bank.accounts[0].id, json!({})).await;
     assert_eq!(
         (synced.from_date.as_str(), synced.to_date.as_str()),
         ("2027-01-01", "2027-01-02")
@@ -447,9 +443,7 @@ async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_toke
     let bank = env.linked_bank().await;
     let account = &bank.accounts[0].id;
     let before = env.sealed_token().await;
-    let r = env.sync(account, json!({})).await;
-    assert_eq!(r.status(), 200);
-    let first: klarna::api::SyncProgress = r.json().await.unwrap();
+    let first = env.synced(account, json!({})).await;
     // Today's card payments are still pending: fetched, but not booked.
     let pending = env.pending(account).await.len() as u32;
     assert!(
@@ -469,12 +463,9 @@ async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_toke
     );
     // Again from the start: Klarna answers the same transactions, none is stored twice. The
     // second run works only because the rotated token was kept (the old one is refused).
-    let again: klarna::api::SyncProgress = env
-        .sync(account, json!({"from_date": bank.start_date}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again = env
+        .synced(account, json!({"from_date": bank.start_date}))
+        .await;
     assert_eq!(again.added, 0);
     assert_eq!(again.fetched, first.fetched);
     let list: Vec<klarna::api::BookedTransaction> = env
@@ -602,24 +593,23 @@ async fn two_syncs_started_at_once_run_one_at_a_time_and_a_third_succeeds() {
     statuses.sort();
     assert_eq!(
         statuses,
-        [200, 409],
-        "one runs, the other is told it is running"
+        [202, 409],
+        "one starts, the other is told one is running"
     );
     let refused = if a.status() == 409 { a } else { b };
     let e: ApiError = refused.json().await.unwrap();
     assert_eq!(e.code, ErrorCode::SyncRunning);
     assert!(e.message.contains("already running"), "{}", e.message);
-    // Progress is not left "running", and the third sync gets the lease.
-    let progress: klarna::api::SyncProgress = env
-        .get(&format!("/api/accounts/{account}/sync"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(!progress.running && progress.pages > 0, "{progress:?}");
+    // While it runs, a third is refused too; once it ended (never left "running"), a third
+    // gets the lease and fetches.
+    assert_eq!(env.sync(account, json!({})).await.status(), 409);
+    let first = env.sync_ended(account).await;
+    assert_eq!(first.outcome, Some(klarna::api::SyncOutcome::Ok));
+    assert!(first.pages > 0, "{first:?}");
     env.sandbox.set_faults(sandbox::Faults::default());
-    let third = env.sync(account, json!({})).await;
-    assert_eq!(third.status(), 200);
+    let third = env
+        .synced(account, json!({"from_date": bank.start_date}))
+        .await;
+    assert_eq!(third.outcome, Some(klarna::api::SyncOutcome::Ok));
+    assert_eq!(third.fetched, first.fetched, "{third:?}");
 }

@@ -103,8 +103,8 @@ async fn each_consent_call_of_a_bookkeeper_sync_carries_psu() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let synced: klarna::api::SyncProgress = r.json().await.unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+    let synced = env.sync_ended(&bank.accounts[0].id).await;
     assert!(synced.pages > 1, "first page and list pages: {synced:?}");
     let calls: Vec<(String, Value)> = env
         .psu_seen()
@@ -131,9 +131,8 @@ async fn a_sync_weeks_after_the_link_is_inside_the_consented_window() {
     // not reach this day (the sandbox then ends it on the link's day).
     env.clock.set(JUNE_15 + 60 * DAY);
     let env = env.signed_in().await;
-    let r = env.sync(&bank.accounts[0].id, json!({})).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let synced: klarna::api::SyncProgress = r.json().await.unwrap();
+    let synced = env.synced(&bank.accounts[0].id, json!({})).await;
+    assert_eq!(synced.outcome, Some(klarna::api::SyncOutcome::Ok));
     assert_eq!(
         (synced.from_date.as_str(), synced.to_date.as_str()),
         ("2026-01-01", "2026-08-14")

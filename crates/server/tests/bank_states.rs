@@ -46,12 +46,6 @@ impl Env {
             .clone()
     }
 
-    async fn synced(&self, account: &str, body: Value) -> klarna::api::SyncProgress {
-        let r = self.sync(account, body).await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-        r.json().await.unwrap()
-    }
-
     async fn csv_text(&self, account: &str) -> String {
         let r = self
             .get(&format!("/api/accounts/{account}/transactions.csv"))

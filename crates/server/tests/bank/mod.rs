@@ -30,6 +30,10 @@ pub struct Env {
     pub klarna: String,
     /// The server's "now".
     pub clock: sandbox::Clock,
+    /// Its configuration (another instance on the same database starts with it) and the
+    /// running server (its state, `crash()`).
+    pub config: Config,
+    pub server: server::Running,
 }
 
 impl Drop for Env {
@@ -46,7 +50,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let mut cfg = Config::sandbox(dir.join("dist"), database.clone());
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
-    let running = server::spawn(cfg).await.unwrap();
+    let running = server::spawn(cfg.clone()).await.unwrap();
     running.clock.set(JUNE_15);
     Env {
         url: running.url(),
@@ -61,12 +65,19 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         sandbox: running.sandbox.clone().expect("sandbox mode"),
         klarna: format!("{}{}", running.url(), sandbox::MOUNT_PATH),
         clock: running.clock.clone(),
+        config: cfg,
+        server: running,
     }
 }
 
 /// Our server in sandbox mode, but Klarna's Open Banking is another sandbox on its own clock,
 /// as Klarna is in production: a test can move Klarna's time without moving ours.
 pub async fn start_with_klarna_apart() -> Env {
+    klarna_apart_with(|_| {}).await
+}
+
+/// [`start_with_klarna_apart`] with the server's configuration adjusted.
+pub async fn klarna_apart_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let klarna = sandbox::Sandbox::default();
     klarna.clock.set(JUNE_15);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -77,7 +88,11 @@ pub async fn start_with_klarna_apart() -> Env {
     );
     let router = axum::Router::new().nest(sandbox::MOUNT_PATH, sandbox::router(klarna.clone()));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let mut env = start_with(|cfg| cfg.xs2a_api_url = Some(base.clone())).await;
+    let mut env = start_with(|cfg| {
+        cfg.xs2a_api_url = Some(base.clone());
+        adjust(cfg);
+    })
+    .await;
     env.sandbox = klarna;
     env.klarna = base;
     env
@@ -219,7 +234,19 @@ impl Env {
     }
 
     pub async fn linked_bank(&self) -> klarna::api::LinkedBank {
-        let started = self.start_link().await;
+        self.linked_bank_of("Nordlicht Outdoor GmbH").await
+    }
+
+    /// The demo bank linked for `company`.
+    pub async fn linked_bank_of(&self, company: &str) -> klarna::api::LinkedBank {
+        let r = self
+            .post("/api/bank-links")
+            .json(&json!({ "company": company }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let started: klarna::api::BankLinkStarted = r.json().await.unwrap();
         self.run_test_bank(&started.client_token, "embedded").await;
         self.post(&format!("/api/bank-links/{}/complete", started.link))
             .send()
@@ -249,6 +276,17 @@ impl Env {
         r.json().await.unwrap()
     }
 
+    /// The account's sync as `GET` shows it.
+    pub async fn sync_progress(&self, account: &str) -> klarna::api::SyncProgress {
+        let r = self
+            .get(&format!("/api/accounts/{account}/sync"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     /// The account's pending transactions (`GET …/transactions/pending`).
     pub async fn pending(&self, account: &str) -> Vec<klarna::api::PendingTransaction> {
         let r = self
@@ -258,6 +296,36 @@ impl Env {
             .unwrap();
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
+    }
+
+    /// Polls the account's sync, as the page does, until it ended (up to 30 seconds).
+    pub async fn sync_ended(&self, account: &str) -> klarna::api::SyncProgress {
+        for _ in 0..1500 {
+            let p = self.sync_progress(account).await;
+            if !p.running {
+                assert!(p.outcome.is_some(), "an ended sync says how: {p:?}");
+                return p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the sync of {account} did not end");
+    }
+
+    /// A sync started (202, running) and polled to its end.
+    pub async fn synced(&self, account: &str, body: Value) -> klarna::api::SyncProgress {
+        let r = self.sync(account, body).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+        let started: klarna::api::SyncProgress = r.json().await.unwrap();
+        assert!(started.running && started.outcome.is_none(), "{started:?}");
+        self.sync_ended(account).await
+    }
+
+    /// The error a sync ended with.
+    pub async fn sync_failure(&self, account: &str, body: Value) -> ApiError {
+        match self.synced(account, body).await.outcome {
+            Some(klarna::api::SyncOutcome::Failed { error }) => error,
+            other => panic!("the sync should have failed: {other:?}"),
+        }
     }
 
     pub async fn sealed_token(&self) -> String {

@@ -1,0 +1,134 @@
+//! Syncs as server tasks (issue 10): a sync that lost its lease never writes its older
+//! consent token over the newer one, and a sync whose server stopped ends (failed, with a
+//! reason) instead of staying "running"; another instance on the same database takes over.
+
+mod bank;
+mod common;
+
+use bank::*;
+use klarna::api::SyncOutcome;
+use serde_json::json;
+use server::sync_store::SYNC_LEASE_SECS;
+
+/// Waits (up to ten seconds) until the connection's consent token is past `generation`: a
+/// sync stored a new one.
+async fn token_past(env: &Env, connection: &str, generation: i64) -> i64 {
+    for _ in 0..500 {
+        let (_, g) = env
+            .server
+            .state
+            .store
+            .consent_token(connection)
+            .await
+            .unwrap()
+            .unwrap();
+        if g > generation {
+            return g;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no new consent token was stored");
+}
+
+#[tokio::test]
+async fn a_sync_that_lost_its_lease_never_overwrites_the_newer_token() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    let (_, before) = env
+        .server
+        .state
+        .store
+        .consent_token(&bank.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    env.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 400,
+        path_contains: "/transactions".into(),
+        ..Default::default()
+    });
+    // A's first call is on its way when its lease runs out (its server seems gone) and B
+    // starts: both present the same token. Klarna takes A's and rotates it; B's is refused
+    // and answered with the token it presented.
+    assert_eq!(env.sync(account, json!({})).await.status(), 202);
+    env.clock.advance(SYNC_LEASE_SECS + 1);
+    let b = env.sync(account, json!({})).await;
+    assert_eq!(b.status(), 202, "A's lease ran out");
+    let b = env.sync_ended(account).await;
+    assert!(
+        matches!(b.outcome, Some(SyncOutcome::Failed { .. })),
+        "Klarna refused B's token: {b:?}"
+    );
+    // A stores the token Klarna rotated (the newest), then stops: its lease is gone.
+    token_past(&env, &bank.connection, before).await;
+    env.sandbox.set_faults(sandbox::Faults::default());
+    let c = env.synced(account, json!({})).await;
+    assert_eq!(
+        c.outcome,
+        Some(SyncOutcome::Ok),
+        "the newest token was kept: {c:?}"
+    );
+    assert!(c.pages > 0);
+}
+
+#[tokio::test]
+async fn a_sync_whose_server_stopped_ends_with_a_reason_and_another_instance_syncs() {
+    let env = start_with_klarna_apart().await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    env.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 60_000,
+        path_contains: "/transactions".into(),
+        ..Default::default()
+    });
+    assert_eq!(env.sync(account, json!({})).await.status(), 202);
+    assert!(env.sync_progress(account).await.running);
+    env.server.crash();
+    env.sandbox.set_faults(sandbox::Faults::default());
+
+    // Another instance on the same database, after the lease ran out.
+    let other = server::spawn(env.config.clone()).await.unwrap();
+    other.clock.set(env.clock.now() + SYNC_LEASE_SECS + 5);
+    let on_other = Env {
+        url: other.url(),
+        http: env.http.clone(),
+        dir: std::env::temp_dir().join("kc-bank-unused"),
+        database: env.database.clone(),
+        cookie: env.cookie.clone(),
+        csrf: env.csrf.clone(),
+        sandbox: env.sandbox.clone(),
+        klarna: env.klarna.clone(),
+        clock: other.clock.clone(),
+        config: env.config.clone(),
+        server: other,
+    };
+    let ended = on_other.sync_progress(account).await;
+    assert!(!ended.running, "never stuck running: {ended:?}");
+    match &ended.outcome {
+        Some(SyncOutcome::Failed { error }) => {
+            assert!(
+                error.message.contains("stopped before it finished"),
+                "{error:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // The worker rounds end it for good, once, in the database.
+    server::workers::run_round(&on_other.server.state, false).await;
+    let stored = on_other
+        .server
+        .state
+        .store
+        .stored_sync(account, on_other.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.abandoned && !stored.progress.running, "{stored:?}");
+    assert_eq!(stored.progress.outcome, ended.outcome);
+    // The bank can be synced again at once.
+    let again = on_other.sync(account, json!({})).await;
+    assert_eq!(again.status(), 202);
+    let again = on_other.sync_ended(account).await;
+    assert!(again.outcome.is_some(), "{again:?}");
+}
