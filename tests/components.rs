@@ -7,7 +7,7 @@ use klarna::api::CheckoutSession;
 use klarna::{Address, Country};
 use klarna_checkout::api::{sleep, Endpoint};
 use klarna_checkout::checkout::flow;
-use klarna_checkout::checkout::state::{Ctx, Options, Phase};
+use klarna_checkout::checkout::state::{Ctx, Options, Phase, SdkState};
 use klarna_checkout::checkout::CheckoutView;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -115,9 +115,15 @@ async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
     ctx.session.set(Some(session));
     ctx.phase.set(Phase::Shopping);
     leptos::mount::mount_to(root.clone(), move || view! { <CheckoutView ctx=ctx /> }).forget();
-    sleep(20).await;
+    browser::drained().await;
     flow::load_sdk(ctx);
-    sleep(50).await;
+    // Klarna's (fake) script answers in the page's own time: wait for that, not for a fixed
+    // while, which a loaded machine overruns.
+    until("Klarna's script to load or fail", || {
+        ctx.sdk.get_untracked() != SdkState::Loading
+    })
+    .await;
+    settle().await;
     Mounted { ctx, root }
 }
 
@@ -688,6 +694,34 @@ async fn an_expired_sign_in_leads_back_to_sign_in_keeping_the_link_form() {
         .unchecked_into();
     assert_eq!(company.value(), "Nordlicht Outdoor GmbH");
     root.remove();
+}
+
+/// The server runs the sync; the page polls it. A poll the server refuses (the sign-in ran out
+/// meanwhile) ends the polling with its reason, instead of polling every 300 ms for ever with
+/// the bank's Sync buttons disabled.
+#[cfg(feature = "bank-link")]
+#[wasm_bindgen_test]
+async fn a_refused_progress_poll_ends_the_polling_and_says_why() {
+    fake_bank_server(
+        202,
+        r#"{"running":true,"pages":0,"fetched":0,"added":0,"from_date":"2026-01-01","to_date":"2026-06-15"}"#,
+    );
+    js_sys::eval(
+        r#"window.__kc_routes["GET /api/accounts/a-1/sync"] =
+             [401, '{"code":"sign_in_required","message":"Please sign in (again)."}'];"#,
+    )
+    .unwrap();
+    let root = mount_bank_page("en-DE").await;
+    sign_in_as_bookkeeper().await;
+    click(".kc-sync");
+    until("the sign-in form", || exists("#kc-sign-in")).await;
+    assert!(text(".kc-notice-area").contains("sign-in has expired"));
+    let polls = requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /api/accounts/a-1/sync"))
+        .count();
+    root.remove();
+    assert_eq!(polls, 1, "polled once, then stopped");
 }
 
 #[cfg(feature = "bank-link")]

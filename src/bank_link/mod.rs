@@ -424,12 +424,22 @@ fn sync_account(ctx: Ctx, account: String) {
                 return fail(ctx, f);
             }
         };
+        // A lost poll is asked again, a little later each time (the sync goes on on the server
+        // meanwhile); a refusal (signed out, the account gone) ends the polling with its reason.
+        let mut lost = 0u32;
         while progress.running {
             ctx.sync.set(Some((account.clone(), progress.clone())));
-            crate::api::sleep(300).await;
-            // A lost poll is asked again; the sync goes on on the server meanwhile.
-            if let Ok(p) = call::<(), SyncProgress>(ctx, "GET", &path, None).await {
-                progress = p;
+            crate::api::sleep(300 << lost.min(4)).await;
+            match call::<(), SyncProgress>(ctx, "GET", &path, None).await {
+                Ok(p) => {
+                    progress = p;
+                    lost = 0;
+                }
+                Err(ApiFailure::Network) if lost < 8 => lost += 1,
+                Err(f) => {
+                    ctx.sync.set(None);
+                    return fail(ctx, f);
+                }
             }
         }
         if let Some(SyncOutcome::Failed { error }) = progress.outcome.clone() {

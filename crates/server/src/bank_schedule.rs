@@ -102,7 +102,7 @@ pub async fn run_day(app: &AppState) -> Result<(), sqlx::Error> {
                 continue;
             };
             progress.scheduled = true;
-            match task::begin(app, &t, &progress, None, Lang::En).await {
+            match task::begin(app, &t, &progress, Lang::En).await {
                 Ok(job) => {
                     task::run(app, &t, &job, progress, None).await;
                 }

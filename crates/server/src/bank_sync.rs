@@ -34,8 +34,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
 }
 
+/// The account `id` from the browser names. Our ids are UUIDs: anything else (a NUL byte that
+/// PostgreSQL would refuse, say) is unknown without asking the database.
 pub(crate) async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppError> {
-    app.store.sync_target(id).await?.ok_or_else(|| {
+    let known = match uuid::Uuid::try_parse(id) {
+        Ok(_) => app.store.sync_target(id).await?,
+        Err(_) => None,
+    };
+    known.ok_or_else(|| {
         AppError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::UnknownSession,
@@ -200,6 +206,7 @@ async fn sync(
 async fn remember_token(
     app: &AppState,
     t: &SyncTarget,
+    job: &str,
     (presented, generation): (&str, i64),
     token: &str,
 ) -> Result<(), SyncStop> {
@@ -212,10 +219,32 @@ async fn remember_token(
         .rotate_consent_token(&t.connection.id, &sealed, generation)
         .await?
     {
-        Ok(())
+        return Ok(());
+    }
+    // Not replaced. While this job still holds the lease, no other sync rotated the token:
+    // the bank was linked again meanwhile, and this sync ends with the reason. Else another
+    // sync took over, and this one writes no more.
+    if app
+        .store
+        .renew_sync(&t.connection.id, job, app.clock.now())
+        .await?
+    {
+        Err(SyncStop::Failed(relinked()))
     } else {
         Err(SyncStop::Lost)
     }
+}
+
+/// A sync that met a new consent: the bank was linked again (renewed) while it ran.
+fn relinked() -> AppError {
+    AppError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        say(
+            "The bank was linked again while this sync ran. Please sync again.",
+            "Die Bank wurde während dieses Abgleichs neu verknüpft. Bitte starten Sie den Abgleich erneut.",
+        ),
+    )
 }
 
 async fn fetch_all(
@@ -231,7 +260,7 @@ async fn fetch_all(
     let mut sorted = Sorted::default();
     loop {
         // Read the current token each time: it changed with the previous page.
-        let (token, generation) = current_token(app, &c.id).await?;
+        let (token, generation) = current_token(app, t).await?;
         let presented = (token.as_str(), generation);
         let call = match page
             .as_ref()
@@ -272,12 +301,12 @@ async fn fetch_all(
             Ok(p) => p,
             Err(e) => {
                 if let Some(rotated) = e.rotated_token() {
-                    remember_token(app, t, presented, rotated).await?;
+                    remember_token(app, t, job, presented, rotated).await?;
                 }
                 return Err(sync_failure(e).into());
             }
         };
-        remember_token(app, t, presented, &fetched.consent_token).await?;
+        remember_token(app, t, job, presented, &fetched.consent_token).await?;
         progress.pages += 1;
         progress.fetched += fetched.result.transactions.len() as u32;
         sorted
@@ -289,12 +318,18 @@ async fn fetch_all(
 }
 
 /// The consent token and its generation.
-async fn current_token(app: &AppState, connection_id: &str) -> Result<(String, i64), AppError> {
-    let (sealed, generation) = app
+/// The consent token and its generation, for the consent this sync started with: after a
+/// relink the connection holds another consent, whose token must never be sent with this
+/// sync's consent id (nor its answers' tokens stored over the new consent's).
+async fn current_token(app: &AppState, t: &SyncTarget) -> Result<(String, i64), SyncStop> {
+    let (sealed, generation, consent_id) = app
         .store
-        .consent_token(connection_id)
+        .consent_token(&t.connection.id)
         .await?
         .unwrap_or_default();
+    if consent_id != t.connection.consent_id {
+        return Err(SyncStop::Failed(relinked()));
+    }
     let token = app
         .consent
         .open(&sealed)
@@ -335,6 +370,7 @@ fn sync_failure(e: Xs2aError) -> AppError {
     responses(
         (status = 200, description = "The sync's progress.", body = SyncProgress),
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
+        (status = 404, description = "Unknown `account`.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
     ),
 )]
@@ -343,6 +379,7 @@ async fn progress(
     _who: Bookkeeper,
     Path(id): Path<String>,
 ) -> Result<Json<SyncProgress>, AppError> {
+    target(&app, &id).await?;
     Ok(Json(task::progress(&app, &id).await?))
 }
 

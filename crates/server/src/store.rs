@@ -295,14 +295,13 @@ const MIGRATIONS: &[&str] = &[
     // Syncs run as server tasks (`bank_sync/task.rs`): the lease names the sync (job) holding
     // it, so a sync whose lease ran out and was ended or taken over writes nothing more; the
     // consent token carries a generation, replaced only by whoever read the current one (an
-    // older token never overwrites a newer); a sync's row keeps what it needs to run and how
-    // it ended. The schedule (`bank_schedule.rs`) runs once a day across instances: one row
+    // older token never overwrites a newer); a sync's row keeps the language it reports in and how it
+    // ended (never the bookkeeper's address: that stays in the task). The schedule (`bank_schedule.rs`) runs once a day across instances: one row
     // per day, unique; a bank it skipped for an expired consent says so until relinked.
     "ALTER TABLE bank_connections ADD COLUMN sync_job TEXT;
     ALTER TABLE bank_connections ADD COLUMN token_generation BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE bank_connections ADD COLUMN schedule_skipped_on TEXT;
     ALTER TABLE sync_progress ADD COLUMN job TEXT;
-    ALTER TABLE sync_progress ADD COLUMN psu TEXT;
     ALTER TABLE sync_progress ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';
     ALTER TABLE sync_progress ADD COLUMN scheduled BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE sync_progress ADD COLUMN outcome TEXT;

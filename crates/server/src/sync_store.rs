@@ -3,12 +3,12 @@
 //! syncs at once; a crashed sync's lease runs out, and a sync that lost its lease writes
 //! nothing more), the consent token's generation (replaced only by whoever read the current
 //! one), and each account's last sync: its progress (any instance answers the page's poll),
-//! what it needs to run (psu, language) and how it ended. A sync is "running" only while its
+//! what it needs to report (the language of whoever started it; the bookkeeper's address and
+//! browser stay in the running task's memory, never in the database) and how it ended. A sync is "running" only while its
 //! job holds the lease.
 
 use crate::store::Store;
 use klarna::api::{SyncOutcome, SyncProgress};
-use klarna::xs2a::Psu;
 use sqlx::Row;
 
 /// How long a sync may go without a page before its lease runs out; every page renews it.
@@ -19,7 +19,6 @@ pub const SYNC_LEASE_SECS: i64 = 120;
 pub struct StoredSync {
     pub progress: SyncProgress,
     pub job: Option<String>,
-    pub psu: Option<Psu>,
     pub lang: klarna::Lang,
     /// Marked running, but its job no longer holds the lease: its server stopped.
     pub abandoned: bool,
@@ -75,18 +74,19 @@ impl Store {
         Ok(())
     }
 
-    /// The sealed consent token and its generation.
+    /// The sealed consent token, its generation and its consent's id.
     pub async fn consent_token(
         &self,
         connection_id: &str,
-    ) -> Result<Option<(String, i64)>, sqlx::Error> {
+    ) -> Result<Option<(String, i64, String)>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT consent_token_sealed, token_generation FROM bank_connections WHERE id = $1",
+            "SELECT consent_token_sealed, token_generation, consent_id FROM bank_connections WHERE id = $1",
         )
         .bind(connection_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()
     }
 
     /// Replaces the sealed consent token after a consent call rotated it, only if the token is
@@ -116,25 +116,22 @@ impl Store {
         account_id: &str,
         job: &str,
         p: &SyncProgress,
-        psu: Option<&Psu>,
         lang: klarna::Lang,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let psu = psu.map(|p| serde_json::to_string(p).unwrap_or_default());
         let lang = lang.pick("en", "de");
         sqlx::query(
-            "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at, job, psu, lang, scheduled, outcome)
-             VALUES ($1, 1, 0, 0, 0, $2, $3, $4, $5, $6, $7, $8, NULL)
+            "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at, job, lang, scheduled, outcome)
+             VALUES ($1, 1, 0, 0, 0, $2, $3, $4, $5, $6, $7, NULL)
              ON CONFLICT (account_id) DO UPDATE SET running = 1, pages = 0, fetched = 0, added = 0,
                  from_date = excluded.from_date, to_date = excluded.to_date, updated_at = excluded.updated_at,
-                 job = excluded.job, psu = excluded.psu, lang = excluded.lang, scheduled = excluded.scheduled, outcome = NULL",
+                 job = excluded.job, lang = excluded.lang, scheduled = excluded.scheduled, outcome = NULL",
         )
         .bind(account_id)
         .bind(&p.from_date)
         .bind(&p.to_date)
         .bind(now)
         .bind(job)
-        .bind(psu)
         .bind(lang)
         .bind(i64::from(p.scheduled))
         .execute(&self.pool)
@@ -261,7 +258,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<StoredSync>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT p.running, p.pages, p.fetched, p.added, p.from_date, p.to_date, p.job, p.psu, p.lang,
+            "SELECT p.running, p.pages, p.fetched, p.added, p.from_date, p.to_date, p.job, p.lang,
                     p.scheduled, p.outcome, c.sync_job, c.sync_lease_until
              FROM sync_progress p
              JOIN bank_accounts a ON a.id = p.account_id
@@ -281,7 +278,6 @@ impl Store {
         let marked = r.try_get::<i64, _>("running")? != 0;
         let holds = job.is_some() && holder == job && lease_until >= now;
         let outcome: Option<String> = r.try_get("outcome")?;
-        let psu: Option<String> = r.try_get("psu")?;
         let lang: String = r.try_get("lang")?;
         Ok(Some(StoredSync {
             progress: SyncProgress {
@@ -295,7 +291,6 @@ impl Store {
                 scheduled: r.try_get::<i64, _>("scheduled")? != 0,
             },
             job,
-            psu: psu.and_then(|p| serde_json::from_str(&p).ok()),
             lang: klarna::Lang::of_tag(&lang).unwrap_or(klarna::Lang::En),
             abandoned: marked && !holds,
         }))
@@ -423,14 +418,14 @@ mod tests {
         .execute(&store.pool)
         .await
         .unwrap();
-        let (t0, g0) = store.consent_token("c1").await.unwrap().unwrap();
+        let (t0, g0, _) = store.consent_token("c1").await.unwrap().unwrap();
         assert_eq!(t0, "t0");
         assert!(store.rotate_consent_token("c1", "t1", g0).await.unwrap());
         assert!(
             !store.rotate_consent_token("c1", "stale", g0).await.unwrap(),
             "read before t1 was written"
         );
-        let (t1, g1) = store.consent_token("c1").await.unwrap().unwrap();
+        let (t1, g1, _) = store.consent_token("c1").await.unwrap().unwrap();
         assert_eq!((t1.as_str(), g1), ("t1", g0 + 1));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -10,6 +10,7 @@ mod common;
 
 use bank::*;
 use klarna::api::{ApiError, ErrorCode, LinkedBank};
+use serde_json::json;
 
 async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
     let status = r.status().as_u16();
@@ -179,4 +180,25 @@ async fn an_ending_the_server_does_not_know_is_refused_naming_the_field() {
         assert_eq!(code_of(r).await, (404, ErrorCode::UnknownSession), "{id}");
     }
     assert_eq!(env.open_xs2a_sessions().await, 1);
+    // And on every account path, read or write.
+    for id in ["..%2F..%2Fsandbox%2F_control", "%27%3B--", "x%00y"] {
+        for (method, path) in [
+            ("GET", format!("/api/accounts/{id}/sync")),
+            ("POST", format!("/api/accounts/{id}/sync")),
+            ("GET", format!("/api/accounts/{id}/transactions")),
+            ("GET", format!("/api/accounts/{id}/transactions/pending")),
+            ("GET", format!("/api/accounts/{id}/transactions.csv")),
+        ] {
+            let r = match method {
+                "GET" => env.get(&path),
+                _ => env.post(&path).json(&json!({})),
+            };
+            let r = r.send().await.unwrap();
+            assert_eq!(
+                code_of(r).await,
+                (404, ErrorCode::UnknownSession),
+                "{method} {path}"
+            );
+        }
+    }
 }

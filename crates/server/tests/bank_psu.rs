@@ -13,25 +13,6 @@ use serde_json::{json, Value};
 use server::client_addr::TrustedProxies;
 
 impl Env {
-    /// `(call, psu)` of every session and consent call the sandbox accepted, oldest first.
-    async fn psu_seen(&self) -> Vec<(String, Value)> {
-        let v: Value = self
-            .http
-            .get(format!("{}/_control/xs2a/psu", self.klarna))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["call"].as_str().unwrap().to_string(), c["psu"].clone()))
-            .collect()
-    }
-
     async fn start_link_from(&self, forwarded_for: &str) -> reqwest::Response {
         self.post("/api/bank-links")
             .header("x-forwarded-for", forwarded_for)

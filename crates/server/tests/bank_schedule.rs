@@ -15,22 +15,9 @@ const NOON: SyncSchedule = SyncSchedule::Daily { minute: 12 * 60 };
 
 /// Consent calls Klarna accepted: `(call, psu)`, oldest first (sessions left out).
 async fn consent_calls(env: &Env) -> Vec<(String, Value)> {
-    let v: Value = env
-        .http
-        .get(format!("{}/_control/xs2a/psu", env.klarna))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["call"].as_str().unwrap().to_string(), c["psu"].clone()))
-        .filter(|(call, _)| call != "session")
-        .collect()
+    let mut calls = env.psu_seen().await;
+    calls.retain(|(call, _)| call != "session");
+    calls
 }
 
 async fn banks(env: &Env) -> Vec<LinkedBank> {

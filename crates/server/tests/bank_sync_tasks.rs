@@ -14,7 +14,7 @@ use server::sync_store::SYNC_LEASE_SECS;
 /// sync stored a new one.
 async fn token_past(env: &Env, connection: &str, generation: i64) -> i64 {
     for _ in 0..500 {
-        let (_, g) = env
+        let (_, g, _) = env
             .server
             .state
             .store
@@ -35,7 +35,7 @@ async fn a_sync_that_lost_its_lease_never_overwrites_the_newer_token() {
     let env = start_with(|_| {}).await.signed_in().await;
     let bank = env.linked_bank().await;
     let account = &bank.accounts[0].id;
-    let (_, before) = env
+    let (_, before, _) = env
         .server
         .state
         .store
@@ -44,14 +44,22 @@ async fn a_sync_that_lost_its_lease_never_overwrites_the_newer_token() {
         .unwrap()
         .unwrap();
     env.sandbox.set_faults(sandbox::Faults {
-        latency_ms: 400,
+        answer_delay_ms: 400,
         path_contains: "/transactions".into(),
         ..Default::default()
     });
-    // A's first call is on its way when its lease runs out (its server seems gone) and B
-    // starts: both present the same token. Klarna takes A's and rotates it; B's is refused
-    // and answered with the token it presented.
+    // A's first call reached Klarna (which rotated the token) but its answer is still on its
+    // way when A's lease runs out (its server seems gone) and B starts with the same token:
+    // B's is refused and answered with the token it presented.
+    let seen = env.psu_seen().await.len();
     assert_eq!(env.sync(account, json!({})).await.status(), 202);
+    for _ in 0..500 {
+        if env.psu_seen().await.len() > seen {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(env.psu_seen().await.len() > seen, "A's call reached Klarna");
     env.clock.advance(SYNC_LEASE_SECS + 1);
     let b = env.sync(account, json!({})).await;
     assert_eq!(b.status(), 202, "A's lease ran out");
@@ -131,4 +139,35 @@ async fn a_sync_whose_server_stopped_ends_with_a_reason_and_another_instance_syn
     assert_eq!(again.status(), 202);
     let again = on_other.sync_ended(account).await;
     assert!(again.outcome.is_some(), "{again:?}");
+}
+
+/// The bookkeeper renews the bank (a new consent and token) while a sync of it runs: the sync
+/// ends at once with the reason instead of hanging "running" until its lease runs out, never
+/// sends the new token with the old consent, and the next sync works on the new consent.
+#[tokio::test]
+async fn a_sync_that_meets_a_renewed_consent_ends_with_the_reason() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let bank = env.linked_bank().await;
+    let account = &bank.accounts[0].id;
+    env.sandbox.set_faults(sandbox::Faults {
+        answer_delay_ms: 3_000,
+        path_contains: "/transactions".into(),
+        ..Default::default()
+    });
+    assert_eq!(env.sync(account, json!({})).await.status(), 202);
+    let renewed = env.linked_bank().await;
+    assert_eq!(
+        renewed.connection, bank.connection,
+        "renewed, not linked twice"
+    );
+    let ended = env.sync_ended(account).await;
+    match &ended.outcome {
+        Some(SyncOutcome::Failed { error }) => {
+            assert!(error.message.contains("linked again"), "{error:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    env.sandbox.set_faults(sandbox::Faults::default());
+    let next = env.synced(account, json!({})).await;
+    assert_eq!(next.outcome, Some(SyncOutcome::Ok), "{next:?}");
 }

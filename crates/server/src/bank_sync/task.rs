@@ -1,6 +1,6 @@
 //! A sync runs as a task of the server, not inside the request that started it: the request
-//! claims the connection's lease for a new job, records the job (dates, the psu of whoever
-//! started it, their language) and answers 202; the page polls the progress. A bookkeeper who
+//! claims the connection's lease for a new job, records the job (dates, the language of whoever
+//! started it; their psu stays in the task's memory) and answers 202; the page polls the progress. A bookkeeper who
 //! closes the tab loses nothing, and the job ends with an outcome stored for every instance.
 //! A job whose server stopped is ended `failed` once its lease runs out (at the next read of
 //! its progress, and durably by the worker rounds): progress is never stuck "running". A job
@@ -72,7 +72,7 @@ pub async fn start(
     psu: Option<Psu>,
     lang: Lang,
 ) -> Result<SyncProgress, AppError> {
-    let job = begin(app, &t, &progress, psu.as_ref(), lang).await?;
+    let job = begin(app, &t, &progress, lang).await?;
     let task = {
         let (app, progress) = (app.clone(), progress.clone());
         tokio::spawn(within(lang, async move {
@@ -88,7 +88,6 @@ pub async fn begin(
     app: &AppState,
     t: &SyncTarget,
     progress: &SyncProgress,
-    psu: Option<&Psu>,
     lang: Lang,
 ) -> Result<String, AppError> {
     let job = uuid::Uuid::new_v4().to_string();
@@ -100,7 +99,7 @@ pub async fn begin(
     }
     let recorded = app
         .store
-        .start_sync(&t.account.id, &job, progress, psu, lang, now)
+        .start_sync(&t.account.id, &job, progress, lang, now)
         .await;
     if let Err(e) = recorded {
         app.store.release_sync(&t.connection.id, &job).await?;

@@ -328,6 +328,26 @@ impl Env {
         }
     }
 
+    /// `(call, psu)` of every session and consent call the sandbox accepted, oldest first
+    /// (`/_control/xs2a/psu`).
+    pub async fn psu_seen(&self) -> Vec<(String, Value)> {
+        let v: Value = self
+            .http
+            .get(format!("{}/_control/xs2a/psu", self.klarna))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["call"].as_str().unwrap().to_string(), c["psu"].clone()))
+            .collect()
+    }
+
     pub async fn sealed_token(&self) -> String {
         common::stored_text(&self.database).await
     }
