@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 
 mod dates;
 mod ending;
+mod refusals;
 mod session;
 
 pub use dates::{consent_end, CONSENT_DAYS};
@@ -228,15 +229,23 @@ pub fn spawn_sweeper(app: AppState, timeout: Duration) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let before = app.clock.now() - timeout.as_secs() as i64;
-            let Ok(stale) = app.store.stale_links(before).await else {
+            let now = app.clock.now();
+            let before = now - timeout.as_secs() as i64;
+            let Ok(stale) = app.store.stale_links(before, now).await else {
                 continue;
             };
-            // An abandoned link is ended here; its session is then closed below with every
-            // other session whose close has not reached Klarna yet, once per round.
+            // An abandoned link (or one whose ending request died holding its claim) is ended
+            // here, unless a request is ending it right now; its session is then closed below
+            // with every other session whose close has not reached Klarna yet, once per round.
             for link in stale {
-                let _ = app.store.set_link_state(&link.id, "timed_out", None).await;
-                tracing::info!(link = %link.id, "abandoned bank link ended");
+                if app
+                    .store
+                    .time_out_link(&link.id, now)
+                    .await
+                    .unwrap_or(false)
+                {
+                    tracing::info!(link = %link.id, "abandoned bank link ended");
+                }
             }
             for session in app.store.sessions_left_open().await.unwrap_or_default() {
                 // Another instance may be closing it right now: once is enough.

@@ -3,6 +3,8 @@
 use crate::store::Store;
 use sqlx::Row;
 
+mod claims;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredLink {
     pub id: String,
@@ -65,12 +67,14 @@ impl Store {
         row.map(|r| link_of(&r)).transpose()
     }
 
-    /// Links still waiting for the bookkeeper, started before `before`.
-    pub async fn stale_links(&self, before: i64) -> Result<Vec<StoredLink>, sqlx::Error> {
+    /// Links still waiting for the bookkeeper, started before `before`: also those whose ending
+    /// was claimed by a request that died (its claim ran out by `now`).
+    pub async fn stale_links(&self, before: i64, now: i64) -> Result<Vec<StoredLink>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, company, start_date, xs2a_session_id, flow_id, state, created_at FROM bank_links
-             WHERE state = 'started' AND created_at < $1",
+             WHERE (state = 'started' OR (state = 'ending' AND end_lease_until < $1)) AND created_at < $2",
         )
+        .bind(now)
         .bind(before)
         .fetch_all(&self.pool)
         .await?;
@@ -105,10 +109,11 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Sessions of ended links whose close did not reach Klarna yet.
+    /// Sessions of ended links whose close did not reach Klarna yet (a link being ended is not
+    /// ended yet: its session may still be needed for the consent).
     pub async fn sessions_left_open(&self) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT xs2a_session_id FROM bank_links WHERE state != 'started' AND session_open = 1",
+            "SELECT xs2a_session_id FROM bank_links WHERE state NOT IN ('started', 'ending') AND session_open = 1",
         )
         .fetch_all(&self.pool)
         .await
@@ -125,30 +130,14 @@ impl Store {
         Ok(found.flatten())
     }
 
-    pub async fn set_link_state(
-        &self,
-        id: &str,
-        state: &str,
-        connection_id: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_links SET state = $1, connection_id = COALESCE($2, connection_id) WHERE id = $3")
-            .bind(state)
-            .bind(connection_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Stores a bank connection with its accounts in one transaction. Relinking the same bank
-    /// for the same company replaces the consent and matches accounts by IBAN.
-    pub async fn save_connection(
-        &self,
+    /// Stores a bank connection with its accounts, in the caller's transaction. Relinking the
+    /// same bank for the same company replaces the consent and matches accounts by IBAN.
+    pub(crate) async fn upsert_connection(
+        tx: &mut sqlx::AnyConnection,
         c: &StoredConnection,
         accounts: &[StoredAccount],
         now: i64,
     ) -> Result<String, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
         let existing: Option<String> = sqlx::query_scalar(
             "SELECT id FROM bank_connections WHERE company = $1 AND bank_code = $2",
         )
@@ -194,7 +183,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
         Ok(id)
     }
 

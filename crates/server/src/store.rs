@@ -309,6 +309,10 @@ const MIGRATIONS: &[&str] = &[
         run_date TEXT PRIMARY KEY,
         started_at BIGINT NOT NULL
     );",
+    // A link's ending is claimed before Klarna is asked (`bank_store/claims.rs`): two reports
+    // of one ending never read its consent twice; a claim whose holder died runs out.
+    "ALTER TABLE bank_links ADD COLUMN end_claim TEXT;
+    ALTER TABLE bank_links ADD COLUMN end_lease_until BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

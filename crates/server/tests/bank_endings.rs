@@ -2,19 +2,46 @@
 //! (issue 10): whatever callback came, and in whatever order, the server reads the flow from
 //! Klarna. A finished flow is linked (once, also when `onClose` came first); a flow the
 //! launcher can no longer finish has its XS2A session closed at once, never left to the
-//! sweeper; "check again" is offered only while the bank is still confirming. After each kind
-//! of ending the sandbox counts the sessions left open.
+//! sweeper; "check again" is offered while the bank is still confirming, whichever callback
+//! came first. Two reports of one ending at once read the consent once. After each kind of
+//! ending the sandbox counts the sessions left open.
 
 mod bank;
 mod common;
 
 use bank::*;
-use klarna::api::{ApiError, ErrorCode, LinkedBank};
-use serde_json::json;
+use klarna::api::{ApiError, ErrorCode, LinkedBank, SyncOutcome};
+use serde_json::{json, Value};
 
 async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
+}
+
+/// How the sandbox's launcher stand-in ends its flows from now on.
+async fn launcher_endings(env: &Env, endings: &str) {
+    let r = env
+        .http
+        .post(format!("{}/_control/xs2a/launcher-endings", env.klarna))
+        .json(&json!({ "endings": endings }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{endings}");
+}
+
+/// Consents Klarna handed out so far: each read issued a new token and killed the one before.
+async fn consent_reads(env: &Env) -> i64 {
+    let v: Value = env
+        .http
+        .get(format!("{}/_control/xs2a/consent-reads", env.klarna))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["reads"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -201,4 +228,93 @@ async fn an_ending_the_server_does_not_know_is_refused_naming_the_field() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn two_reports_of_one_ending_at_once_read_the_consent_once() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "embedded").await;
+    // A slow consent read: the second report (a retry after a timeout, a second tab) surely
+    // arrives while the first is still reading it.
+    env.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 600,
+        path_contains: "/consent/get".into(),
+        ..Default::default()
+    });
+    let (a, b) = tokio::join!(
+        env.end(&started.link, "finished"),
+        env.end(&started.link, "closed")
+    );
+    let (a_status, b_status) = (a.status().as_u16(), b.status().as_u16());
+    assert_eq!(
+        (a_status, b_status),
+        (200, 200),
+        "neither fails, both say the bank"
+    );
+    let a: LinkedBank = a.json().await.unwrap();
+    let b: LinkedBank = b.json().await.unwrap();
+    assert_eq!(a, b);
+    env.sandbox.set_faults(sandbox::Faults::default());
+    assert_eq!(
+        consent_reads(&env).await,
+        1,
+        "a second read would have killed the first token"
+    );
+    let banks: Vec<LinkedBank> = env
+        .get("/api/banks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banks, vec![a.clone()], "one connection");
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+    // The link stays linked: a later report answers the same bank.
+    let r = env.end(&started.link, "error").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<LinkedBank>().await.unwrap(), a);
+    // The stored token is the one Klarna holds current.
+    let synced = env.synced(&a.accounts[0].id, json!({})).await;
+    assert_eq!(synced.outcome, Some(SyncOutcome::Ok), "{synced:?}");
+}
+
+#[tokio::test]
+async fn on_close_while_the_bank_confirms_keeps_the_session_to_check_again() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    // Klarna does not say whether onClose may come before onFinished (contract §0): the page
+    // reports only the first callback it hears.
+    launcher_endings(&env, "close_first").await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "decoupled").await;
+    // The banking app's approval is held off by turning the clock back an hour.
+    env.clock.set(JUNE_15 - 3600);
+    assert_eq!(env.flow_state(&started.client_token).await, "PROCESSING");
+    for ending in ["closed", "aborted", "error"] {
+        let (status, e) = error_of(env.end(&started.link, ending).await).await;
+        assert_eq!(
+            (status, e.code),
+            (409, ErrorCode::LinkNotFinished),
+            "{ending}: {e:?}"
+        );
+        assert!(e.message.contains("Check again"), "{}", e.message);
+        assert_eq!(
+            env.open_xs2a_sessions().await,
+            1,
+            "{ending}: kept while the bank may still confirm"
+        );
+    }
+    assert_eq!(env.flow_state(&started.client_token).await, "PROCESSING");
+    // The bank confirms; "check again" repeats the ending it reported, and links once.
+    env.clock.set(JUNE_15 + 60);
+    let r = env.end(&started.link, "closed").await;
+    assert_eq!(r.status(), 200);
+    let bank: LinkedBank = r.json().await.unwrap();
+    assert_eq!(bank.accounts.len(), 2);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+    let r = env.end(&started.link, "finished").await;
+    assert_eq!(r.status(), 200, "the late onFinished: the same bank");
+    assert_eq!(r.json::<LinkedBank>().await.unwrap(), bank);
+    assert_eq!(consent_reads(&env).await, 1);
 }

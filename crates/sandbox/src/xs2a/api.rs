@@ -614,6 +614,7 @@ async fn get_consent(
             scope: scope.clone(),
         });
     consent.token = token.clone();
+    state.consent_reads += 1;
     let base = format!("{API_BASE}/consents/{consent_id}");
     let mut consents = json!({});
     if scope.accounts || scope.balances {

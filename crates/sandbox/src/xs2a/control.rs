@@ -1,6 +1,7 @@
 //! Test-only knobs for XS2A, next to the sandbox's own `/_control/*`: count open sessions (a
 //! server must close every session it opens), list the psu each session and consent call
-//! carried (a server must send the bookkeeper's, on every call the bookkeeper started), book a
+//! carried (a server must send the bookkeeper's, on every call the bookkeeper started), count the
+//! consents handed out (each read kills the token before: a server reads one per link), book a
 //! transaction with a payee and reference of the test's choosing (what a payer may type into a
 //! transfer, formulas included), choose how the launcher stand-in ends its flows (the
 //! undocumented orders and arguments of its callbacks), and forget everything.
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/_control/xs2a/open-sessions", get(open_sessions))
         .route("/_control/xs2a/psu", get(psu_seen))
+        .route("/_control/xs2a/consent-reads", get(consent_reads))
         .route("/_control/xs2a/transactions", post(book))
         .route(
             "/_control/xs2a/launcher-endings",
@@ -78,6 +80,16 @@ async fn set_launcher_endings(
     })?;
     xs2a.state(sandbox.clock.now()).launcher_endings = endings;
     Ok(Json(json!({ "endings": endings })))
+}
+
+/// `{"reads": N}`: consents handed out by `consent/get` (each with a new token that kills the
+/// one before), over every session.
+async fn consent_reads(
+    State(sandbox): State<Sandbox>,
+    Extension(xs2a): Extension<Xs2a>,
+) -> Json<Value> {
+    let reads = xs2a.state(sandbox.clock.now()).consent_reads;
+    Json(json!({ "reads": reads }))
 }
 
 async fn reset(Extension(xs2a): Extension<Xs2a>) -> StatusCode {

@@ -211,6 +211,9 @@ pub(crate) struct Xs2aState {
     pub booked: Vec<bank::Booked>,
     /// How the launcher stand-in ends its flows (`/_control/xs2a/launcher-endings`).
     pub launcher_endings: LauncherEndings,
+    /// Consents handed out by `consent/get`, each with a new token that kills the one before
+    /// (`/_control/xs2a/consent-reads`): tests count them to prove "read once".
+    pub consent_reads: u64,
 }
 
 /// Endings of the launcher stand-in that Klarna does not document but an integration must

@@ -6,17 +6,23 @@
 //! - `FINISHED`: the bank, its accounts and the consent are stored, whatever the callback was,
 //!   so a finished link is never lost because `onClose` came before `onFinished`. A second
 //!   report for a linked link answers the same bank.
-//! - `PROCESSING` after `onFinished` (a decoupled approval under way): read again a few times,
-//!   then `409 link_not_finished` with the session kept, so the bookkeeper can check again. The
+//! - `PROCESSING` (a decoupled approval under way) after any ending but giving up: read again
+//!   a few times, then `409 link_not_finished` with the session kept, so the bookkeeper can
+//!   check again; Klarna does not say whether `onClose` may come before `onFinished`. The
 //!   sweeper ends it if the bank never finishes.
 //! - Anything else: the launcher is gone, so nobody can finish the flow any more. The XS2A
 //!   session is closed at once and the answer says why.
+//!
+//! One request at a time ends a link: it claims the link in the database first
+//! (`bank_store/claims.rs`), since each consent read at Klarna kills the token read before. A
+//! second report meanwhile waits briefly for the first's outcome (the same bank), else answers
+//! `link_not_finished` ("check again").
 
-use super::{close_session, consent_end, find_link, link_error, today, view, xs2a_failure};
+use super::refusals::{bank_failure, being_ended, closed_already, gone, not_finished};
+use super::{close_session, consent_end, find_link, today, view, xs2a_failure};
 use crate::auth::Bookkeeper;
 use crate::bank_store::{StoredAccount, StoredConnection, StoredLink};
 use crate::error::{ApiJson, AppError};
-use crate::lang::say;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,12 +30,17 @@ use axum::Json;
 use klarna::api::{ApiError, EndBankLink, ErrorCode, LinkEnding, LinkedBank};
 use klarna::date::Date;
 use klarna::xs2a::{FlowRead, FlowState};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// After `onFinished`, a flow still `PROCESSING` is read this many more times, this far apart,
-/// before the bookkeeper is offered "check again".
+/// After any ending but giving up, a flow still `PROCESSING` is read this many more times,
+/// this far apart, before the bookkeeper is offered "check again".
 const PROCESSING_REREADS: u32 = 3;
 const REREAD_PAUSE: Duration = Duration::from_millis(300);
+/// A second report of the same ending waits this long for the request ending the link (one
+/// flow read with its re-reads and the consent, normally), re-reading the link this often,
+/// before it answers "check again".
+const CLAIM_WAIT: Duration = Duration::from_secs(5);
+const CLAIM_POLL: Duration = Duration::from_millis(50);
 
 /// The launcher ended; the answer is the outcome Klarna's flow says.
 #[utoipa::path(
@@ -45,7 +56,7 @@ const REREAD_PAUSE: Duration = Duration::from_millis(300);
         (status = 401, description = "Nobody is signed in; `fields` names the cookie.", body = ApiError),
         (status = 403, description = "Missing or wrong `X-CSRF-Token`, or a cross-site request.", body = ApiError),
         (status = 404, description = "Unknown `link`.", body = ApiError),
-        (status = 409, description = "`link_not_finished`: the bank is still confirming; the session stays open, end with `finished` again to check.", body = ApiError),
+        (status = 409, description = "`link_not_finished`: the bank is still confirming (or another report of this link's ending is being handled); the session stays open, end again to check.", body = ApiError),
         (status = 422, description = "`link_aborted` or `link_failed`: nothing was linked and the session is closed; `message` says why.", body = ApiError),
         (status = 500, description = "A failure of ours, with a `support_id`.", body = ApiError),
         (status = 503, description = "Klarna Open Banking is not reachable; the link is kept, try again.", body = ApiError),
@@ -121,90 +132,151 @@ async fn read(app: &AppState, link: &StoredLink) -> Result<FlowRead, AppError> {
         .map_err(|e| xs2a_failure("reading the flow", e))
 }
 
+/// Renews this request's claim on the link before Klarna is asked again; false when the claim
+/// ran out and another request took the link over.
+async fn hold(app: &AppState, link: &StoredLink, claim: &str) -> Result<bool, AppError> {
+    Ok(app
+        .store
+        .hold_link_end(&link.id, claim, app.clock.now())
+        .await?)
+}
+
 pub(super) async fn end_link(
     app: &AppState,
     id: &str,
     ending: LinkEnding,
 ) -> Result<LinkedBank, AppError> {
     let link = find_link(app, id).await?;
-    match link.state.as_str() {
-        "started" => {}
-        "linked" => return linked_already(app, &link).await,
-        _ => {
-            return Err(link_error(
-                ErrorCode::LinkFailed,
-                &say(
-                    "This bank link is already closed. Start a new one.",
-                    "Diese Bankverknüpfung ist bereits beendet. Bitte starten Sie eine neue.",
-                ),
-            ))
+    let claim = uuid::Uuid::new_v4().to_string();
+    let give_up_waiting = Instant::now() + CLAIM_WAIT;
+    loop {
+        if app
+            .store
+            .claim_link_end(&link.id, &claim, app.clock.now())
+            .await?
+        {
+            if let Some(bank) = end_claimed(app, &link, &claim, ending).await? {
+                return Ok(bank);
+            }
+            // The claim ran out while Klarna was slow and another request took the link
+            // over: its outcome is the answer.
+        } else {
+            let current = find_link(app, id).await?;
+            match current.state.as_str() {
+                // Another report is ending it (or just gave it back): wait for it.
+                "ending" | "started" => {}
+                "linked" => return linked_already(app, &current).await,
+                _ => return Err(closed_already()),
+            }
         }
+        if Instant::now() >= give_up_waiting {
+            return Err(being_ended());
+        }
+        tokio::time::sleep(CLAIM_POLL).await;
     }
-    let mut flow = match read(app, &link).await {
+}
+
+/// What the flow's state decided, for a request holding the link's claim.
+enum Decided {
+    /// Stored: the link is `linked`.
+    Linked(LinkedBank),
+    /// The bank may still finish, or Klarna stumbled: the link is given back with its session.
+    Keep(AppError),
+    /// Nothing can be linked any more: the link ends and its session is closed.
+    End(AppError),
+    /// The claim was lost to another request: nothing more is done here.
+    Lost,
+}
+
+/// Ends a link this request claimed: `Ok(None)` when the claim was lost meanwhile.
+async fn end_claimed(
+    app: &AppState,
+    link: &StoredLink,
+    claim: &str,
+    ending: LinkEnding,
+) -> Result<Option<LinkedBank>, AppError> {
+    let decided = decide(app, link, claim, ending)
+        .await
+        .unwrap_or_else(Decided::Keep);
+    match decided {
+        Decided::Linked(bank) => {
+            close_session(app, &link.xs2a_session_id).await;
+            Ok(Some(bank))
+        }
+        Decided::Keep(e) => {
+            app.store.release_link_end(&link.id, claim).await?;
+            Err(e)
+        }
+        Decided::End(e) => {
+            let state = if e.body.code == ErrorCode::LinkAborted {
+                "aborted"
+            } else {
+                "failed"
+            };
+            // The state first: a session whose close does not reach Klarna is then the
+            // sweeper's; a claim lost meanwhile leaves the session to its new holder.
+            if !app.store.end_link_unlinked(&link.id, claim, state).await? {
+                return Ok(None);
+            }
+            close_session(app, &link.xs2a_session_id).await;
+            tracing::info!(link = %link.id, ?ending, code = ?e.body.code, "bank link ended");
+            Err(e)
+        }
+        Decided::Lost => Ok(None),
+    }
+}
+
+async fn decide(
+    app: &AppState,
+    link: &StoredLink,
+    claim: &str,
+    ending: LinkEnding,
+) -> Result<Decided, AppError> {
+    let mut flow = match read(app, link).await {
         Ok(flow) => flow,
         Err(e) if ending == LinkEnding::GivenUp => {
             // The bookkeeper moved on: the link ends even when Klarna cannot say how the flow
             // is; a close that does not reach Klarna now is retried by the sweeper.
             tracing::warn!(link = %link.id, "giving a link up without reading its flow: {}", e.body.message);
-            close_session(app, &link.xs2a_session_id).await;
-            app.store.set_link_state(&link.id, "aborted", None).await?;
-            return Err(gone(ending));
+            return Ok(Decided::End(gone(ending)));
         }
         Err(e) => return Err(e),
     };
-    if ending == LinkEnding::Finished {
+    // Klarna does not say in which order the launcher's callbacks come (contract §0): a bank
+    // still confirming may be followed by `onClose`, `onAbort` or `onError` before
+    // `onFinished`, and the page reports only the first. Only giving up ends it.
+    if ending != LinkEnding::GivenUp {
         for _ in 0..PROCESSING_REREADS {
             if flow.state != FlowState::Processing {
                 break;
             }
             tokio::time::sleep(REREAD_PAUSE).await;
-            flow = read(app, &link).await?;
+            if !hold(app, link, claim).await? {
+                return Ok(Decided::Lost);
+            }
+            flow = read(app, link).await?;
         }
     }
-    let read_state = flow.state;
-    let outcome = match read_state {
+    tracing::debug!(link = %link.id, ?ending, state = ?flow.state, "bank link flow read");
+    Ok(match flow.state {
         FlowState::Finished => {
-            finish(
-                app,
-                &link,
-                flow.result.map(|r| r.accounts).unwrap_or_default(),
-            )
-            .await
+            let accounts = flow.result.map(|r| r.accounts).unwrap_or_default();
+            match finish(app, link, claim, accounts).await {
+                Ok(Some(bank)) => Decided::Linked(bank),
+                Ok(None) => Decided::Lost,
+                // Klarna stumbled after the bank said yes: keep the link and its session, so
+                // the bookkeeper's "try again" completes it instead of meeting a closed link.
+                Err(e) if e.body.code == ErrorCode::KlarnaUnavailable => Decided::Keep(e),
+                Err(e) => Decided::End(e),
+            }
         }
-        FlowState::Processing if ending == LinkEnding::Finished => {
-            // The bank is still confirming (a decoupled approval): it may finish yet.
-            return Err(link_error(
-                ErrorCode::LinkNotFinished,
-                &say(
-                    "Your bank has not confirmed the link yet. Check again in a moment.",
-                    "Ihre Bank hat die Verknüpfung noch nicht bestätigt. Bitte prüfen Sie es gleich noch einmal.",
-                ),
-            ));
-        }
+        FlowState::Processing if ending != LinkEnding::GivenUp => Decided::Keep(not_finished()),
+        // Nobody can give input once the launcher is gone.
         FlowState::ConsumerInputNeeded | FlowState::Processing | FlowState::Aborted => {
-            Err(gone(ending))
+            Decided::End(gone(ending))
         }
-        FlowState::Exception | FlowState::Unknown => Err(bank_failure(flow)),
-    };
-    if matches!(&outcome, Err(e) if e.body.code == ErrorCode::KlarnaUnavailable) {
-        // Klarna stumbled after the bank said yes: keep the link and its session, so the
-        // bookkeeper's "try again" completes it instead of meeting a closed link.
-        return outcome;
-    }
-    close_session(app, &link.xs2a_session_id).await;
-    let state = match &outcome {
-        Ok(_) => "linked",
-        Err(e) if e.body.code == ErrorCode::LinkAborted => "aborted",
-        Err(_) => "failed",
-    };
-    let connection = outcome.as_ref().ok().map(|b| b.connection.clone());
-    app.store
-        .set_link_state(&link.id, state, connection.as_deref())
-        .await?;
-    if let Err(e) = &outcome {
-        tracing::info!(link = %link.id, ?ending, state = ?read_state, code = ?e.body.code, "bank link ended");
-    }
-    outcome
+        FlowState::Exception | FlowState::Unknown => Decided::End(bank_failure(flow)),
+    })
 }
 
 /// A second report of an ending (`onFinished` after `onClose`, a retry): the bank it linked.
@@ -223,87 +295,28 @@ async fn linked_already(app: &AppState, link: &StoredLink) -> Result<LinkedBank,
     Ok(view(connection, accounts, today(app)))
 }
 
-/// The flow did not finish and the launcher that could finish it is gone.
-fn gone(ending: LinkEnding) -> AppError {
-    match ending {
-        LinkEnding::Finished => link_error(
-            ErrorCode::LinkFailed,
-            &say(
-                "The bank's window closed before your bank confirmed the link. Nothing was linked; please start again.",
-                "Das Fenster der Bank wurde geschlossen, bevor Ihre Bank die Verknüpfung bestätigt hat. Es wurde nichts verknüpft; bitte beginnen Sie neu.",
-            ),
-        ),
-        LinkEnding::Error => link_error(
-            ErrorCode::LinkFailed,
-            &say(
-                "The bank's window stopped with an error. Nothing was linked; please start again.",
-                "Das Fenster der Bank wurde mit einem Fehler beendet. Es wurde nichts verknüpft; bitte beginnen Sie neu.",
-            ),
-        ),
-        LinkEnding::Closed | LinkEnding::Aborted => link_error(
-            ErrorCode::LinkAborted,
-            &say(
-                "You closed the bank's window. Nothing was linked.",
-                "Sie haben das Fenster der Bank geschlossen. Es wurde nichts verknüpft.",
-            ),
-        ),
-        LinkEnding::GivenUp => link_error(
-            ErrorCode::LinkAborted,
-            &say(
-                "The link was given up. Nothing was linked.",
-                "Die Verknüpfung wurde aufgegeben. Es wurde nichts verknüpft.",
-            ),
-        ),
-    }
-}
-
-/// The flow ended in `EXCEPTION`: the bank's own words when it gave any.
-fn bank_failure(flow: FlowRead) -> AppError {
-    let said = flow
-        .error
-        .map(|e| e.message)
-        .filter(|m| !m.trim().is_empty());
-    let message = match said {
-        // The bank's own words stay as the bank wrote them.
-        // A bank that already says "try again later" needs no hint about login details.
-        Some(m)
-            if ["try again", "später erneut", "erneut versuchen"]
-                .iter()
-                .any(|w| m.to_lowercase().contains(w)) =>
-        {
-            say(
-                &format!("The bank stopped the linking: {}", m.trim()),
-                &format!("Die Bank hat die Verknüpfung abgebrochen: {}", m.trim()),
-            )
-        }
-        Some(m) => {
-            let m = m.trim().trim_end_matches('.');
-            say(
-                &format!(
-                    "The bank stopped the linking: {m}. Check your login details and start again."
-                ),
-                &format!("Die Bank hat die Verknüpfung abgebrochen: {m}. Prüfen Sie Ihre Zugangsdaten und beginnen Sie neu."),
-            )
-        }
-        None => say(
-            "The bank reported a problem (for example maintenance). Please try again later.",
-            "Die Bank meldet ein Problem (zum Beispiel Wartungsarbeiten). Bitte versuchen Sie es später erneut.",
-        ),
-    };
-    link_error(ErrorCode::LinkFailed, &message)
-}
-
 /// Reads bank and consent from Klarna (not from the browser) and stores them.
+/// `Ok(None)` when the claim was lost on the way: then nothing is stored, and the consent is
+/// not fetched once another request may be fetching it.
 async fn finish(
     app: &AppState,
     link: &StoredLink,
+    claim: &str,
     accounts: Vec<klarna::xs2a::Account>,
-) -> Result<LinkedBank, AppError> {
+) -> Result<Option<LinkedBank>, AppError> {
+    if !hold(app, link, claim).await? {
+        return Ok(None);
+    }
     let session = app
         .xs2a
         .read_session(&link.xs2a_session_id)
         .await
         .map_err(|e| xs2a_failure("reading the XS2A session", e))?;
+    // Each consent read issues a new token and kills the one before: only the claim's holder
+    // reads it, and stores what it read only while it still holds the claim.
+    if !hold(app, link, claim).await? {
+        return Ok(None);
+    }
     let consent = app
         .xs2a
         .get_consent(&link.xs2a_session_id)
@@ -341,15 +354,18 @@ async fn finish(
             xs2a_account_id: a.id,
         })
         .collect();
-    let id = app
+    let Some(id) = app
         .store
-        .save_connection(&connection, &stored, app.clock.now())
-        .await?;
+        .save_linked(&link.id, claim, &connection, &stored, app.clock.now())
+        .await?
+    else {
+        return Ok(None);
+    };
     tracing::info!(company = %link.company, bank = %connection.bank_name, accounts = stored.len(), "bank linked");
     let accounts = app.store.accounts_of(&id).await?;
-    Ok(view(
+    Ok(Some(view(
         StoredConnection { id, ..connection },
         accounts,
         today(app),
-    ))
+    )))
 }
