@@ -310,6 +310,8 @@ const MIGRATIONS: &[&str] = &[
         run_date TEXT PRIMARY KEY,
         started_at BIGINT NOT NULL
     );",
+    // A sync skips the transactions it cannot take (`bank_entries.rs`) and says how many.
+    "ALTER TABLE sync_progress ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever
