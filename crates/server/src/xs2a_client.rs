@@ -380,8 +380,7 @@ mod tests {
         struct Strict {
             amount: i64,
         }
-        let answer =
-            br#"{"data": {"result": {"amount": "Hans Mustermann"}, "consent_token": "new"}}"#;
+        let answer = br#"{"data": {"amount": "Hans Mustermann", "consent_token": "new"}}"#;
         let e = serde_json::from_slice::<Envelope<Strict>>(answer).unwrap_err();
         let reason = shape_error(&e);
         assert!(reason.starts_with("invalid type at line 1"), "{reason}");
