@@ -227,6 +227,7 @@ const POSTGRES_TESTS: &[&str] = &[
     "bank_endings",
     "bank_schedule",
     "bank_sync_tasks",
+    "bank_odd_transactions",
     "checkout_api",
     "checkout_widget",
     "checkout_b2b",

@@ -169,7 +169,9 @@ pub struct CounterParty {
 }
 
 /// Where a transaction stands at the bank (docs.openbanking.klarna.com/xs2a/objects/transaction.html).
-/// Only `PROCESSED` ones are booked; `PENDING` ones may still change, book or vanish.
+/// Only `PROCESSED` ones are booked; `PENDING` ones may still change, book or vanish. A state
+/// Klarna's documentation does not list reads as `Unknown` (the page, and the rotated consent
+/// token it carries, must still be read); such a transaction is neither booked nor pending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TransactionState {
@@ -177,14 +179,19 @@ pub enum TransactionState {
     Pending,
     Canceled,
     Failed,
+    #[serde(other)]
+    Unknown,
 }
 
-/// Which way the money went: Klarna's amounts are unsigned and this says the sign.
+/// Which way the money went: Klarna's amounts are unsigned and this says the sign. An
+/// undocumented type reads as `Unknown`: its sign is unknown, so it is never booked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TransactionType {
     Credit,
     Debit,
+    #[serde(other)]
+    Unknown,
 }
 
 /// Klarna's `bank_references`: what the bank itself wrote, unmodified.
@@ -236,10 +243,12 @@ pub struct Pagination {
     pub next: Option<NextPage>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransactionsResult {
-    #[serde(default)]
-    pub transactions: Vec<Transaction>,
+/// A page's result. `E` is how an entry is read: the server reads entries one by one
+/// (`bank_entries::Listed`), so that one odd entry costs that entry, not the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionsResult<E = Transaction> {
+    #[serde(default = "Vec::new")]
+    pub transactions: Vec<E>,
     #[serde(default)]
     pub pagination: Option<Pagination>,
 }
@@ -252,8 +261,17 @@ pub struct ConsentAnswer<T> {
     pub consent_token: String,
 }
 
+impl<E> Default for TransactionsResult<E> {
+    fn default() -> Self {
+        TransactionsResult {
+            transactions: Vec::new(),
+            pagination: None,
+        }
+    }
+}
+
 /// One page of a consent's transactions, with the rotated consent token.
-pub type TransactionsPage = ConsentAnswer<TransactionsResult>;
+pub type TransactionsPage<E = Transaction> = ConsentAnswer<TransactionsResult<E>>;
 
 /// Klarna's error body; consent calls add the rotated token even on errors.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,6 +337,19 @@ mod tests {
                 prop_assert_eq!(masked, format!("{head} •••• •••• {tail}"));
             }
         }
+    }
+
+    #[test]
+    fn undocumented_states_and_types_read_as_unknown() {
+        let t: Transaction = serde_json::from_str(
+            r#"{"transaction_id": "a", "date": "2026-06-01", "state": "REVERSED", "type": "FEE",
+                "amount": {"amount": 1, "currency": "EUR"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.state, t.kind),
+            (TransactionState::Unknown, TransactionType::Unknown)
+        );
     }
 
     #[test]

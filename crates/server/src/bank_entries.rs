@@ -9,9 +9,39 @@
 //! Instead a sync replaces every pending transaction of the days it fetched with what the bank
 //! still reports as pending (`entry_store.rs`): one that booked comes back `PROCESSED` and is
 //! booked, one that vanished is dropped.
+//!
+//! A transaction this cannot take (an undocumented state or type, a negative amount, a
+//! processed one without id, one without any date, a shape Klarna's documentation does not
+//! describe) is skipped and counted, never the whole sync: otherwise one odd entry at the bank
+//! would fail every later sync of the account, scheduled ones too.
 
 use klarna::xs2a::{Transaction, TransactionState, TransactionType};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+/// One entry of a Klarna transactions list as it arrived: a [`Transaction`], or an entry of a
+/// shape the documentation does not describe (a field missing or of another type). Entries
+/// are read one by one so that an odd one is skipped, not the page (whose rotated consent
+/// token must be stored). Why it was unreadable is not kept: serde's message would quote the
+/// entry's values (names, IBANs, references).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed {
+    Read(Box<Transaction>),
+    Unreadable,
+}
+
+impl<'de> Deserialize<'de> for Listed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Listed, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(match serde_json::from_value::<Transaction>(value) {
+            Ok(t) => Listed::Read(Box::new(t)),
+            Err(_) => Listed::Unreadable,
+        })
+    }
+}
+
+/// A page of transactions as the server reads it.
+pub type Page = klarna::xs2a::TransactionsPage<Listed>;
 
 /// A processed transaction, as the books keep it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,9 +78,16 @@ pub enum Entry {
     Ignored(TransactionState),
 }
 
-/// A transaction Klarna's documentation rules out; the field is named.
+/// A transaction Klarna's documentation rules out; the field is named. The messages carry no
+/// personal data (no names, IBANs or references): they are logged.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EntryError {
+    #[error("a transaction of a shape Klarna's documentation does not describe")]
+    Unreadable,
+    #[error("state: not one of Klarna's documented states")]
+    UnknownState,
+    #[error("type: a {0:?} transaction neither DEBIT nor CREDIT")]
+    UnknownType(TransactionState),
     #[error("transaction_id: a {0:?} transaction without an id")]
     MissingId(TransactionState),
     #[error("date: a transaction without date, booking_date or value_date")]
@@ -65,12 +102,21 @@ impl TryFrom<Transaction> for Entry {
     type Error = EntryError;
 
     fn try_from(t: Transaction) -> Result<Entry, EntryError> {
+        match t.state {
+            TransactionState::Unknown => return Err(EntryError::UnknownState),
+            // No money moved: neither its sign nor its amount matters.
+            state @ (TransactionState::Canceled | TransactionState::Failed) => {
+                return Ok(Entry::Ignored(state))
+            }
+            TransactionState::Processed | TransactionState::Pending => {}
+        }
         if t.amount.amount < 0 {
             return Err(EntryError::NegativeAmount(t.amount.amount));
         }
         let amount = match t.kind {
             TransactionType::Credit => t.amount.amount,
             TransactionType::Debit => -t.amount.amount,
+            TransactionType::Unknown => return Err(EntryError::UnknownType(t.state)),
         };
         let counterparty = t
             .counter_party
@@ -109,9 +155,7 @@ impl TryFrom<Transaction> for Entry {
                 counterparty,
                 reference,
             })),
-            state @ (TransactionState::Canceled | TransactionState::Failed) => {
-                Ok(Entry::Ignored(state))
-            }
+            state => Ok(Entry::Ignored(state)),
         }
     }
 }
@@ -122,18 +166,31 @@ pub struct Sorted {
     pub booked: Vec<NewBooked>,
     pub pending: Vec<NewPending>,
     pub ignored: u32,
+    /// Transactions it could not take ([`EntryError`]): neither booked nor pending.
+    pub skipped: u32,
 }
 
 impl Sorted {
-    pub fn add(&mut self, list: Vec<Transaction>) -> Result<(), EntryError> {
-        for t in list {
-            match Entry::try_from(t)? {
-                Entry::Booked(b) => self.booked.push(b),
-                Entry::Pending(p) => self.pending.push(p),
-                Entry::Ignored(_) => self.ignored += 1,
+    /// Sorts a page's transactions in; returns why each one it skipped was skipped (for the
+    /// log: the caller knows the account).
+    pub fn add(&mut self, list: Vec<Listed>) -> Vec<EntryError> {
+        let mut problems = Vec::new();
+        for listed in list {
+            let entry = match listed {
+                Listed::Read(t) => Entry::try_from(*t),
+                Listed::Unreadable => Err(EntryError::Unreadable),
+            };
+            match entry {
+                Ok(Entry::Booked(b)) => self.booked.push(b),
+                Ok(Entry::Pending(p)) => self.pending.push(p),
+                Ok(Entry::Ignored(_)) => self.ignored += 1,
+                Err(e) => {
+                    self.skipped += 1;
+                    problems.push(e);
+                }
             }
         }
-        Ok(())
+        problems
     }
 
     /// Each pending transaction with a key unique within the sync: its id when Klarna sent one,

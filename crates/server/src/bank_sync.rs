@@ -10,7 +10,7 @@
 pub mod task;
 
 use crate::auth::Bookkeeper;
-use crate::bank_entries::Sorted;
+use crate::bank_entries::{Page, Sorted};
 use crate::bank_psu::Attended;
 use crate::bank_store::SyncTarget;
 use crate::error::{ApiJson, AppError};
@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use klarna::api::{ApiError, BookedTransaction, ErrorCode, SyncProgress, SyncRequest};
 use klarna::date::Date;
-use klarna::xs2a::{Psu, TransactionsPage};
+use klarna::xs2a::Psu;
 use klarna::FieldProblem;
 use task::SyncStop;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,10 +51,12 @@ pub(crate) async fn target(app: &AppState, id: &str) -> Result<SyncTarget, AppEr
     })
 }
 
-/// The first day to fetch: asked for, or where the last sync ended (earlier if a transaction
-/// of an earlier day is still pending, so the bank says whether it booked), never before the
-/// consent (a relink with a later start date moves the consent's start past the last synced
-/// day) and never after `today`.
+/// The first day to fetch: asked for, or where the last sync ended; either way earlier if a
+/// transaction of an earlier day is still pending, so the bank says whether it booked (a sync
+/// replaces the pending transactions of the days it fetched: starting later, it would book a
+/// transaction and leave its pending self listed). Never before the consent (a relink with a
+/// later start date moves the consent's start past the last synced day) and never after
+/// `today`.
 fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String, AppError> {
     let start = &t.connection.consent_start;
     let Some(asked) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
@@ -100,7 +102,11 @@ fn first_day(t: &SyncTarget, asked: Option<&str>, today: Date) -> Result<String,
             ),
         ));
     }
-    Ok(date.to_string())
+    let date = date.to_string();
+    Ok(match &t.pending_since {
+        Some(pending) if *pending < date => pending.max(start).clone(),
+        _ => date,
+    })
 }
 
 /// The last day to fetch: today, but never after the consent's last day (its window's end).
@@ -255,7 +261,7 @@ async fn fetch_all(
     psu: Option<&Psu>,
 ) -> Result<(), SyncStop> {
     let c = &t.connection;
-    let mut page: Option<TransactionsPage> = None;
+    let mut page: Option<Page> = None;
     // Stored together once the last page is in: the pending ones of these days are replaced.
     let mut sorted = Sorted::default();
     loop {
@@ -309,9 +315,12 @@ async fn fetch_all(
         remember_token(app, t, job, presented, &fetched.consent_token).await?;
         progress.pages += 1;
         progress.fetched += fetched.result.transactions.len() as u32;
-        sorted
-            .add(std::mem::take(&mut fetched.result.transactions))
-            .map_err(|e| AppError::internal("reading Klarna's transactions", e))?;
+        for problem in sorted.add(std::mem::take(&mut fetched.result.transactions)) {
+            // Skipped, not the sync: one odd entry would fail every later sync the same way.
+            // The problem names a field, never a payee, IBAN or reference.
+            tracing::warn!(account = %t.account.id, %job, %problem, "skipped a transaction Klarna sent");
+        }
+        progress.skipped = sorted.skipped;
         set_progress(app, t, job, progress).await?;
         page = Some(fetched);
     }
@@ -497,6 +506,34 @@ mod tests {
         assert_eq!(
             first("2026-05-01", Some("2026-05-10"), "2026-03-08").as_deref(),
             Some("2026-05-01"),
+            "never before the consent"
+        );
+    }
+
+    #[test]
+    fn an_asked_day_after_the_oldest_pending_one_starts_at_the_pending_one() {
+        let today = Date::parse("2026-06-15").unwrap();
+        let first = |start, pending: Option<&str>, asked| {
+            let mut t = target(start, Some("2026-06-10"));
+            t.pending_since = pending.map(Into::into);
+            first_day(&t, Some(asked), today).ok()
+        };
+        assert_eq!(
+            first("2026-01-01", Some("2026-06-08"), "2026-06-12").as_deref(),
+            Some("2026-06-08")
+        );
+        assert_eq!(
+            first("2026-01-01", Some("2026-06-08"), "2026-06-01").as_deref(),
+            Some("2026-06-01"),
+            "an earlier asked day stays"
+        );
+        assert_eq!(
+            first("2026-01-01", None, "2026-06-12").as_deref(),
+            Some("2026-06-12")
+        );
+        assert_eq!(
+            first("2026-06-05", Some("2026-06-01"), "2026-06-12").as_deref(),
+            Some("2026-06-05"),
             "never before the consent"
         );
     }

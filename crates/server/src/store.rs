@@ -313,6 +313,8 @@ const MIGRATIONS: &[&str] = &[
     // of one ending never read its consent twice; a claim whose holder died runs out.
     "ALTER TABLE bank_links ADD COLUMN end_claim TEXT;
     ALTER TABLE bank_links ADD COLUMN end_lease_until BIGINT NOT NULL DEFAULT 0;",
+    // A sync skips the transactions it cannot take (`bank_entries.rs`) and says how many.
+    "ALTER TABLE sync_progress ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

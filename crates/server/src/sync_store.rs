@@ -123,7 +123,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO sync_progress (account_id, running, pages, fetched, added, from_date, to_date, updated_at, job, lang, scheduled, outcome)
              VALUES ($1, 1, 0, 0, 0, $2, $3, $4, $5, $6, $7, NULL)
-             ON CONFLICT (account_id) DO UPDATE SET running = 1, pages = 0, fetched = 0, added = 0,
+             ON CONFLICT (account_id) DO UPDATE SET running = 1, pages = 0, fetched = 0, added = 0, skipped = 0,
                  from_date = excluded.from_date, to_date = excluded.to_date, updated_at = excluded.updated_at,
                  job = excluded.job, lang = excluded.lang, scheduled = excluded.scheduled, outcome = NULL",
         )
@@ -149,12 +149,13 @@ impl Store {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE sync_progress SET pages = $1, fetched = $2, added = $3, updated_at = $4
-             WHERE account_id = $5 AND job = $6 AND running = 1",
+            "UPDATE sync_progress SET pages = $1, fetched = $2, added = $3, skipped = $4, updated_at = $5
+             WHERE account_id = $6 AND job = $7 AND running = 1",
         )
         .bind(i64::from(p.pages))
         .bind(i64::from(p.fetched))
         .bind(i64::from(p.added))
+        .bind(i64::from(p.skipped))
         .bind(now)
         .bind(account_id)
         .bind(job)
@@ -182,12 +183,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let r = sqlx::query(
-            "UPDATE sync_progress SET running = 0, pages = $1, fetched = $2, added = $3, outcome = $4, updated_at = $5
-             WHERE account_id = $6 AND job = $7 AND running = 1",
+            "UPDATE sync_progress SET running = 0, pages = $1, fetched = $2, added = $3, skipped = $4, outcome = $5, updated_at = $6
+             WHERE account_id = $7 AND job = $8 AND running = 1",
         )
         .bind(i64::from(p.pages))
         .bind(i64::from(p.fetched))
         .bind(i64::from(p.added))
+        .bind(i64::from(p.skipped))
         .bind(
             p.outcome
                 .as_ref()
@@ -258,7 +260,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<StoredSync>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT p.running, p.pages, p.fetched, p.added, p.from_date, p.to_date, p.job, p.lang,
+            "SELECT p.running, p.pages, p.fetched, p.added, p.skipped, p.from_date, p.to_date, p.job, p.lang,
                     p.scheduled, p.outcome, c.sync_job, c.sync_lease_until
              FROM sync_progress p
              JOIN bank_accounts a ON a.id = p.account_id
@@ -285,6 +287,7 @@ impl Store {
                 pages: count("pages")?,
                 fetched: count("fetched")?,
                 added: count("added")?,
+                skipped: count("skipped")?,
                 from_date: r.try_get("from_date")?,
                 to_date: r.try_get("to_date")?,
                 outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),

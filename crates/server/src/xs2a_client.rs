@@ -17,8 +17,13 @@ pub enum Xs2aError {
     Unreachable(String),
     #[error("Open Banking answered {status}: {} {}", body.error.code, body.error.message)]
     Api { status: u16, body: ErrorBody },
-    #[error("Open Banking's answer could not be read: {0}")]
-    Decode(String),
+    /// A success we could not read. Klarna rotated the consent token all the same: when the
+    /// answer's JSON has one (`data.consent_token`), it is kept here to be stored.
+    #[error("Open Banking's answer could not be read: {reason}")]
+    Decode {
+        reason: String,
+        consent_token: Option<String>,
+    },
     /// Not sent: an id or a link that could steer a call carrying our token elsewhere.
     #[error("not sent to Open Banking: {0}")]
     Refused(String),
@@ -30,14 +35,16 @@ impl Xs2aError {
         match self {
             Xs2aError::Unreachable(_) => true,
             Xs2aError::Api { status, .. } => crate::klarna_client::is_transient_status(*status),
-            Xs2aError::Decode(_) | Xs2aError::Refused(_) => false,
+            Xs2aError::Decode { .. } | Xs2aError::Refused(_) => false,
         }
     }
 
-    /// The rotated consent token an error answer may carry; it must replace the stored one.
+    /// The rotated consent token an error answer (or an answer we could not read) may carry;
+    /// it must replace the stored one.
     pub fn rotated_token(&self) -> Option<&str> {
         match self {
             Xs2aError::Api { body, .. } => body.consent_token.as_deref(),
+            Xs2aError::Decode { consent_token, .. } => consent_token.as_deref(),
             _ => None,
         }
     }
@@ -191,7 +198,10 @@ impl Xs2aClient {
         let bytes = self.send(method, path, body).await?;
         serde_json::from_slice::<Envelope<T>>(&bytes)
             .map(|e| e.data)
-            .map_err(|e| Xs2aError::Decode(e.to_string()))
+            .map_err(|e| Xs2aError::Decode {
+                reason: shape_error(&e),
+                consent_token: token_in(&bytes, &["data", "consent_token"]),
+            })
     }
 
     async fn send<B: Serialize>(
@@ -219,11 +229,37 @@ impl Xs2aClient {
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
+        // An error body of another shape than documented still carries the rotated token.
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
+            consent_token: token_in(&bytes, &["consent_token"]),
+            ..ErrorBody::default()
+        });
         Err(Xs2aError::Api {
             status: status.as_u16(),
-            body: serde_json::from_slice(&bytes).unwrap_or_default(),
+            body,
         })
     }
+}
+
+/// The string at `path` in a JSON answer whose typed reading failed: the rotated consent token
+/// (`data.consent_token` of an answer, `consent_token` of an error) must not be lost with it.
+fn token_in(bytes: &[u8], path: &[&str]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let found = path.iter().try_fold(&value, |v, key| v.get(key))?;
+    found.as_str().filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+/// Why an answer could not be read, without the values serde quotes (a payee's name, an IBAN,
+/// a reference): what went wrong and where.
+fn shape_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let what = message.split(':').next().unwrap_or_default();
+    let what = what
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    format!("{what} at line {} column {}", e.line(), e.column())
 }
 
 impl Xs2aClient {
@@ -237,7 +273,7 @@ impl Xs2aClient {
         from: &str,
         to: &str,
         psu: Option<&Psu>,
-    ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
+    ) -> Result<crate::bank_entries::Page, Xs2aError> {
         let body = serde_json::json!({
             "consent_token": consent_token, "account_id": account_id,
             "from_date": from, "to_date": to, "preferred_pagination_size": 100,
@@ -258,7 +294,7 @@ impl Xs2aClient {
         consent_token: &str,
         offset: &str,
         psu: Option<&Psu>,
-    ) -> Result<klarna::xs2a::TransactionsPage, Xs2aError> {
+    ) -> Result<crate::bank_entries::Page, Xs2aError> {
         let body = with_psu(
             serde_json::json!({"consent_token": consent_token, "offset": offset}),
             psu,
@@ -335,6 +371,47 @@ mod tests {
         assert!(sandbox
             .url("http://127.0.0.1:9001/sandbox/xs2a/v1/x")
             .is_err());
+    }
+
+    #[test]
+    fn an_unreadable_answer_keeps_its_rotated_token_and_quotes_no_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Strict {
+            amount: i64,
+        }
+        let answer = br#"{"data": {"amount": "Hans Mustermann", "consent_token": "new"}}"#;
+        let e = serde_json::from_slice::<Envelope<Strict>>(answer).unwrap_err();
+        let reason = shape_error(&e);
+        assert!(reason.starts_with("invalid type at line 1"), "{reason}");
+        assert!(!reason.contains("Hans"), "{reason}");
+        assert_eq!(
+            token_in(answer, &["data", "consent_token"]).as_deref(),
+            Some("new")
+        );
+        assert_eq!(token_in(b"<html>", &["data", "consent_token"]), None);
+        assert_eq!(
+            token_in(
+                br#"{"data": {"consent_token": 5}}"#,
+                &["data", "consent_token"]
+            ),
+            None
+        );
+        let error = Xs2aError::Decode {
+            reason,
+            consent_token: Some("new".into()),
+        };
+        assert_eq!(error.rotated_token(), Some("new"));
+        assert!(!error.is_transient());
+        // An error body of an undocumented shape: the top-level token is kept.
+        assert_eq!(
+            token_in(
+                br#"{"error": "boom", "consent_token": "t2"}"#,
+                &["consent_token"]
+            )
+            .as_deref(),
+            Some("t2")
+        );
     }
 
     #[test]

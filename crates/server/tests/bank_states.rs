@@ -9,43 +9,7 @@ mod common;
 use bank::*;
 use serde_json::{json, Value};
 
-/// The Demo Bank's business account (`Geschäftskonto`), as the sandbox computes it.
-const DEMO_GIRO_IBAN: &str = "DE62888888880012345678";
-
 impl Env {
-    /// Books a transaction at the sandbox's bank: `extra` adds `state`, `settles_on`, ….
-    async fn seed(&self, day: &str, amount: i64, reference: &str, extra: Value) {
-        let mut body = json!({
-            "iban": DEMO_GIRO_IBAN,
-            "booking_date": day,
-            "amount": amount,
-            "counterparty": "Test Payee GmbH",
-            "reference": reference,
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let r = self
-            .http
-            .post(format!("{}/_control/xs2a/transactions", self.klarna))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-    }
-
-    /// Links the Demo Bank and returns the business account's id.
-    async fn giro(&self) -> String {
-        let bank = self.linked_bank().await;
-        bank.accounts
-            .iter()
-            .find(|a| a.masked_iban.ends_with("5678"))
-            .expect("the business account")
-            .id
-            .clone()
-    }
-
     async fn csv_text(&self, account: &str) -> String {
         let r = self
             .get(&format!("/api/accounts/{account}/transactions.csv"))
@@ -149,6 +113,41 @@ async fn a_pending_transaction_that_books_later_appears_once_as_booked() {
     let csv = env.csv_text(&account).await;
     assert_eq!(csv.matches("BOOKS-ON-16").count(), 1);
     assert!(csv.contains("\"2026-06-16\",\"-42.00\""), "{csv}");
+}
+
+#[tokio::test]
+async fn an_asked_day_after_the_oldest_pending_one_still_replaces_that_pending_one() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    env.seed(
+        "2026-06-14",
+        -4_200,
+        "BOOKS-ON-16",
+        json!({"state": "PENDING", "settles_on": "2026-06-16"}),
+    )
+    .await;
+    let account = env.giro().await;
+    env.synced(&account, json!({})).await;
+    env.clock.set(JUNE_15 + 2 * DAY);
+    let env = env.signed_in().await;
+    // The bookkeeper asks for the day it booked, later than the day it was pending: the sync
+    // still starts at the oldest pending day, so the pending copy is replaced.
+    let later = env
+        .synced(&account, json!({"from_date": "2026-06-16"}))
+        .await;
+    assert_eq!(later.from_date, "2026-06-14", "{later:?}");
+    let booked = env.booked(&account).await;
+    assert_eq!(
+        booked
+            .iter()
+            .filter(|t| t.reference == "BOOKS-ON-16")
+            .count(),
+        1
+    );
+    let pending = env.pending(&account).await;
+    assert!(
+        pending.iter().all(|p| p.reference != "BOOKS-ON-16"),
+        "never booked and pending at once: {pending:?}"
+    );
 }
 
 #[tokio::test]

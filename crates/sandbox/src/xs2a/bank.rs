@@ -198,6 +198,9 @@ pub(crate) struct Transaction {
     /// The first day on which the bank shows it processed.
     #[serde(skip)]
     pub books_on: Date,
+    /// Test-only replacements of its JSON fields (`null` drops one): see [`Transaction::wire`].
+    #[serde(skip)]
+    pub wire: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Transaction {
@@ -225,7 +228,23 @@ impl Transaction {
             },
             signed: amount,
             books_on: day,
+            wire: None,
         }
+    }
+
+    /// Its JSON as a list sends it: Klarna's shape, unless a test booked replacements.
+    pub fn wire(&self) -> serde_json::Value {
+        let mut json = serde_json::to_value(self).unwrap_or_default();
+        if let (Some(replace), Some(fields)) = (&self.wire, json.as_object_mut()) {
+            for (k, v) in replace {
+                if v.is_null() {
+                    fields.remove(k);
+                } else {
+                    fields.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        json
     }
 
     fn texts(mut self, counterparty: String, iban: Option<String>, reference: String) -> Self {
@@ -295,6 +314,12 @@ impl Booked {
             self.transaction.booking_date = None;
             self.settles = settles;
         }
+        self
+    }
+
+    /// The same with fields of its JSON replaced (test-only, see `/_control/xs2a/transactions`).
+    pub fn on_the_wire(mut self, wire: Option<serde_json::Map<String, serde_json::Value>>) -> Self {
+        self.transaction.wire = wire.filter(|w| !w.is_empty());
         self
     }
 
@@ -672,6 +697,25 @@ mod tests {
             .as_of(day);
         assert_eq!(cancelled.state, "CANCELED");
         assert_eq!(cancelled.booking_date, None);
+    }
+
+    #[test]
+    fn a_test_may_send_a_transaction_of_an_undocumented_shape() {
+        let day = Date::from_ymd(2026, 6, 10);
+        let plain = Booked::new(0, day, -500, "Payee".into(), "Ref".into());
+        let json = plain.as_of(day).wire();
+        assert_eq!(
+            (json["state"].as_str(), json["type"].as_str()),
+            (Some("PROCESSED"), Some("DEBIT"))
+        );
+        let wire = serde_json::json!({"state": "REVERSED", "transaction_id": null});
+        let odd = plain
+            .on_the_wire(wire.as_object().cloned())
+            .as_of(day)
+            .wire();
+        assert_eq!(odd["state"], "REVERSED");
+        assert!(odd.get("transaction_id").is_none());
+        assert_eq!(odd["amount"]["amount"], 500, "the rest as Klarna sends it");
     }
 
     #[test]

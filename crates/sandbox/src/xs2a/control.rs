@@ -3,8 +3,10 @@
 //! carried (a server must send the bookkeeper's, on every call the bookkeeper started), count the
 //! consents handed out (each read kills the token before: a server reads one per link), book a
 //! transaction with a payee and reference of the test's choosing (what a payer may type into a
-//! transfer, formulas included), choose how the launcher stand-in ends its flows (the
-//! undocumented orders and arguments of its callbacks), and forget everything.
+//! transfer, formulas included) or of a shape Klarna's documentation does not describe (`wire`:
+//! how a server copes with an undocumented state, type or field), choose how the launcher
+//! stand-in ends its flows (the undocumented orders and arguments of its callbacks), and forget
+//! everything.
 
 use super::bank::{self, Booked};
 use super::dates::Date;
@@ -117,6 +119,12 @@ struct BookInput {
     settles_on: Option<String>,
     #[serde(default)]
     settles_as: Option<String>,
+    /// Test-only: fields of the transaction's JSON replaced as every list sends it, `null`
+    /// dropping one (`{"state": "REVERSED"}`, `{"transaction_id": null}`, `{"amount": "1,00"}`).
+    /// The sandbox's own bank never sends such; a test books one to see a server cope with what
+    /// Klarna's documentation does not describe.
+    #[serde(default)]
+    wire: Option<serde_json::Map<String, Value>>,
 }
 
 /// One of Klarna's transaction states, or an error naming `field`.
@@ -130,7 +138,7 @@ fn state_field(value: Option<&str>, field: &str) -> Xs2aResult<&'static str> {
         })
 }
 
-/// `{iban, booking_date, amount, counterparty, reference, state?, settles_on?, settles_as?}` →
+/// `{iban, booking_date, amount, counterparty, reference, state?, settles_on?, settles_as?, wire?}` →
 /// `201 {"transaction_id"}` (`null` for a pending one): from then on every transaction list of
 /// that account (flows and Consent API) includes it. Dates and amounts are checked as the bank
 /// would have them; the texts are taken as they are.
@@ -177,7 +185,8 @@ async fn book(
         input.counterparty,
         input.reference,
     )
-    .in_state(state, settles);
+    .in_state(state, settles)
+    .on_the_wire(input.wire);
     let id = booked.transaction.transaction_id.clone();
     xs2a.state(sandbox.clock.now()).booked.push(booked);
     Ok((StatusCode::CREATED, Json(json!({"transaction_id": id}))))

@@ -254,7 +254,12 @@ pub(crate) fn transactions_page(
 ) -> Value {
     let all = bank::transactions(q.account, q.from, q.to, today, booked);
     let end = start.saturating_add(q.page_size).min(all.len());
-    let page = all.get(start.min(end)..end).unwrap_or_default();
+    let page: Vec<Value> = all
+        .get(start.min(end)..end)
+        .unwrap_or_default()
+        .iter()
+        .map(bank::Transaction::wire)
+        .collect();
     let mut result = json!({
         "type": "transactions",
         "account": bank::account_json(q.account, today),

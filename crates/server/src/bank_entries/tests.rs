@@ -3,7 +3,7 @@
 //! ERPNext Banking's `demo_responses`), decoded and sorted as the server does it.
 
 use super::*;
-use klarna::xs2a::{Envelope, TransactionsPage};
+use klarna::xs2a::Envelope;
 
 const PAGE: &str = r#"{
   "data": {
@@ -87,7 +87,7 @@ fn transaction(json: serde_json::Value) -> Transaction {
 
 #[test]
 fn a_documented_page_sorts_into_booked_pending_and_ignored() {
-    let page: Envelope<TransactionsPage> = serde_json::from_str(PAGE).unwrap();
+    let page: Envelope<Page> = serde_json::from_str(PAGE).unwrap();
     assert_eq!(page.data.consent_token, "rotated-token");
     let next = page
         .data
@@ -97,7 +97,7 @@ fn a_documented_page_sorts_into_booked_pending_and_ignored() {
         .and_then(|p| p.next.as_ref());
     assert_eq!(next.map(|n| n.offset.as_str()), Some("b2Zmc2V0"));
     let mut sorted = Sorted::default();
-    sorted.add(page.data.result.transactions).unwrap();
+    assert_eq!(sorted.add(page.data.result.transactions), []);
     assert_eq!(
         sorted.booked,
         [
@@ -141,20 +141,86 @@ fn a_documented_page_sorts_into_booked_pending_and_ignored() {
         ]
     );
     assert_eq!(sorted.ignored, 2, "the cancelled and the failed one");
+    assert_eq!(sorted.skipped, 0);
 }
 
 #[test]
-fn states_and_types_outside_the_documented_ones_are_refused() {
+fn undocumented_states_types_and_shapes_are_skipped_and_counted_not_the_page() {
     let base = serde_json::json!({"transaction_id": "x", "date": "2026-06-01",
         "state": "PROCESSED", "type": "DEBIT", "amount": {"amount": 1, "currency": "EUR"}});
-    let with = |k: &str, v: &str| {
+    let with = |changes: &[(&str, &str)]| {
         let mut j = base.clone();
-        j[k] = v.into();
-        serde_json::from_value::<Transaction>(j)
+        for (k, v) in changes {
+            j[*k] = (*v).into();
+        }
+        j
     };
-    assert!(with("state", "BOOKED").is_err());
-    assert!(with("type", "OUT").is_err());
-    assert!(with("state", "CANCELED").is_ok());
+    let page = serde_json::json!({"data": {"consent_token": "rotated", "result": {"transactions": [
+        with(&[("state", "BOOKED")]),
+        with(&[("state", "PENDING"), ("type", "FEE")]),
+        with(&[("type", "OUT")]),
+        with(&[("amount", "1,00 EUR")]),
+        with(&[("counter_party", "Hans Mustermann")]),
+        with(&[("state", "CANCELED"), ("type", "REFUND")]),
+        base.clone(),
+    ]}}});
+    let page: Envelope<Page> = serde_json::from_value(page).unwrap();
+    assert_eq!(page.data.consent_token, "rotated");
+    let mut sorted = Sorted::default();
+    let problems = sorted.add(page.data.result.transactions);
+    assert_eq!(
+        problems,
+        [
+            EntryError::UnknownState,
+            EntryError::UnknownType(TransactionState::Pending),
+            EntryError::UnknownType(TransactionState::Processed),
+            EntryError::Unreadable,
+            EntryError::Unreadable,
+        ]
+    );
+    assert_eq!((sorted.skipped, sorted.ignored), (5, 1));
+    assert!(sorted.pending.is_empty(), "an unknown one is never pending");
+    assert_eq!(sorted.booked.len(), 1, "the documented one is booked");
+    for p in &problems {
+        let logged = p.to_string();
+        assert!(
+            !logged.contains("Hans") && !logged.contains("1,00"),
+            "{logged}"
+        );
+    }
+}
+
+#[test]
+fn odd_transactions_are_skipped_and_the_rest_sorted() {
+    let t = |json: serde_json::Value| Listed::Read(Box::new(transaction(json)));
+    let mut sorted = Sorted::default();
+    let problems = sorted.add(vec![
+        t(
+            serde_json::json!({"date": "2026-06-01", "state": "PROCESSED", "type": "CREDIT",
+            "amount": {"amount": 1, "currency": "EUR"}}),
+        ),
+        t(
+            serde_json::json!({"transaction_id": "a", "date": "2026-06-01", "state": "PROCESSED",
+            "type": "DEBIT", "amount": {"amount": -5, "currency": "EUR"}}),
+        ),
+        t(serde_json::json!({"state": "PENDING", "type": "CREDIT",
+            "amount": {"amount": 1, "currency": "EUR"}})),
+        t(
+            serde_json::json!({"transaction_id": "b", "date": "2026-06-02", "state": "PROCESSED",
+            "type": "CREDIT", "amount": {"amount": 7, "currency": "EUR"}}),
+        ),
+    ]);
+    assert_eq!(
+        problems,
+        [
+            EntryError::MissingId(TransactionState::Processed),
+            EntryError::NegativeAmount(-5),
+            EntryError::MissingDate,
+        ]
+    );
+    assert_eq!(sorted.skipped, 3);
+    assert_eq!(sorted.booked.len(), 1);
+    assert_eq!(sorted.booked[0].transaction_id, "b");
 }
 
 #[test]

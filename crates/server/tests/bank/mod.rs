@@ -352,3 +352,41 @@ impl Env {
         common::stored_text(&self.database).await
     }
 }
+
+/// The Demo Bank's business account (`Geschäftskonto`), as the sandbox computes it.
+pub const DEMO_GIRO_IBAN: &str = "DE62888888880012345678";
+
+impl Env {
+    /// Books a transaction at the sandbox's bank: `extra` adds `state`, `settles_on`, `wire`, ….
+    pub async fn seed(&self, day: &str, amount: i64, reference: &str, extra: Value) {
+        let mut body = json!({
+            "iban": DEMO_GIRO_IBAN,
+            "booking_date": day,
+            "amount": amount,
+            "counterparty": "Test Payee GmbH",
+            "reference": reference,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = self
+            .http
+            .post(format!("{}/_control/xs2a/transactions", self.klarna))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+
+    /// Links the Demo Bank and returns the business account's id.
+    pub async fn giro(&self) -> String {
+        let bank = self.linked_bank().await;
+        bank.accounts
+            .iter()
+            .find(|a| a.masked_iban.ends_with("5678"))
+            .expect("the business account")
+            .id
+            .clone()
+    }
+}
