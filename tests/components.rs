@@ -729,7 +729,7 @@ async fn a_refused_progress_poll_ends_the_polling_and_says_why() {
 async fn pending_transactions_are_shown_apart_from_the_booked_ones_and_marked() {
     fake_bank_server(
         200,
-        r#"{"running":false,"pages":1,"fetched":3,"added":1,"from_date":"2026-06-01","to_date":"2026-06-15"}"#,
+        r#"{"running":false,"pages":1,"fetched":4,"added":1,"skipped":1,"from_date":"2026-06-01","to_date":"2026-06-15"}"#,
     );
     js_sys::eval(
         r#"window.__kc_routes["GET /api/accounts/a-1/transactions"] = [200, '[{"booking_date":"2026-06-12","amount":-1999,"currency":"EUR","counterparty":"Stadtwerke Musterstadt","reference":"Abschlag Strom"}]'];
@@ -757,6 +757,12 @@ async fn pending_transactions_are_shown_apart_from_the_booked_ones_and_marked() 
     let booked = text(".kc-transactions:not(.kc-pending)");
     assert!(booked.contains("Stadtwerke Musterstadt"), "{booked}");
     assert!(!booked.contains("REWE"), "never among the booked: {booked}");
+    // One the server could not read was left out, and the page says so.
+    assert!(
+        text(".kc-sync-unreadable").contains("left out"),
+        "{}",
+        text(".kc-sync-row")
+    );
     root.remove();
 }
 

@@ -671,10 +671,15 @@ fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
     view! {
         {move || progress().map(|p| {
             let text = texts::sync(ctx.lang, &ctx.locale.get_value(), &p);
+            // Left out by the server (a form it cannot read): said, so the books are not
+            // silently short.
+            let unreadable = (!p.running && p.skipped > 0)
+                .then(|| texts::unreadable(ctx.lang, &ctx.locale.get_value(), p.skipped));
             view! {
                 <tr class="kc-sync-row"><td colspan="5">
                     <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label=t(ctx.lang, T::SyncProgress)></progress>
                     <p class="kc-sync-status" role="status">{text}</p>
+                    {unreadable.map(|u| view! { <p class="kc-sync-unreadable kc-help">{u}</p> })}
                 </td></tr>
             }
         })}

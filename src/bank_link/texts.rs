@@ -107,6 +107,14 @@ pub fn skipped(lang: Lang, locale: &str, day: &str) -> String {
     )
 }
 
+/// How many of the bank's transactions a sync left out because they could not be read.
+pub fn unreadable(lang: Lang, locale: &str, n: u32) -> String {
+    fill(
+        lookup(Flow::Bank, lang, "sync.unreadable"),
+        &[("n", &intl::number(locale, n.into()))],
+    )
+}
+
 /// What the server said went wrong: its own sentence in the languages it writes (English,
 /// German), else ours for the error's code.
 pub fn server_error(lang: Lang, e: ApiError) -> String {
@@ -150,8 +158,8 @@ mod tests {
         "internal",
     ];
 
-    /// Other keys: `consent.expired`, `sync.skipped`.
-    const OTHERS: [&str; 2] = ["consent.expired", "sync.skipped"];
+    /// Other keys: `consent.expired`, `sync.skipped`, `sync.unreadable`.
+    const OTHERS: [&str; 3] = ["consent.expired", "sync.skipped", "sync.unreadable"];
 
     #[test]
     fn every_language_has_every_bank_text() {
