@@ -11,7 +11,7 @@ mod common;
 
 use bank::*;
 use klarna::api::{ApiError, ErrorCode, LinkedBank, SyncOutcome};
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn error_of(r: reqwest::Response) -> (u16, ApiError) {
     let status = r.status().as_u16();
@@ -32,16 +32,9 @@ async fn launcher_endings(env: &Env, endings: &str) {
 
 /// Consents Klarna handed out so far: each read issued a new token and killed the one before.
 async fn consent_reads(env: &Env) -> i64 {
-    let v: Value = env
-        .http
-        .get(format!("{}/_control/xs2a/consent-reads", env.klarna))
-        .send()
-        .await
+    env.klarna_json("/_control/xs2a/consent-reads").await["reads"]
+        .as_i64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["reads"].as_i64().unwrap()
 }
 
 #[tokio::test]

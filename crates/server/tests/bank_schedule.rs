@@ -21,13 +21,7 @@ async fn consent_calls(env: &Env) -> Vec<(String, Value)> {
 }
 
 async fn banks(env: &Env) -> Vec<LinkedBank> {
-    env.get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    env.get_ok("/api/banks").await
 }
 
 /// Sets every clock (both instances', Klarna's) to `t`.

@@ -121,3 +121,30 @@ async fn every_bank_page_state_passes_axe() {
     shop.axe("bank-consent-expired").await;
     shop.close().await;
 }
+
+/// The states issue 10 added: "Check again" while the bank waits for the banking app's approval
+/// (the launcher said finished too early), and after the sync the pending transactions apart
+/// from the booked ones.
+#[tokio::test]
+async fn check_again_and_pending_transactions_pass_axe() {
+    let shop = Shop::open().await;
+    shop.open_bank_page().await;
+    shop.launcher_endings("finish_unfinished").await;
+    shop.click("#kc-continue").await;
+    shop.bank_login("decoupled", "any").await;
+    // The approval is due two seconds after the login: an hour back, the bank keeps waiting
+    // however slowly the test runs.
+    shop.server.clock.set(JUNE_15 - 3600);
+    shop.find("#kc-check-again").await;
+    shop.axe("bank-check-again").await;
+    // The bank confirmed: checking again links it.
+    shop.server.clock.set(JUNE_15 + 60);
+    shop.click("#kc-check-again").await;
+    shop.wait_text(".kc-bank-card", "expires in 90 days").await;
+    shop.click(".kc-sync").await;
+    shop.wait_text(".kc-sync-status", "Synced").await;
+    shop.find(".kc-pending .kc-pending-transaction").await;
+    shop.axe("bank-pending").await;
+    shop.wait_no_open_sessions().await;
+    shop.close().await;
+}

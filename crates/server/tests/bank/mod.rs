@@ -173,17 +173,29 @@ impl Env {
         login
     }
 
-    pub async fn open_xs2a_sessions(&self) -> i64 {
-        let v: Value = self
-            .http
-            .get(format!("{}/_control/xs2a/open-sessions", self.klarna))
+    /// A GET of the sandbox's Klarna (`path` below its mount), as JSON.
+    pub async fn klarna_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.klarna))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        v["open"].as_i64().unwrap()
+            .unwrap()
+    }
+
+    /// A GET of our API that must answer 200, as `T`.
+    pub async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let r = self.get(path).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn open_xs2a_sessions(&self) -> i64 {
+        self.klarna_json("/_control/xs2a/open-sessions").await["open"]
+            .as_i64()
+            .unwrap()
     }
 
     pub async fn start_link(&self) -> klarna::api::BankLinkStarted {
@@ -221,15 +233,7 @@ impl Env {
 
     /// The state of the flow behind `client_token`, as the launcher's dialog sees it.
     pub async fn flow_state(&self, client_token: &str) -> String {
-        let v: Value = self
-            .http
-            .get(format!("{}/xs2a/app/{client_token}", self.klarna))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = self.klarna_json(&format!("/xs2a/app/{client_token}")).await;
         v["state"].as_str().unwrap().to_string()
     }
 
@@ -267,35 +271,19 @@ impl Env {
 
     /// The account's booked transactions (`GET …/transactions`).
     pub async fn booked(&self, account: &str) -> Vec<klarna::api::BookedTransaction> {
-        let r = self
-            .get(&format!("/api/accounts/{account}/transactions"))
-            .send()
+        self.get_ok(&format!("/api/accounts/{account}/transactions"))
             .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
     }
 
     /// The account's sync as `GET` shows it.
     pub async fn sync_progress(&self, account: &str) -> klarna::api::SyncProgress {
-        let r = self
-            .get(&format!("/api/accounts/{account}/sync"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
+        self.get_ok(&format!("/api/accounts/{account}/sync")).await
     }
 
     /// The account's pending transactions (`GET …/transactions/pending`).
     pub async fn pending(&self, account: &str) -> Vec<klarna::api::PendingTransaction> {
-        let r = self
-            .get(&format!("/api/accounts/{account}/transactions/pending"))
-            .send()
+        self.get_ok(&format!("/api/accounts/{account}/transactions/pending"))
             .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
     }
 
     /// Polls the account's sync, as the page does, until it ended (up to 30 seconds).
@@ -331,16 +319,7 @@ impl Env {
     /// `(call, psu)` of every session and consent call the sandbox accepted, oldest first
     /// (`/_control/xs2a/psu`).
     pub async fn psu_seen(&self) -> Vec<(String, Value)> {
-        let v: Value = self
-            .http
-            .get(format!("{}/_control/xs2a/psu", self.klarna))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["calls"]
+        self.klarna_json("/_control/xs2a/psu").await["calls"]
             .as_array()
             .unwrap()
             .iter()
