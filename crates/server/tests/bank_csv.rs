@@ -95,13 +95,8 @@ async fn the_csv_export_defuses_what_the_bank_sends_and_offers_a_bom_for_excel()
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let list: Vec<klarna::api::BookedTransaction> = env
-        .get(&format!("/api/accounts/{account}/transactions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&format!("/api/accounts/{account}/transactions"))
+        .await;
     assert_eq!(rows.len(), list.len());
     let row = |payee: &str| {
         rows.iter()

@@ -109,14 +109,7 @@ async fn on_close_before_on_finished_links_the_bank_once() {
         let again: LinkedBank = r.json().await.unwrap();
         assert_eq!(again, first, "{ending}");
     }
-    let banks: Vec<LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks, vec![first]);
 }
 
@@ -254,14 +247,7 @@ async fn two_reports_of_one_ending_at_once_read_the_consent_once() {
         1,
         "a second read would have killed the first token"
     );
-    let banks: Vec<LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks, vec![a.clone()], "one connection");
     assert_eq!(env.open_xs2a_sessions().await, 0);
     // The link stays linked: a later report answers the same bank.

@@ -31,14 +31,7 @@ async fn banking_refuses_strangers_wrong_passwords_and_cross_site_requests() {
     );
     assert_eq!(env.sign_in("wrong").await.status(), 401);
     let env = env.signed_in().await;
-    let banks: Value = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Value = env.get_ok("/api/banks").await;
     assert_eq!(banks, json!([]));
     // Signed in, but without the CSRF token, or from another site: refused.
     let no_token = env
@@ -210,14 +203,7 @@ async fn linking_the_demo_bank_stores_accounts_and_a_sealed_consent_and_closes_t
     });
     assert!(!plain, "a consent token is stored in plain text");
 
-    let banks: Vec<klarna::api::LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<klarna::api::LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks, vec![bank]);
 }
 
@@ -376,28 +362,14 @@ async fn a_consent_counts_down_its_90_days_and_then_refuses_to_sync() {
     // 76 days later (a new sign-in: the last one lasted eight hours), 14 days are left.
     env.clock.set(JUNE_15 + 76 * DAY);
     let env = env.signed_in().await;
-    let banks: Vec<klarna::api::LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<klarna::api::LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks[0].consent.state, klarna::api::ConsentState::Expiring);
     assert_eq!(banks[0].consent.days_left, 14);
     // On the 90th day the consent is over: the page says so, and a sync is refused without
     // asking Klarna.
     env.clock.set(JUNE_15 + 90 * DAY);
     let env = env.signed_in().await;
-    let banks: Vec<klarna::api::LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<klarna::api::LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks[0].consent.state, klarna::api::ConsentState::Expired);
     assert_eq!(banks[0].consent.days_left, 0);
     let r = env.sync(&bank.accounts[0].id, json!({})).await;
@@ -420,16 +392,11 @@ async fn on_2_january_a_link_starts_on_1_january_and_syncs_the_new_year() {
         ("2027-01-01", "2027-01-02")
     );
     let list: Vec<klarna::api::BookedTransaction> = env
-        .get(&format!(
+        .get_ok(&format!(
             "/api/accounts/{}/transactions",
             bank.accounts[0].id
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(list.len() as u32, synced.added);
     assert!(
         list.iter().all(|t| t.booking_date.as_str() >= "2027-01-01"),
@@ -469,13 +436,8 @@ async fn syncing_twice_stores_each_transaction_once_and_rotates_the_consent_toke
     assert_eq!(again.added, 0);
     assert_eq!(again.fetched, first.fetched);
     let list: Vec<klarna::api::BookedTransaction> = env
-        .get(&format!("/api/accounts/{account}/transactions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&format!("/api/accounts/{account}/transactions"))
+        .await;
     assert_eq!(list.len() as u32, first.added);
     assert!(
         list.windows(2)
@@ -543,14 +505,7 @@ async fn relinking_the_same_bank_replaces_the_consent_and_keeps_the_accounts() {
         ids(&first),
         "accounts matched by IBAN, not duplicated"
     );
-    let banks: Vec<klarna::api::LinkedBank> = env
-        .get("/api/banks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let banks: Vec<klarna::api::LinkedBank> = env.get_ok("/api/banks").await;
     assert_eq!(banks.len(), 1);
 }
 
