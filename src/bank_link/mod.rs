@@ -435,7 +435,20 @@ fn sync_account(ctx: Ctx, account: String) {
                     progress = p;
                     lost = 0;
                 }
+                // A poll lost on the way, or a server that stumbled on it (the sync itself
+                // runs on): asked again.
                 Err(ApiFailure::Network) if lost < 8 => lost += 1,
+                Err(ApiFailure::Api(e))
+                    if lost < 8
+                        && matches!(
+                            e.code,
+                            ErrorCode::Internal
+                                | ErrorCode::KlarnaUnavailable
+                                | ErrorCode::TooManyRequests
+                        ) =>
+                {
+                    lost += 1
+                }
                 Err(f) => {
                     ctx.sync.set(None);
                     return fail(ctx, f);

@@ -326,7 +326,6 @@ async fn fetch_all(
     }
 }
 
-/// The consent token and its generation.
 /// The consent token and its generation, for the consent this sync started with: after a
 /// relink the connection holds another consent, whose token must never be sent with this
 /// sync's consent id (nor its answers' tokens stored over the new consent's).

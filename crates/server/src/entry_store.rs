@@ -39,12 +39,21 @@ impl Store {
             .await?;
             added += result.rows_affected() as u32;
         }
+        // A sync that skipped a transaction it could not read does not know whether that one
+        // was a pending transaction's later self: the fetched days' pending rows stay (and with
+        // them the next sync's start at the oldest of them), so a booking is never lost behind
+        // the last synced day. A clean sync replaces them.
+        let replaced_from = if sorted.skipped > 0 {
+            "9999-12-31"
+        } else {
+            from
+        };
         sqlx::query(
             "DELETE FROM bank_pending_transactions
              WHERE account_id = $1 AND (value_date >= $2 OR value_date < $3)",
         )
         .bind(account_id)
-        .bind(from)
+        .bind(replaced_from)
         .bind(consent_start)
         .execute(&mut *tx)
         .await?;
@@ -101,5 +110,69 @@ impl Store {
         .bind(account_id)
         .fetch_one(&self.pool)
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bank_entries::{NewPending, Sorted};
+    use crate::store::Store;
+
+    fn pending(date: &str) -> NewPending {
+        NewPending {
+            transaction_id: None,
+            date: date.into(),
+            amount: -450,
+            currency: "EUR".into(),
+            counterparty: "Bäckerei".into(),
+            reference: "Karte".into(),
+        }
+    }
+
+    /// A pending transaction is replaced by a clean sync of its days, but kept by a sync that
+    /// skipped something unreadable: that one may have been its later self, and dropping the
+    /// pending row would move the next sync's start past the day it books on.
+    #[tokio::test]
+    async fn a_sync_that_skipped_an_entry_keeps_the_pending_rows() {
+        let dir = std::env::temp_dir().join(format!("kc-entries-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("db.sqlite")).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
+               VALUES ('c1', 'ACME', 'Demo Bank', '88888888', 'k', 's', '2026-01-01', '2026-09-13', 0);
+             INSERT INTO bank_accounts (id, connection_id, xs2a_account_id, iban, name, holder_name, balance, currency)
+               VALUES ('a1', 'c1', 'x1', 'DE00', 'Giro', 'ACME', 0, 'EUR');",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let first = Sorted {
+            pending: vec![pending("2026-06-14")],
+            ..Sorted::default()
+        };
+        store
+            .record_sync("a1", &first, "2026-06-01", "2026-01-01")
+            .await
+            .unwrap();
+        let since = || store.pending_since("a1");
+        assert_eq!(since().await.unwrap().as_deref(), Some("2026-06-14"));
+        let odd = Sorted {
+            skipped: 1,
+            ..Sorted::default()
+        };
+        store
+            .record_sync("a1", &odd, "2026-06-14", "2026-01-01")
+            .await
+            .unwrap();
+        assert_eq!(
+            since().await.unwrap().as_deref(),
+            Some("2026-06-14"),
+            "kept while something went unread"
+        );
+        store
+            .record_sync("a1", &Sorted::default(), "2026-06-14", "2026-01-01")
+            .await
+            .unwrap();
+        assert_eq!(since().await.unwrap(), None, "a clean sync replaces it");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

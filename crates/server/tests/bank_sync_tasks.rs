@@ -149,8 +149,10 @@ async fn a_sync_that_meets_a_renewed_consent_ends_with_the_reason() {
     let env = start_with(|_| {}).await.signed_in().await;
     let bank = env.linked_bank().await;
     let account = &bank.accounts[0].id;
+    // The sync's first call waits at Klarna's door until the renewal is done: the renewal
+    // takes well under a second; the wait is long so that a loaded machine cannot outrun it.
     env.sandbox.set_faults(sandbox::Faults {
-        answer_delay_ms: 3_000,
+        latency_ms: 8_000,
         path_contains: "/transactions".into(),
         ..Default::default()
     });
