@@ -1,8 +1,13 @@
 //! Scheduled syncs (`KC_SYNC_SCHEDULE`): once a day, at a set time (UTC), every linked
 //! account whose consent is still valid is synced, unattended (no psu: nobody is at the
-//! keyboard). Every instance's worker round looks; the day's run is one row in the database,
-//! unique by date, so one instance does it. A bank whose consent has expired is skipped and
-//! marked with the day, so the page can say it was not synced and ask for a renewal.
+//! keyboard). At least once, never twice: from the set time on, every worker round of every
+//! instance syncs the accounts not yet done that day (`schedule_store.rs`); an account is done
+//! once a scheduled sync of it ended `ok` (marked under the bank's sync lease, so the next
+//! holder sees it). A bank busy with another sync, or a run cut short by a crash or redeploy,
+//! is picked up by a later round; a scheduled sync that failed is tried again at most
+//! [`TRIES_PER_DAY`] times a day, [`RETRY_AFTER_SECS`] apart. A bank whose consent has expired
+//! is skipped and marked with the day, so the page can say it was not synced and ask for a
+//! renewal.
 
 use crate::bank_sync::{check_consent, plan, task};
 use crate::state::AppState;
@@ -55,60 +60,93 @@ impl SyncSchedule {
     }
 }
 
-/// Worker round: starts the day's run when it is due and no instance has taken it yet.
+/// Scheduled syncs of one account a day, at most (a crash mid-sync counts as one).
+pub const TRIES_PER_DAY: i64 = 3;
+/// Time between two tries of one account (Klarna down: later, not at every round).
+pub const RETRY_AFTER_SECS: i64 = 15 * 60;
+
+/// Worker round: while the day's schedule is due, syncs what is left of it in a task of
+/// this instance (one at a time; the next round looks again).
 pub async fn run_due(app: &AppState) {
     let Some(day) = app.config.sync_schedule.due(app.clock.now()) else {
         return;
     };
-    let day = day.to_string();
-    match app.store.schedule_ran(&day).await {
-        Ok(false) => {}
-        Ok(true) => return,
+    let Ok(guard) = app.schedule_running.clone().try_lock_owned() else {
+        return;
+    };
+    let now = app.clock.now();
+    let due = match app
+        .store
+        .schedule_due(&day.to_string(), TRIES_PER_DAY, now - RETRY_AFTER_SECS, now)
+        .await
+    {
+        Ok(due) if due.is_empty() => return,
+        Ok(due) => due,
         Err(e) => return tracing::warn!("reading the sync schedule: {e}"),
-    }
-    match app.store.claim_schedule_run(&day, app.clock.now()).await {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => return tracing::warn!("claiming the scheduled sync of {day}: {e}"),
-    }
-    tracing::info!(%day, "scheduled sync starts");
+    };
+    tracing::info!(%day, accounts = due.len(), "scheduled syncs start");
     let task = {
         let app = app.clone();
         tokio::spawn(crate::lang::within(Lang::En, async move {
-            if let Err(e) = run_day(&app).await {
+            if let Err(e) = run_day(&app, day, &due).await {
                 tracing::error!("scheduled sync: {e}");
             }
+            drop(guard);
         }))
     };
     app.keep_task(task);
 }
 
-/// Syncs every account whose consent is valid, one after another; marks the expired.
-pub async fn run_day(app: &AppState) -> Result<(), sqlx::Error> {
-    for c in app.store.connections().await? {
-        let today = Date::from_unix(app.clock.now());
-        for account in app.store.accounts_of(&c.id).await? {
-            let Some(t) = app.store.sync_target(&account.id).await? else {
+/// Syncs the `accounts` due on `day` whose consent is valid, one after another; marks the
+/// expired. A bank busy with another sync is left for a later round.
+pub async fn run_day(app: &AppState, day: Date, accounts: &[String]) -> Result<(), sqlx::Error> {
+    let day_text = day.to_string();
+    for account in accounts {
+        let Some(t) = app.store.sync_target(account).await? else {
+            continue;
+        };
+        let connection = &t.connection.id;
+        if check_consent(&t, day).is_err() {
+            tracing::warn!(%connection, "scheduled sync skipped: the consent expired");
+            app.store
+                .mark_schedule_skipped(connection, &day_text)
+                .await?;
+            continue;
+        }
+        let Ok(mut progress) = plan(&t, None, day) else {
+            continue;
+        };
+        progress.scheduled = true;
+        let job = match task::claim(app, &t).await {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::info!(%account, code = ?e.body.code, "scheduled sync later: the bank is busy");
                 continue;
-            };
-            if check_consent(&t, today).is_err() {
-                tracing::warn!(connection = %c.id, "scheduled sync skipped: the consent expired");
-                app.store
-                    .mark_schedule_skipped(&c.id, &today.to_string())
-                    .await?;
-                break;
             }
-            let Ok(mut progress) = plan(&t, None, today) else {
-                continue;
-            };
-            progress.scheduled = true;
-            match task::begin(app, &t, &progress, Lang::En).await {
-                Ok(job) => {
-                    task::run(app, &t, &job, progress, None).await;
-                }
-                Err(e) => {
-                    tracing::warn!(account = %account.id, code = ?e.body.code, "scheduled sync not started")
-                }
+        };
+        let now = app.clock.now();
+        let tried = app
+            .store
+            .try_scheduled(
+                account,
+                &day_text,
+                TRIES_PER_DAY,
+                now - RETRY_AFTER_SECS,
+                now,
+            )
+            .await;
+        if !matches!(tried, Ok(true)) {
+            // Done meanwhile (by another instance), or out of tries.
+            app.store.release_sync(connection, &job).await?;
+            tried?;
+            continue;
+        }
+        match task::record(app, &t, &job, &progress, Lang::En).await {
+            Ok(()) => {
+                task::run(app, &t, &job, progress, None).await;
+            }
+            Err(e) => {
+                tracing::warn!(%account, code = ?e.body.code, "scheduled sync not started")
             }
         }
     }

@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod order_store;
 pub mod rate_limit;
 pub mod recurring;
+pub mod schedule_store;
 pub mod security;
 pub mod sign_in_throttle;
 pub mod state;

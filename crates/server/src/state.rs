@@ -23,6 +23,8 @@ pub struct AppState {
     /// Rounds the order worker has finished: whoever waits for its work (the tests) waits
     /// for the next round instead of a fixed time.
     pub rounds: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Held while this instance's scheduled-sync task runs: a round starts no second one.
+    pub schedule_running: Arc<tokio::sync::Mutex<()>>,
     /// This instance's background tasks, stopped by [`AppState::stop_tasks`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     /// "Now" for the bank-linking side (sign-in sessions and throttle, links, consents, syncs).
@@ -54,6 +56,7 @@ impl AppState {
             store,
             wake: Arc::default(),
             rounds: Arc::new(tokio::sync::watch::Sender::new(0)),
+            schedule_running: Arc::default(),
             tasks: Arc::default(),
             clock,
         }

@@ -315,6 +315,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bank_links ADD COLUMN end_lease_until BIGINT NOT NULL DEFAULT 0;",
     // A sync skips the transactions it cannot take (`bank_entries.rs`) and says how many.
     "ALTER TABLE sync_progress ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;",
+    // The schedule is at least once a day, not at most (`schedule_store.rs`): each account
+    // keeps the day the schedule synced it (written with the `ok` end, under the bank's lease)
+    // and its tries that day; any instance's round syncs what is left. The day's row goes.
+    "ALTER TABLE bank_accounts ADD COLUMN schedule_done_on TEXT;
+    ALTER TABLE bank_accounts ADD COLUMN schedule_tried_on TEXT;
+    ALTER TABLE bank_accounts ADD COLUMN schedule_tries BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE bank_accounts ADD COLUMN schedule_tried_at BIGINT NOT NULL DEFAULT 0;
+    DROP TABLE sync_schedule_runs;",
 ];
 
 /// SQLite-only expressions of the migrations and their PostgreSQL text (PostgreSQL only ever

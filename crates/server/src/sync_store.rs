@@ -165,7 +165,8 @@ impl Store {
     }
 
     /// Stores `job`'s end and gives its lease back, together: whoever reads the end can start
-    /// the next sync. False when the account's row belongs to another sync now.
+    /// the next sync. A scheduled sync that ended `ok` marks its account done for the day
+    /// it was tried on, in the same transaction. False when the account's row belongs to another sync now.
     pub async fn end_sync(
         &self,
         account_id: &str,
@@ -200,6 +201,15 @@ impl Store {
         .bind(job)
         .execute(&mut *tx)
         .await?;
+        if r.rows_affected() == 1 && p.scheduled && matches!(p.outcome, Some(SyncOutcome::Ok)) {
+            // Still under the lease: whoever claims it next sees the account done.
+            sqlx::query(
+                "UPDATE bank_accounts SET schedule_done_on = schedule_tried_on WHERE id = $1",
+            )
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
@@ -297,54 +307,6 @@ impl Store {
             lang: klarna::Lang::of_tag(&lang).unwrap_or(klarna::Lang::En),
             abandoned: marked && !holds,
         }))
-    }
-
-    /// Whether an instance took the schedule's run of `date`.
-    pub async fn schedule_ran(&self, date: &str) -> Result<bool, sqlx::Error> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT run_date FROM sync_schedule_runs WHERE run_date = $1")
-                .bind(date)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
-    }
-
-    /// Takes the schedule's run of `date` for this instance; false when another took it.
-    pub async fn claim_schedule_run(&self, date: &str, now: i64) -> Result<bool, sqlx::Error> {
-        let r = sqlx::query(
-            "INSERT INTO sync_schedule_runs (run_date, started_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(date)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// The scheduled run of `date` skipped the connection: its consent had expired.
-    pub async fn mark_schedule_skipped(
-        &self,
-        connection_id: &str,
-        date: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE bank_connections SET schedule_skipped_on = $1 WHERE id = $2")
-            .bind(date)
-            .bind(connection_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn schedule_skipped_on(
-        &self,
-        connection_id: &str,
-    ) -> Result<Option<String>, sqlx::Error> {
-        let day: Option<Option<String>> =
-            sqlx::query_scalar("SELECT schedule_skipped_on FROM bank_connections WHERE id = $1")
-                .bind(connection_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(day.flatten())
     }
 }
 

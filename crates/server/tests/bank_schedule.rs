@@ -1,6 +1,7 @@
 //! Scheduled syncs (`KC_SYNC_SCHEDULE`, issue 10): two instances on one database run the
 //! day's sync once, unattended (no psu), skip a bank whose consent expired and report it on
-//! `GET /api/banks`; the next day runs again.
+//! `GET /api/banks`; the next day runs again. At least once: a bank busy with the bookkeeper's
+//! sync, or a run cut short by a crash, is synced by a later round, once.
 
 mod bank;
 mod common;
@@ -43,23 +44,33 @@ async fn run_rounds_and_wait(
         server::workers::run_round(&env.server.state, false),
         server::workers::run_round(&other.state, false)
     );
+    scheduled_pages(env, accounts, day).await
+}
+
+/// Waits (as `env` sees it) for the scheduled syncs of `accounts` up to `day` to end `ok`
+/// (one that was cut short is tried again); their pages.
+async fn scheduled_pages(env: &Env, accounts: &[String], day: &str) -> u32 {
     let mut pages = 0;
     for account in accounts {
+        let mut p = env.sync_progress(account).await;
         for _ in 0..1500 {
-            let p = env.sync_progress(account).await;
-            if p.scheduled && !p.running && p.to_date == day {
-                assert_eq!(p.outcome, Some(SyncOutcome::Ok), "{p:?}");
-                pages += p.pages;
+            if p.scheduled && !p.running && p.to_date == day && p.outcome == Some(SyncOutcome::Ok) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            p = env.sync_progress(account).await;
         }
         assert!(
-            env.sync_progress(account).await.to_date == day,
-            "the scheduled sync of {day} did not end"
+            p.scheduled && p.to_date == day && p.outcome == Some(SyncOutcome::Ok),
+            "the scheduled sync of {day} did not end ok: {p:?}"
         );
+        pages += p.pages;
     }
     pages
+}
+
+fn ids(bank: &LinkedBank) -> Vec<String> {
+    bank.accounts.iter().map(|a| a.id.clone()).collect()
 }
 
 #[tokio::test]
@@ -75,7 +86,7 @@ async fn the_daily_sync_runs_once_across_instances_and_reports_expired_consents(
     env.sandbox.clock.set(JUNE_15);
     let env = env.signed_in().await;
     let valid = env.linked_bank().await;
-    let accounts: Vec<String> = valid.accounts.iter().map(|a| a.id.clone()).collect();
+    let accounts = ids(&valid);
 
     let other = server::spawn(env.config.clone()).await.unwrap();
     set_clocks(&env, &other, JUNE_15 + 2 * 3600);
@@ -132,4 +143,128 @@ async fn the_daily_sync_runs_once_across_instances_and_reports_expired_consents(
         .find(|b| b.connection == expired.connection)
         .unwrap();
     assert_eq!(old.schedule_skipped_on.as_deref(), Some("2026-06-16"));
+}
+
+#[tokio::test]
+async fn a_bank_busy_with_the_bookkeepers_sync_is_synced_by_a_later_round_once() {
+    let env = klarna_apart_with(|cfg| cfg.sync_schedule = NOON)
+        .await
+        .signed_in()
+        .await;
+    let bank = env.linked_bank().await;
+    let accounts = ids(&bank);
+    let other = server::spawn(env.config.clone()).await.unwrap();
+    // The bookkeeper's sync holds the bank's lease when the schedule comes.
+    let two = JUNE_15 + 2 * 3600;
+    let store = &env.server.state.store;
+    assert!(store
+        .claim_sync(&bank.connection, "bookkeeper", two)
+        .await
+        .unwrap());
+    set_clocks(&env, &other, two);
+    let before = consent_calls(&env).await.len();
+    tokio::join!(
+        server::workers::run_round(&env.server.state, false),
+        server::workers::run_round(&other.state, false)
+    );
+    assert_eq!(consent_calls(&env).await.len(), before, "busy: not now");
+    for a in &accounts {
+        assert!(!env.sync_progress(a).await.scheduled);
+    }
+
+    // The bookkeeper's sync ends; a later round of the same day syncs the bank.
+    store
+        .release_sync(&bank.connection, "bookkeeper")
+        .await
+        .unwrap();
+    set_clocks(&env, &other, two + 600);
+    let pages = run_rounds_and_wait(&env, &other, &accounts, "2026-06-15").await;
+    let calls = consent_calls(&env).await.len();
+    assert_eq!((calls - before) as u32, pages, "one sync per account");
+    assert!(pages >= accounts.len() as u32);
+
+    // Once: later rounds that day leave it alone.
+    set_clocks(&env, &other, two + 4 * 3600);
+    tokio::join!(
+        server::workers::run_round(&env.server.state, false),
+        server::workers::run_round(&other.state, false)
+    );
+    assert_eq!(consent_calls(&env).await.len(), calls);
+}
+
+#[tokio::test]
+async fn a_run_cut_short_by_a_crash_is_finished_by_another_instance() {
+    let env = klarna_apart_with(|cfg| cfg.sync_schedule = NOON)
+        .await
+        .signed_in()
+        .await;
+    // Banks run by company: Altbestand's first, then Nordlicht's, whose Klarna hangs.
+    let first = env.linked_bank_of("Altbestand AG").await;
+    let second = env.linked_bank().await;
+    let (_, _, consent) = env
+        .server
+        .state
+        .store
+        .consent_token(&second.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    env.sandbox.set_faults(sandbox::Faults {
+        latency_ms: 60_000,
+        path_contains: format!("/consents/{consent}/transactions"),
+        ..Default::default()
+    });
+    // Only this instance's clock reaches the schedule's time.
+    let other = server::spawn(env.config.clone()).await.unwrap();
+    let two = JUNE_15 + 2 * 3600;
+    env.clock.set(two);
+    env.sandbox.clock.set(two);
+    server::workers::run_round(&env.server.state, false).await;
+    let first_pages = scheduled_pages(&env, &ids(&first), "2026-06-15").await;
+    let mut hanging = false;
+    for _ in 0..1500 {
+        for a in &second.accounts {
+            let p = env.sync_progress(&a.id).await;
+            hanging |= p.scheduled && p.running;
+        }
+        if hanging {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(hanging, "the second bank's sync started");
+    env.server.crash();
+    env.sandbox.set_faults(sandbox::Faults::default());
+    let before = consent_calls(&env).await.len();
+
+    // Later the same day the other instance syncs the rest, and only the rest.
+    let on_other = Env {
+        url: other.url(),
+        http: env.http.clone(),
+        dir: std::env::temp_dir().join("kc-bank-unused"),
+        database: env.database.clone(),
+        cookie: env.cookie.clone(),
+        csrf: env.csrf.clone(),
+        sandbox: env.sandbox.clone(),
+        klarna: env.klarna.clone(),
+        clock: other.clock.clone(),
+        config: env.config.clone(),
+        server: other,
+    };
+    let later = two + 20 * 60;
+    on_other.clock.set(later);
+    env.sandbox.clock.set(later);
+    server::workers::run_round(&on_other.server.state, false).await;
+    let pages = scheduled_pages(&on_other, &ids(&second), "2026-06-15").await;
+    assert!(pages >= second.accounts.len() as u32);
+    assert_eq!(
+        (consent_calls(&env).await.len() - before) as u32,
+        pages,
+        "the first bank was not synced again"
+    );
+    let mut again = 0;
+    for a in &first.accounts {
+        again += on_other.sync_progress(&a.id).await.pages;
+    }
+    assert_eq!(again, first_pages);
 }

@@ -90,22 +90,43 @@ pub async fn begin(
     progress: &SyncProgress,
     lang: Lang,
 ) -> Result<String, AppError> {
+    let job = claim(app, t).await?;
+    record(app, t, &job, progress, lang).await?;
+    Ok(job)
+}
+
+/// Claims the connection's lease for a new job; its id. 409 `SYNC_RUNNING` when another holds it.
+pub async fn claim(app: &AppState, t: &SyncTarget) -> Result<String, AppError> {
     let job = uuid::Uuid::new_v4().to_string();
-    let now = app.clock.now();
     // One sync per connection, whichever instance and account asks: the consent token is the
     // connection's, and Klarna rotates it on every call.
-    if !app.store.claim_sync(&t.connection.id, &job, now).await? {
+    if !app
+        .store
+        .claim_sync(&t.connection.id, &job, app.clock.now())
+        .await?
+    {
         return Err(running());
     }
+    Ok(job)
+}
+
+/// Records the claimed `job` as the account's sync; gives the lease back when it cannot.
+pub async fn record(
+    app: &AppState,
+    t: &SyncTarget,
+    job: &str,
+    progress: &SyncProgress,
+    lang: Lang,
+) -> Result<(), AppError> {
     let recorded = app
         .store
-        .start_sync(&t.account.id, &job, progress, lang, now)
+        .start_sync(&t.account.id, job, progress, lang, app.clock.now())
         .await;
     if let Err(e) = recorded {
-        app.store.release_sync(&t.connection.id, &job).await?;
+        app.store.release_sync(&t.connection.id, job).await?;
         return Err(e.into());
     }
-    Ok(job)
+    Ok(())
 }
 
 /// Runs a claimed job to its end and stores how it ended (unless it lost its lease).
