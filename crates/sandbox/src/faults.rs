@@ -23,6 +23,9 @@ pub struct Faults {
     /// The next N matching requests are handled (an order is created) and then lose their
     /// connection instead of the answer: "order created, answer lost".
     pub lose_answer_next: u32,
+    /// The next N matching requests are handled and then answer 200 with a JSON body cut
+    /// short, which no client can decode: "done at Klarna, answer unreadable".
+    pub garble_next: u32,
     /// Matching requests are handled first, then their answer is held back this long.
     pub answer_delay_ms: u64,
     pub path_contains: String,
@@ -42,6 +45,15 @@ pub(crate) async fn apply(
         tokio::time::sleep(Duration::from_millis(taken.latency_ms)).await;
     }
     match taken.action {
+        FaultAction::Garble => {
+            let _handled = next.run(request).await;
+            (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                r#"{"data": {"consent_id": "#,
+            )
+                .into_response()
+        }
         FaultAction::None | FaultAction::LoseAnswer => {
             let response = next.run(request).await;
             if taken.answer_delay_ms > 0 {
@@ -82,6 +94,7 @@ pub(crate) enum FaultAction {
     Fail,
     Drop,
     LoseAnswer,
+    Garble,
 }
 
 /// What one request gets: a delay before it is handled, what happens to it, and a delay
@@ -119,6 +132,9 @@ impl Faults {
         } else if self.lose_answer_next > 0 {
             self.lose_answer_next -= 1;
             FaultAction::LoseAnswer
+        } else if self.garble_next > 0 {
+            self.garble_next -= 1;
+            FaultAction::Garble
         } else {
             FaultAction::None
         };
@@ -150,6 +166,12 @@ mod tests {
         let lost = faults.take("/x/order");
         assert!(matches!(lost.action, FaultAction::LoseAnswer));
         assert_eq!(lost.answer_delay_ms, 5);
+        assert!(matches!(faults.take("/x/order").action, FaultAction::None));
+        faults.garble_next = 1;
+        assert!(matches!(
+            faults.take("/x/order").action,
+            FaultAction::Garble
+        ));
         assert!(matches!(faults.take("/x/order").action, FaultAction::None));
     }
 

@@ -18,7 +18,6 @@ use klarna::api::{ApiError, BankLinkStarted, ErrorCode, LinkedAccount, LinkedBan
 use klarna::date::Date;
 use klarna::xs2a::mask_iban;
 use klarna::FieldProblem;
-use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,10 +25,12 @@ mod dates;
 mod ending;
 mod refusals;
 mod session;
+mod sweeper;
 
 pub use dates::{consent_end, CONSENT_DAYS};
 use dates::{consent_status, start_date, today};
 use session::session_request;
+pub use sweeper::spawn_sweeper;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -220,44 +221,4 @@ async fn banks(
         });
     }
     Ok(Json(out))
-}
-
-/// Closes the XS2A sessions of links the browser abandoned (tab closed mid-flow): nothing
-/// stays open at Klarna longer than `timeout`.
-pub fn spawn_sweeper(app: AppState, timeout: Duration) {
-    let every = (timeout / 2).clamp(Duration::from_millis(500), Duration::from_secs(60));
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(every).await;
-            let now = app.clock.now();
-            let before = now - timeout.as_secs() as i64;
-            let Ok(stale) = app.store.stale_links(before, now).await else {
-                continue;
-            };
-            // An abandoned link (or one whose ending request died holding its claim) is ended
-            // here, unless a request is ending it right now; its session is then closed below
-            // with every other session whose close has not reached Klarna yet, once per round.
-            for link in stale {
-                if app
-                    .store
-                    .time_out_link(&link.id, now)
-                    .await
-                    .unwrap_or(false)
-                {
-                    tracing::info!(link = %link.id, "abandoned bank link ended");
-                }
-            }
-            for session in app.store.sessions_left_open().await.unwrap_or_default() {
-                // Another instance may be closing it right now: once is enough.
-                if app
-                    .store
-                    .claim_session_close(&session, app.clock.now())
-                    .await
-                    .unwrap_or(false)
-                {
-                    close_session(&app, &session).await;
-                }
-            }
-        }
-    });
 }

@@ -138,23 +138,19 @@ impl Store {
         accounts: &[StoredAccount],
         now: i64,
     ) -> Result<String, sqlx::Error> {
-        let existing: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM bank_connections WHERE company = $1 AND bank_code = $2",
-        )
-        .bind(&c.company)
-        .bind(&c.bank_code)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = existing.unwrap_or_else(|| c.id.clone());
-        sqlx::query(
+        // One statement, and the id it kept: two links of the same new bank at once (two
+        // PostgreSQL transactions that both found no row) must not each keep their own new id,
+        // or the loser's accounts would point at a connection that does not exist.
+        let id: String = sqlx::query_scalar(
             "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (company, bank_code) DO UPDATE SET bank_name = excluded.bank_name, consent_id = excluded.consent_id,
                consent_token_sealed = excluded.consent_token_sealed, consent_start = excluded.consent_start,
                consent_expires_on = excluded.consent_expires_on,
-               token_generation = bank_connections.token_generation + 1, schedule_skipped_on = NULL",
+               token_generation = bank_connections.token_generation + 1, schedule_skipped_on = NULL
+             RETURNING id",
         )
-        .bind(&id)
+        .bind(&c.id)
         .bind(&c.company)
         .bind(&c.bank_name)
         .bind(&c.bank_code)
@@ -163,7 +159,7 @@ impl Store {
         .bind(&c.consent_start)
         .bind(&c.consent_expires_on)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         for a in accounts {
             sqlx::query(

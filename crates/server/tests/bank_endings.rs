@@ -297,3 +297,79 @@ async fn on_close_while_the_bank_confirms_keeps_the_session_to_check_again() {
     assert_eq!(r.json::<LinkedBank>().await.unwrap(), bank);
     assert_eq!(consent_reads(&env).await, 1);
 }
+
+#[tokio::test]
+async fn a_failure_after_the_bank_said_yes_keeps_the_link_for_the_retry() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let started = env.start_link().await;
+    env.run_test_bank(&started.client_token, "embedded").await;
+    // Klarna issues the consent, but its answer cannot be read: not a refusal, not Klarna
+    // being down, so nothing says the link is lost.
+    env.sandbox.set_faults(sandbox::Faults {
+        garble_next: 1,
+        path_contains: "/consent/get".into(),
+        ..Default::default()
+    });
+    let (status, e) = error_of(env.end(&started.link, "finished").await).await;
+    assert_eq!(status, 500, "{e:?}");
+    assert!(e.support_id.is_some(), "{e:?}");
+    assert_eq!(consent_reads(&env).await, 1);
+    assert_eq!(
+        env.open_xs2a_sessions().await,
+        1,
+        "the session is kept for the retry"
+    );
+    // The retry reads the consent again and links the bank.
+    let r = env.end(&started.link, "closed").await;
+    assert_eq!(r.status(), 200);
+    let bank: LinkedBank = r.json().await.unwrap();
+    assert_eq!(
+        (bank.bank_name.as_str(), bank.accounts.len()),
+        ("Demo Bank", 2)
+    );
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+#[tokio::test]
+async fn two_links_of_the_same_new_bank_at_once_make_one_connection() {
+    let env = start_with(|_| {}).await.signed_in().await;
+    let (a, b) = (env.start_link().await, env.start_link().await);
+    env.run_test_bank(&a.client_token, "embedded").await;
+    env.run_test_bank(&b.client_token, "embedded").await;
+    let (ra, rb) = tokio::join!(env.end(&a.link, "finished"), env.end(&b.link, "finished"));
+    assert_eq!((ra.status().as_u16(), rb.status().as_u16()), (200, 200));
+    let (ba, bb): (LinkedBank, LinkedBank) = (ra.json().await.unwrap(), rb.json().await.unwrap());
+    assert_eq!(ba.connection, bb.connection);
+    let banks: Vec<LinkedBank> = env.get_ok("/api/banks").await;
+    assert_eq!(banks.len(), 1, "{banks:?}");
+    assert_eq!(banks[0].accounts.len(), 2);
+    assert_eq!(env.open_xs2a_sessions().await, 0);
+}
+
+#[tokio::test]
+async fn the_sweeper_links_a_finished_flow_whose_tab_closed_and_ends_an_unfinished_one() {
+    let env = start_with(|cfg| cfg.link_timeout_secs = 2)
+        .await
+        .signed_in()
+        .await;
+    let finished = env.start_link().await;
+    // Nothing is stale while the clock stands a minute back, however slow the test runs.
+    env.clock.set(JUNE_15 - 60);
+    let unfinished = env.start_link().await;
+    env.run_test_bank(&finished.client_token, "embedded").await;
+    assert_eq!(env.open_xs2a_sessions().await, 2);
+    // Neither browser ever reports; the sweeper comes (before Klarna's own session timeout).
+    env.clock.set(JUNE_15 + 60);
+    env.wait_until_no_session_is_open().await;
+    let banks: Vec<LinkedBank> = env.get_ok("/api/banks").await;
+    assert_eq!(banks.len(), 1, "the finished flow is linked: {banks:?}");
+    assert_eq!(banks[0].accounts.len(), 2);
+    // A late report of either: the bank linked, and a closed link.
+    let r = env.end(&finished.link, "finished").await;
+    assert_eq!(r.status(), 200);
+    let again: LinkedBank = r.json().await.unwrap();
+    assert_eq!(again.connection, banks[0].connection);
+    let r = env.end(&unfinished.link, "finished").await;
+    assert_eq!(code_of(r).await, (422, ErrorCode::LinkFailed));
+    assert_eq!(env.flow_state(&unfinished.client_token).await, "ABORTED");
+}

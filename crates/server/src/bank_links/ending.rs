@@ -5,11 +5,13 @@
 //!
 //! - `FINISHED`: the bank, its accounts and the consent are stored, whatever the callback was,
 //!   so a finished link is never lost because `onClose` came before `onFinished`. A second
-//!   report for a linked link answers the same bank.
+//!   report for a linked link answers the same bank. Any failure on the way (Klarna, an
+//!   unreadable answer, our database) keeps the link and its session for the retry.
 //! - `PROCESSING` (a decoupled approval under way) after any ending but giving up: read again
 //!   a few times, then `409 link_not_finished` with the session kept, so the bookkeeper can
 //!   check again; Klarna does not say whether `onClose` may come before `onFinished`. The
-//!   sweeper ends it if the bank never finishes.
+//!   sweeper ends it if the bank never finishes, deciding as for giving up (`sweep`): a flow
+//!   that finished by then is stored.
 //! - Anything else: the launcher is gone, so nobody can finish the flow any more. The XS2A
 //!   session is closed at once and the answer says why.
 //!
@@ -125,7 +127,7 @@ pub(super) async fn abort(
     }
 }
 
-async fn read(app: &AppState, link: &StoredLink) -> Result<FlowRead, AppError> {
+pub(super) async fn read(app: &AppState, link: &StoredLink) -> Result<FlowRead, AppError> {
     app.xs2a
         .read_flow(&link.xs2a_session_id, &link.flow_id)
         .await
@@ -177,7 +179,7 @@ pub(super) async fn end_link(
 }
 
 /// What the flow's state decided, for a request holding the link's claim.
-enum Decided {
+pub(super) enum Decided {
     /// Stored: the link is `linked`.
     Linked(LinkedBank),
     /// The bank may still finish, or Klarna stumbled: the link is given back with its session.
@@ -198,6 +200,18 @@ async fn end_claimed(
     let decided = decide(app, link, claim, ending)
         .await
         .unwrap_or_else(Decided::Keep);
+    settle(app, link, claim, decided, None).await
+}
+
+/// Carries out what was decided for the claim's holder. `ended_as` names the state of a link
+/// ended without a bank (the sweeper's `timed_out`); by default it follows the error's code.
+pub(super) async fn settle(
+    app: &AppState,
+    link: &StoredLink,
+    claim: &str,
+    decided: Decided,
+    ended_as: Option<&str>,
+) -> Result<Option<LinkedBank>, AppError> {
     match decided {
         Decided::Linked(bank) => {
             close_session(app, &link.xs2a_session_id).await;
@@ -208,10 +222,10 @@ async fn end_claimed(
             Err(e)
         }
         Decided::End(e) => {
-            let state = if e.body.code == ErrorCode::LinkAborted {
-                "aborted"
-            } else {
-                "failed"
+            let state = match ended_as {
+                Some(state) => state,
+                None if e.body.code == ErrorCode::LinkAborted => "aborted",
+                None => "failed",
             };
             // The state first: a session whose close does not reach Klarna is then the
             // sweeper's; a claim lost meanwhile leaves the session to its new holder.
@@ -219,7 +233,7 @@ async fn end_claimed(
                 return Ok(None);
             }
             close_session(app, &link.xs2a_session_id).await;
-            tracing::info!(link = %link.id, ?ending, code = ?e.body.code, "bank link ended");
+            tracing::info!(link = %link.id, state, code = ?e.body.code, "bank link ended");
             Err(e)
         }
         Decided::Lost => Ok(None),
@@ -232,7 +246,7 @@ async fn decide(
     claim: &str,
     ending: LinkEnding,
 ) -> Result<Decided, AppError> {
-    let mut flow = match read(app, link).await {
+    let flow = match read(app, link).await {
         Ok(flow) => flow,
         Err(e) if ending == LinkEnding::GivenUp => {
             // The bookkeeper moved on: the link ends even when Klarna cannot say how the flow
@@ -242,6 +256,17 @@ async fn decide(
         }
         Err(e) => return Err(e),
     };
+    decide_on(app, link, claim, ending, flow).await
+}
+
+/// The decision on a flow read once (re-read while a bank still confirms, unless given up).
+pub(super) async fn decide_on(
+    app: &AppState,
+    link: &StoredLink,
+    claim: &str,
+    ending: LinkEnding,
+    mut flow: FlowRead,
+) -> Result<Decided, AppError> {
     // Klarna does not say in which order the launcher's callbacks come (contract §0): a bank
     // still confirming may be followed by `onClose`, `onAbort` or `onError` before
     // `onFinished`, and the page reports only the first. Only giving up ends it.
@@ -264,10 +289,11 @@ async fn decide(
             match finish(app, link, claim, accounts).await {
                 Ok(Some(bank)) => Decided::Linked(bank),
                 Ok(None) => Decided::Lost,
-                // Klarna stumbled after the bank said yes: keep the link and its session, so
-                // the bookkeeper's "try again" completes it instead of meeting a closed link.
-                Err(e) if e.body.code == ErrorCode::KlarnaUnavailable => Decided::Keep(e),
-                Err(e) => Decided::End(e),
+                // The bank said yes and Klarna issued (or will issue) the consent: whatever
+                // failed after that (Klarna stumbling, an answer we could not read, our own
+                // database), the link and its session are kept, so "try again", "check
+                // again" or the sweeper completes it instead of meeting a closed link.
+                Err(e) => Decided::Keep(e),
             }
         }
         FlowState::Processing if ending != LinkEnding::GivenUp => Decided::Keep(not_finished()),
