@@ -2,8 +2,11 @@
 //! XS2A app launcher, then the linked bank with its accounts and how long the consent lasts.
 //! A separate bundle (`bank-link.html`, cargo feature `bank-link`): shoppers never download it.
 
+mod banks;
 mod events;
+mod link;
 mod pending;
+mod sync;
 mod texts;
 
 use crate::api::{send, ApiFailure, Endpoint};
@@ -11,6 +14,7 @@ use crate::format::money;
 use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
+use banks::Banks;
 use klarna::api::{
     BankLinkStarted, BookedTransaction, EndBankLink, LinkEnding, LinkedBank, PendingTransaction,
     SignIn, SignedIn, StartBankLink, SyncOutcome, SyncProgress, SyncRequest,
@@ -19,6 +23,8 @@ use klarna::api::{ConsentState, ErrorCode};
 use klarna::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use link::{settle_link, start_link};
+use sync::{sync_account, SyncRow};
 use texts::{t, T};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -257,237 +263,6 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
     });
 }
 
-fn start_link(ctx: Ctx, company: String, start_date: String) {
-    ctx.notice.set(None);
-    ctx.refused.set(Vec::new());
-    ctx.just_linked.set(None);
-    if let Some((old, _)) = ctx.unsettled.get_untracked() {
-        // Starting over: the old link's XS2A session is closed now, not by the sweeper.
-        ctx.unsettled.set(None);
-        give_up(ctx, old);
-    }
-    ctx.phase.set(Phase::OpeningBank);
-    spawn_local(async move {
-        let body = StartBankLink {
-            company,
-            start_date: Some(start_date).filter(|d| !d.is_empty()),
-        };
-        let started =
-            match call::<_, BankLinkStarted>(ctx, "POST", "/api/bank-links", Some(&body)).await {
-                Ok(s) => s,
-                Err(f) => {
-                    ctx.phase.set(Phase::Ready);
-                    fail(ctx, f);
-                    return;
-                }
-            };
-        let url = ctx
-            .endpoint
-            .with_value(|e| e.resolve(&started.launcher_url));
-        if XS2A_LAUNCHER.load(&url).await.is_err() {
-            ctx.notice
-                .set(Some(t(ctx.lang, T::LauncherNotLoaded).to_string()));
-            abort_link(ctx, started.link);
-            return;
-        }
-        let link = started.link.clone();
-        let on_progress = move |p: xs2a::Progress| {
-            if p == xs2a::Progress::Ready && ctx.phase.get_untracked() == Phase::OpeningBank {
-                ctx.phase.set(Phase::InBank);
-            }
-        };
-        let result = xs2a::start_flow(&started.client_token, on_progress, move |end| {
-            on_flow_end(ctx, link, end)
-        });
-        if let Err(message) = result {
-            let text = t(ctx.lang, T::LauncherNotOpened);
-            // The launcher's own words go inside the sentence, before its full stop.
-            let text = match text.split_once(". ") {
-                Some((first, rest)) => format!("{first} ({message}). {rest}"),
-                None => format!("{text} ({message})"),
-            };
-            ctx.notice.set(Some(text));
-            abort_link(ctx, started.link);
-        }
-    });
-}
-
-/// The link ended before its launcher could run, or the bookkeeper started over: the server
-/// closes its XS2A session (after reading the flow, so a flow that finished meanwhile is kept).
-fn abort_link(ctx: Ctx, link: String) {
-    ctx.phase.set(Phase::Ready);
-    give_up(ctx, link);
-}
-
-fn give_up(ctx: Ctx, link: String) {
-    spawn_local(async move {
-        // Nothing to tell the bookkeeper, who moved on; the sweeper closes the session
-        // anyway if this call is lost.
-        let _ = report(ctx, &link, LinkEnding::GivenUp).await;
-    });
-}
-
-async fn report(ctx: Ctx, link: &str, ending: LinkEnding) -> Result<LinkedBank, ApiFailure> {
-    call::<_, LinkedBank>(
-        ctx,
-        "POST",
-        &format!("/api/bank-links/{link}/end"),
-        Some(&EndBankLink { ending }),
-    )
-    .await
-}
-
-/// The launcher ended, by whichever callback came first. The page does not decide what that
-/// means: it tells the server, which reads the flow from Klarna (contract §0).
-fn on_flow_end(ctx: Ctx, link: String, end: FlowEnd) {
-    xs2a::close();
-    let ending = match end {
-        FlowEnd::Finished => LinkEnding::Finished,
-        FlowEnd::Closed => LinkEnding::Closed,
-        FlowEnd::Aborted => LinkEnding::Aborted,
-        FlowEnd::Failed(_) => LinkEnding::Error,
-    };
-    settle_link(ctx, link, ending, Phase::Completing);
-}
-
-/// Reports the ending and shows its outcome. The launcher gives focus back to the button it
-/// disabled: once enabled again (or the new bank shown), focus goes where the news is.
-fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phase) {
-    ctx.notice.set(None);
-    ctx.unsettled.set(None);
-    ctx.phase.set(busy);
-    spawn_local(async move {
-        let outcome = report(ctx, &link, ending).await;
-        ctx.phase.set(Phase::Ready);
-        match outcome {
-            Ok(bank) => {
-                ctx.emit("linked", crate::api::to_js(&events::Linked::from(&bank)));
-                ctx.just_linked.set(Some(bank.connection.clone()));
-                refresh_banks(ctx);
-            }
-            Err(ApiFailure::Api(e)) if e.code == ErrorCode::LinkAborted => {
-                ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
-                ctx.emit(
-                    "exit",
-                    crate::api::to_js(&events::Exit { reason: "aborted" }),
-                );
-                focus_soon("#kc-continue");
-            }
-            Err(f) => {
-                // Only while the flow can still finish (the bank is confirming) or its state
-                // is unknown (no answer) is "check again" offered; every other refusal means
-                // the server closed the link.
-                let open = match &f {
-                    ApiFailure::Network => true,
-                    ApiFailure::Api(e) => matches!(
-                        e.code,
-                        ErrorCode::LinkNotFinished | ErrorCode::KlarnaUnavailable
-                    ),
-                };
-                fail(ctx, f);
-                if open {
-                    ctx.unsettled.set(Some((link, ending)));
-                    focus_soon("#kc-check-again");
-                } else {
-                    focus_soon("#kc-continue");
-                }
-            }
-        }
-    });
-}
-
-/// Syncs one account: the server runs the sync as its own task (202) and the page polls its
-/// progress until it ended, then shows the result (or the error it ended with). Closing the
-/// tab loses nothing: the server goes on.
-fn sync_account(ctx: Ctx, account: String) {
-    ctx.notice.set(None);
-    ctx.sync.set(Some((
-        account.clone(),
-        SyncProgress {
-            running: true,
-            ..SyncProgress::default()
-        },
-    )));
-    spawn_local(async move {
-        let path = format!("/api/accounts/{account}/sync");
-        let mut progress = match call::<_, SyncProgress>(
-            ctx,
-            "POST",
-            &path,
-            Some(&SyncRequest::default()),
-        )
-        .await
-        {
-            Ok(started) => started,
-            Err(f) => {
-                ctx.sync.set(None);
-                return fail(ctx, f);
-            }
-        };
-        // A lost poll is asked again, a little later each time (the sync goes on on the server
-        // meanwhile); a refusal (signed out, the account gone) ends the polling with its reason.
-        let mut lost = 0u32;
-        while progress.running {
-            ctx.sync.set(Some((account.clone(), progress.clone())));
-            crate::api::sleep(300 << lost.min(4)).await;
-            match call::<(), SyncProgress>(ctx, "GET", &path, None).await {
-                Ok(p) => {
-                    progress = p;
-                    lost = 0;
-                }
-                // A poll lost on the way, or a server that stumbled on it (the sync itself
-                // runs on): asked again.
-                Err(ApiFailure::Network) if lost < 8 => lost += 1,
-                Err(ApiFailure::Api(e))
-                    if lost < 8
-                        && matches!(
-                            e.code,
-                            ErrorCode::Internal
-                                | ErrorCode::KlarnaUnavailable
-                                | ErrorCode::TooManyRequests
-                        ) =>
-                {
-                    lost += 1
-                }
-                Err(f) => {
-                    ctx.sync.set(None);
-                    return fail(ctx, f);
-                }
-            }
-        }
-        if let Some(SyncOutcome::Failed { error }) = progress.outcome.clone() {
-            ctx.sync.set(None);
-            return fail(ctx, ApiFailure::Api(error));
-        }
-        ctx.emit(
-            "synced",
-            crate::api::to_js(&events::Synced {
-                account: &account,
-                progress: &progress,
-            }),
-        );
-        ctx.sync.set(Some((account.clone(), progress)));
-        show_transactions(ctx, account);
-    });
-}
-
-/// The account's booked transactions, and apart from them those still pending.
-fn show_transactions(ctx: Ctx, account: String) {
-    spawn_local(async move {
-        let path = format!("/api/accounts/{account}/transactions");
-        let booked = call::<(), Vec<BookedTransaction>>(ctx, "GET", &path, None).await;
-        let path = format!("/api/accounts/{account}/transactions/pending");
-        let pending = call::<(), Vec<PendingTransaction>>(ctx, "GET", &path, None).await;
-        match (booked, pending) {
-            (Ok(booked), Ok(pending)) => {
-                ctx.pending.set(Some((account.clone(), pending)));
-                ctx.shown.set(Some((account, booked)));
-            }
-            (Err(f), _) | (_, Err(f)) => fail(ctx, f),
-        }
-    });
-}
-
 #[component]
 pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
     // Only signing in swaps the screen; the link form's fields live in `ctx` and survive it.
@@ -570,84 +345,6 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
     }
 }
 
-#[component]
-fn Banks(ctx: Ctx) -> impl IntoView {
-    view! {
-        <section class="kc-banks" aria-labelledby="kc-banks-title">
-            <h2 id="kc-banks-title">{t(ctx.lang, T::LinkedBanks)}</h2>
-            {move || {
-                let banks = ctx.banks.get();
-                if banks.is_empty() {
-                    return view! { <p class="kc-help">{t(ctx.lang, T::NoBankYet)}</p> }.into_any();
-                }
-                banks.into_iter().map(|bank| {
-                    let locale = ctx.locale.get_value();
-                    let consent = texts::consent(ctx.lang, &locale, &bank.consent);
-                    // Not `{:?}`: the release build formats no `Debug` (`-Zfmt-debug=none`).
-                    let state = match bank.consent.state {
-                        ConsentState::Valid => "kc-consent kc-consent-valid",
-                        ConsentState::Expiring => "kc-consent kc-consent-expiring",
-                        ConsentState::Expired => "kc-consent kc-consent-expired",
-                    };
-                    let fresh = ctx.just_linked.get().as_deref() == Some(bank.connection.as_str());
-                    // One sync per bank at a time (the server refuses a second): every Sync
-                    // button of the bank waits while one of its accounts syncs.
-                    let ids: Vec<String> = bank.accounts.iter().map(|a| a.id.clone()).collect();
-                    let syncing = move || ctx.sync.with(|s| s.as_ref().is_some_and(|(a, p)| p.running && ids.contains(a)));
-                    let skipped = bank.schedule_skipped_on.as_deref().map(|day| texts::skipped(ctx.lang, &locale, day));
-                    let rows = bank.accounts.iter().map(|a| {
-                        let currency = Currency::from_code(&a.currency).unwrap_or(Currency::EUR);
-                        let id = a.id.clone();
-                        let sync_id = id.clone();
-                        let syncing = syncing.clone();
-                        let csv = ctx.endpoint.with_value(|e| e.url(&format!("/api/accounts/{id}/transactions.csv")));
-                        view! {
-                            <tr>
-                                <td>{a.name.clone()}</td>
-                                <td class="kc-iban">{a.masked_iban.clone()}</td>
-                                <td>{a.holder_name.clone()}</td>
-                                <td class="kc-amount">{money(a.balance, currency, &locale)}</td>
-                                <td class="kc-actions">
-                                    <button type="button" class="kc-button kc-secondary kc-sync" disabled=syncing on:click=move |_| sync_account(ctx, sync_id.clone())>
-                                        {t(ctx.lang, T::Sync)}
-                                    </button>
-                                    <a class="kc-csv" href=csv download="">"CSV"</a>
-                                </td>
-                            </tr>
-                            <SyncRow ctx=ctx account=id />
-                        }
-                    }).collect_view();
-                    view! {
-                        <article class="kc-bank-card" class:kc-just-linked=fresh>
-                            <h3 tabindex="-1">{bank.bank_name.clone()}" · "{bank.company.clone()}</h3>
-                            <p class=state>{consent}</p>
-                            {skipped.map(|text| view! { <p class="kc-consent kc-consent-expired kc-schedule-skipped">{text}</p> })}
-                            <button type="button" class="kc-button kc-secondary kc-renew" disabled=move || ctx.phase.with(Phase::working).is_some()
-                                on:click={
-                                    let company = bank.company.clone();
-                                    let start = bank.start_date.clone();
-                                    move |_| start_link(ctx, company.clone(), start.clone())
-                                }>
-                                {t(ctx.lang, T::Renew)}
-                            </button>
-                            <table class="kc-accounts">
-                                <thead><tr>
-                                    <th scope="col">{t(ctx.lang, T::Account)}</th>
-                                    <th scope="col">{t(ctx.lang, T::Iban)}</th>
-                                    <th scope="col">{t(ctx.lang, T::Holder)}</th>
-                                    <th scope="col">{t(ctx.lang, T::Balance)}</th>
-                                    <th scope="col"><span class="kc-visually-hidden">{t(ctx.lang, T::Actions)}</span></th>
-                                </tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </article>
-                    }
-                }).collect_view().into_any()
-            }}
-        </section>
-    }
-}
-
 /// Mounts the bank-linking app into every `<klarna-bank-link>` element.
 pub fn mount_all() {
     crate::embed::mount_each("klarna-bank-link", |element| {
@@ -660,72 +357,6 @@ pub fn mount_all() {
         )
         .forget();
     });
-}
-
-/// Under an account: the sync's progress while it runs, then its result and the transactions.
-#[component]
-fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
-    let a1 = account.clone();
-    let progress = move || ctx.sync.get().filter(|(a, _)| *a == a1).map(|(_, p)| p);
-    let a2 = account.clone();
-    let shown = move || {
-        ctx.shown
-            .get()
-            .filter(|(a, _)| *a == a2)
-            .map(|(_, list)| list)
-    };
-    let a3 = account;
-    let pending = move || {
-        ctx.pending
-            .get()
-            .filter(|(a, list)| *a == a3 && !list.is_empty())
-            .map(|(_, list)| list)
-    };
-    view! {
-        {move || progress().map(|p| {
-            let text = texts::sync(ctx.lang, &ctx.locale.get_value(), &p);
-            // Left out by the server (a form it cannot read): said, so the books are not
-            // silently short.
-            let unreadable = (!p.running && p.skipped > 0)
-                .then(|| texts::unreadable(ctx.lang, &ctx.locale.get_value(), p.skipped));
-            view! {
-                <tr class="kc-sync-row"><td colspan="5">
-                    <progress class="kc-progress" max="1" value=if p.running { None } else { Some(1.0) } aria-label=t(ctx.lang, T::SyncProgress)></progress>
-                    <p class="kc-sync-status" role="status">{text}</p>
-                    {unreadable.map(|u| view! { <p class="kc-sync-unreadable kc-help">{u}</p> })}
-                </td></tr>
-            }
-        })}
-        {move || pending().map(|list| view! { <pending::PendingRow ctx=ctx list=list /> })}
-        {move || shown().map(|list| {
-            let locale = ctx.locale.get_value();
-            let rows = list.into_iter().take(50).map(|tx| {
-                let currency = Currency::from_code(&tx.currency).unwrap_or(Currency::EUR);
-                view! {
-                    <tr>
-                        <td>{texts::date(&locale, &tx.booking_date)}</td>
-                        <td>{tx.counterparty}</td>
-                        <td>{tx.reference}</td>
-                        <td class="kc-amount">{money(tx.amount, currency, &locale)}</td>
-                    </tr>
-                }
-            }).collect_view();
-            view! {
-                <tr class="kc-transactions-row"><td colspan="5">
-                    <table class="kc-transactions">
-                        <caption>{t(ctx.lang, T::LatestTransactions)}</caption>
-                        <thead><tr>
-                            <th scope="col">{t(ctx.lang, T::Date)}</th>
-                            <th scope="col">{t(ctx.lang, T::Counterparty)}</th>
-                            <th scope="col">{t(ctx.lang, T::Reference)}</th>
-                            <th scope="col">{t(ctx.lang, T::Amount)}</th>
-                        </tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </td></tr>
-            }
-        })}
-    }
 }
 
 #[cfg(test)]
