@@ -151,24 +151,11 @@ async fn a_bank_link_works_from_the_keyboard() {
     let card = shop.wait_text(".kc-bank-card", "Demo Bank").await;
     assert!(card.contains("expires in 90 days"), "{card}");
     // Focus is on the new bank's heading, not lost when the bank's window went away.
-    let mut on = String::new();
-    for _ in 0..50 {
-        let v = shop
-            .browser
-            .execute(
-                "const e = document.activeElement;
-                 return e.closest('.kc-just-linked') ? 'card' : e.tagName + '#' + e.id;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        on = v.as_str().unwrap_or_default().to_string();
-        if on == "card" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(on, "card", "focus after linking");
+    shop.wait_until_js(
+        "focus on the new bank's card",
+        "document.activeElement && document.activeElement.closest('.kc-just-linked')",
+    )
+    .await;
     shop.snap("keyboard-bank-linked").await;
     shop.wait_no_open_sessions().await;
     shop.close().await;

@@ -302,6 +302,17 @@ impl Shop {
         panic!("{css} never said {needle:?}; it says {last:?}");
     }
 
+    /// Waits until the JavaScript expression `condition` holds: the page checks it itself on
+    /// every animation frame, within WebDriver's script timeout (30 s).
+    pub(crate) async fn wait_until_js(&self, what: &str, condition: &str) {
+        let script = format!(
+            "const done = arguments[0];
+             (function check() {{ if ({condition}) done(true); else requestAnimationFrame(check); }})();"
+        );
+        let held = self.browser.execute_async(&script, vec![]).await;
+        assert!(held.is_ok(), "never true: {what}: {held:?}");
+    }
+
     /// Waits until nothing matches `css` any more: the page itself reports it, from a
     /// MutationObserver, within WebDriver's script timeout (30 s).
     pub(crate) async fn wait_gone(&self, css: &str) {

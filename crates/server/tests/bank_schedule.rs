@@ -10,6 +10,7 @@ use bank::*;
 use klarna::api::{ConsentState, LinkedBank, SyncOutcome};
 use serde_json::Value;
 use server::bank_schedule::SyncSchedule;
+use std::time::Duration;
 
 /// Noon (UTC): the test links its banks in the morning, then the schedule is due.
 const NOON: SyncSchedule = SyncSchedule::Daily { minute: 12 * 60 };
@@ -52,18 +53,14 @@ async fn run_rounds_and_wait(
 async fn scheduled_pages(env: &Env, accounts: &[String], day: &str) -> u32 {
     let mut pages = 0;
     for account in accounts {
-        let mut p = env.sync_progress(account).await;
-        for _ in 0..1500 {
-            if p.scheduled && !p.running && p.to_date == day && p.outcome == Some(SyncOutcome::Ok) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            p = env.sync_progress(account).await;
-        }
-        assert!(
-            p.scheduled && p.to_date == day && p.outcome == Some(SyncOutcome::Ok),
-            "the scheduled sync of {day} did not end ok: {p:?}"
-        );
+        let what = format!("the scheduled sync of {day} to end ok");
+        let p = common::until(&what, Duration::from_secs(30), || async {
+            let p = env.sync_progress(account).await;
+            let done =
+                p.scheduled && !p.running && p.to_date == day && p.outcome == Some(SyncOutcome::Ok);
+            done.then_some(p)
+        })
+        .await;
         pages += p.pages;
     }
     pages
@@ -221,18 +218,20 @@ async fn a_run_cut_short_by_a_crash_is_finished_by_another_instance() {
     env.sandbox.clock.set(two);
     server::workers::run_round(&env.server.state, false).await;
     let first_pages = scheduled_pages(&env, &ids(&first), "2026-06-15").await;
-    let mut hanging = false;
-    for _ in 0..1500 {
-        for a in &second.accounts {
-            let p = env.sync_progress(&a.id).await;
-            hanging |= p.scheduled && p.running;
-        }
-        if hanging {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(hanging, "the second bank's sync started");
+    common::until(
+        "the second bank's sync to start",
+        Duration::from_secs(30),
+        || async {
+            for a in &second.accounts {
+                let p = env.sync_progress(&a.id).await;
+                if p.scheduled && p.running {
+                    return Some(());
+                }
+            }
+            None
+        },
+    )
+    .await;
     env.server.crash();
     env.sandbox.set_faults(sandbox::Faults::default());
     let before = consent_calls(&env).await.len();

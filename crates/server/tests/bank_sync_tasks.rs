@@ -9,25 +9,17 @@ use bank::*;
 use klarna::api::SyncOutcome;
 use serde_json::json;
 use server::sync_store::SYNC_LEASE_SECS;
+use std::time::Duration;
 
 /// Waits (up to ten seconds) until the connection's consent token is past `generation`: a
 /// sync stored a new one.
 async fn token_past(env: &Env, connection: &str, generation: i64) -> i64 {
-    for _ in 0..500 {
-        let (_, g, _) = env
-            .server
-            .state
-            .store
-            .consent_token(connection)
-            .await
-            .unwrap()
-            .unwrap();
-        if g > generation {
-            return g;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("no new consent token was stored");
+    common::until("a new consent token", Duration::from_secs(10), || async {
+        let store = &env.server.state.store;
+        let (_, g, _) = store.consent_token(connection).await.unwrap().unwrap();
+        (g > generation).then_some(g)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -53,13 +45,12 @@ async fn a_sync_that_lost_its_lease_never_overwrites_the_newer_token() {
     // B's is refused and answered with the token it presented.
     let seen = env.psu_seen().await.len();
     assert_eq!(env.sync(account, json!({})).await.status(), 202);
-    for _ in 0..500 {
-        if env.psu_seen().await.len() > seen {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(env.psu_seen().await.len() > seen, "A's call reached Klarna");
+    common::until(
+        "A's call to reach Klarna",
+        Duration::from_secs(10),
+        || async { (env.psu_seen().await.len() > seen).then_some(()) },
+    )
+    .await;
     env.clock.advance(SYNC_LEASE_SECS + 1);
     let b = env.sync(account, json!({})).await;
     assert_eq!(b.status(), 202, "A's lease ran out");

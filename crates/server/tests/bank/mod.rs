@@ -7,6 +7,7 @@ use klarna::api::{ApiError, ErrorCode, SignedIn};
 use serde_json::{json, Value};
 use server::config::{Config, SANDBOX_BOOKKEEPER, SANDBOX_BOOKKEEPER_PASSWORD};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// 2026-06-15T10:00:00Z: "today" in these tests.
 pub const JUNE_15: i64 = 1_781_517_600;
@@ -212,13 +213,10 @@ impl Env {
 impl Env {
     /// The server's sweeper closes sessions within its timeout: wait up to six seconds.
     pub async fn wait_until_no_session_is_open(&self) {
-        for _ in 0..60 {
-            if self.open_xs2a_sessions().await == 0 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert_eq!(self.open_xs2a_sessions().await, 0);
+        common::until("no XS2A session open", Duration::from_secs(6), || async {
+            (self.open_xs2a_sessions().await == 0).then_some(())
+        })
+        .await
     }
 
     /// What the page sends when the launcher ended: `ending` is `finished`, `closed`,
@@ -288,15 +286,13 @@ impl Env {
 
     /// Polls the account's sync, as the page does, until it ended (up to 30 seconds).
     pub async fn sync_ended(&self, account: &str) -> klarna::api::SyncProgress {
-        for _ in 0..1500 {
+        let p = common::until("the sync's end", Duration::from_secs(30), || async {
             let p = self.sync_progress(account).await;
-            if !p.running {
-                assert!(p.outcome.is_some(), "an ended sync says how: {p:?}");
-                return p;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("the sync of {account} did not end");
+            (!p.running).then_some(p)
+        })
+        .await;
+        assert!(p.outcome.is_some(), "an ended sync says how: {p:?}");
+        p
     }
 
     /// A sync started (202, running) and polled to its end.

@@ -10,6 +10,27 @@ use klarna::Address;
 use serde_json::{json, Value};
 use server::config::Config;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// Waits for what the server does in its own time (a sync task, a worker round, the sweeper):
+/// asks `check` until it answers `Some`, for up to `within`, then fails naming `what`. The one
+/// place the tests poll; no test waits for a fixed while.
+pub async fn until<T, F>(what: &str, within: Duration, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {within:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 pub struct Env {
     pub url: String,
