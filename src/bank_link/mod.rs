@@ -345,6 +345,18 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// The head of a transactions table, booked or pending: the same four columns.
+fn transactions_head(lang: Lang) -> impl IntoView {
+    view! {
+        <thead><tr>
+            <th scope="col">{t(lang, T::Date)}</th>
+            <th scope="col">{t(lang, T::Counterparty)}</th>
+            <th scope="col">{t(lang, T::Reference)}</th>
+            <th scope="col">{t(lang, T::Amount)}</th>
+        </tr></thead>
+    }
+}
+
 /// Mounts the bank-linking app into every `<klarna-bank-link>` element.
 pub fn mount_all() {
     crate::embed::mount_each("klarna-bank-link", |element| {

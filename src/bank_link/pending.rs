@@ -32,12 +32,7 @@ pub(super) fn PendingRow(ctx: Ctx, list: Vec<PendingTransaction>) -> impl IntoVi
         <tr class="kc-pending-row"><td colspan="5">
             <table class="kc-transactions kc-pending" aria-describedby="kc-pending-help">
                 <caption>{t(ctx.lang, T::PendingTransactions)}</caption>
-                <thead><tr>
-                    <th scope="col">{t(ctx.lang, T::Date)}</th>
-                    <th scope="col">{t(ctx.lang, T::Counterparty)}</th>
-                    <th scope="col">{t(ctx.lang, T::Reference)}</th>
-                    <th scope="col">{t(ctx.lang, T::Amount)}</th>
-                </tr></thead>
+                {super::transactions_head(ctx.lang)}
                 <tbody>{rows}</tbody>
             </table>
             <p class="kc-help" id="kc-pending-help">{t(ctx.lang, T::PendingHelp)}</p>

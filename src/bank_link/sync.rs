@@ -147,12 +147,7 @@ pub(super) fn SyncRow(ctx: Ctx, account: String) -> impl IntoView {
                 <tr class="kc-transactions-row"><td colspan="5">
                     <table class="kc-transactions">
                         <caption>{t(ctx.lang, T::LatestTransactions)}</caption>
-                        <thead><tr>
-                            <th scope="col">{t(ctx.lang, T::Date)}</th>
-                            <th scope="col">{t(ctx.lang, T::Counterparty)}</th>
-                            <th scope="col">{t(ctx.lang, T::Reference)}</th>
-                            <th scope="col">{t(ctx.lang, T::Amount)}</th>
-                        </tr></thead>
+                        {transactions_head(ctx.lang)}
                         <tbody>{rows}</tbody>
                     </table>
                 </td></tr>

@@ -237,19 +237,7 @@ async fn a_run_cut_short_by_a_crash_is_finished_by_another_instance() {
     let before = consent_calls(&env).await.len();
 
     // Later the same day the other instance syncs the rest, and only the rest.
-    let on_other = Env {
-        url: other.url(),
-        http: env.http.clone(),
-        dir: std::env::temp_dir().join("kc-bank-unused"),
-        database: env.database.clone(),
-        cookie: env.cookie.clone(),
-        csrf: env.csrf.clone(),
-        sandbox: env.sandbox.clone(),
-        klarna: env.klarna.clone(),
-        clock: other.clock.clone(),
-        config: env.config.clone(),
-        server: other,
-    };
+    let on_other = env.on(other);
     let later = two + 20 * 60;
     on_other.clock.set(later);
     env.sandbox.clock.set(later);

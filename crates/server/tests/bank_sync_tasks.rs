@@ -89,19 +89,7 @@ async fn a_sync_whose_server_stopped_ends_with_a_reason_and_another_instance_syn
     // Another instance on the same database, after the lease ran out.
     let other = server::spawn(env.config.clone()).await.unwrap();
     other.clock.set(env.clock.now() + SYNC_LEASE_SECS + 5);
-    let on_other = Env {
-        url: other.url(),
-        http: env.http.clone(),
-        dir: std::env::temp_dir().join("kc-bank-unused"),
-        database: env.database.clone(),
-        cookie: env.cookie.clone(),
-        csrf: env.csrf.clone(),
-        sandbox: env.sandbox.clone(),
-        klarna: env.klarna.clone(),
-        clock: other.clock.clone(),
-        config: env.config.clone(),
-        server: other,
-    };
+    let on_other = env.on(other);
     let ended = on_other.sync_progress(account).await;
     assert!(!ended.running, "never stuck running: {ended:?}");
     match &ended.outcome {

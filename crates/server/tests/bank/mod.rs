@@ -174,6 +174,24 @@ impl Env {
         login
     }
 
+    /// The same signed-in bookkeeper on `other`, another instance on the same database (and
+    /// the same Klarna), on that instance's clock.
+    pub fn on(&self, other: server::Running) -> Env {
+        Env {
+            url: other.url(),
+            http: self.http.clone(),
+            dir: std::env::temp_dir().join("kc-bank-unused"),
+            database: self.database.clone(),
+            cookie: self.cookie.clone(),
+            csrf: self.csrf.clone(),
+            sandbox: self.sandbox.clone(),
+            klarna: self.klarna.clone(),
+            clock: other.clock.clone(),
+            config: self.config.clone(),
+            server: other,
+        }
+    }
+
     /// A GET of the sandbox's Klarna (`path` below its mount), as JSON.
     pub async fn klarna_json(&self, path: &str) -> Value {
         self.http
