@@ -114,20 +114,6 @@ impl Store {
         tx.commit().await?;
         Ok(Some(id))
     }
-
-    /// The sweeper ends an abandoned link: one still `started`, or one whose claim ran out by
-    /// `now` (never one a live request is ending).
-    pub async fn time_out_link(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-        let r = sqlx::query(
-            "UPDATE bank_links SET state = 'timed_out', end_claim = NULL, end_lease_until = 0
-             WHERE id = $1 AND (state = 'started' OR (state = 'ending' AND end_lease_until < $2))",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() > 0)
-    }
 }
 
 #[cfg(test)]
@@ -160,7 +146,10 @@ mod tests {
             "held"
         );
         assert!(store.stale_links(5000, 1001).await.unwrap().is_empty());
-        assert!(!store.time_out_link("l1", 1001).await.unwrap());
+        assert!(
+            !store.claim_link_end("l1", "sweeper", 1001).await.unwrap(),
+            "nor the sweeper"
+        );
         assert!(
             store.sessions_left_open().await.unwrap().is_empty(),
             "the session of a link being ended stays open"
@@ -199,7 +188,11 @@ mod tests {
         let later = until + 3 + super::LINK_END_LEASE_SECS + 1;
         let stale = store.stale_links(later, later).await.unwrap();
         assert_eq!(stale.len(), 1);
-        assert!(store.time_out_link("l1", later).await.unwrap());
+        assert!(store.claim_link_end("l1", "sweeper", later).await.unwrap());
+        assert!(store
+            .end_link_unlinked("l1", "sweeper", "timed_out")
+            .await
+            .unwrap());
         assert_eq!(store.sessions_left_open().await.unwrap(), vec!["x1"]);
         assert!(!store.end_link_unlinked("l1", "c", "failed").await.unwrap());
         let _ = std::fs::remove_dir_all(&dir);
