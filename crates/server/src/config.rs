@@ -76,6 +76,9 @@ pub struct Config {
     /// How often the order worker looks for due callbacks and unfinished attempts
     /// (`KC_WORKER_INTERVAL_MS`); a waiting shopper wakes it at once.
     pub worker_interval_ms: u64,
+    /// Tests only (sandbox mode): the Unix time the server's clock starts at, set before its
+    /// first worker round, so a second instance never works a round on today's real date.
+    pub start_clock_at: Option<i64>,
     /// Proxies whose `X-Forwarded-For` names the client (`KC_TRUSTED_PROXIES`); none by default.
     pub trusted_proxies: TrustedProxies,
     /// Other sites that may embed the checkout (`KC_ALLOWED_ORIGINS`); none by default.
@@ -137,6 +140,7 @@ impl Config {
             xs2a_api_url: None,
             link_timeout_secs: 15 * 60,
             worker_interval_ms: 1000,
+            start_clock_at: None,
             trusted_proxies: TrustedProxies::default(),
             allowed_origins: crate::cors::AllowedOrigins::default(),
             rate_sessions_per_min: 30,

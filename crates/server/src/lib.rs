@@ -100,6 +100,9 @@ pub async fn app(
         .as_ref()
         .map(|s| s.clock.clone())
         .unwrap_or_default();
+    if let Some(at) = config.start_clock_at {
+        clock.set(at);
+    }
     // The demo carts are registered carts: written before anything can ask for one.
     carts::seed::seed(&store, clock.now()).await?;
     let state = state::AppState::new(config, klarna, xs2a, consent, store, clock);

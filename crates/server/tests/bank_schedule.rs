@@ -85,7 +85,7 @@ async fn the_daily_sync_runs_once_across_instances_and_reports_expired_consents(
     let valid = env.linked_bank().await;
     let accounts = ids(&valid);
 
-    let other = server::spawn(env.config.clone()).await.unwrap();
+    let other = env.another_instance(env.clock.now()).await;
     set_clocks(&env, &other, JUNE_15 + 2 * 3600);
     let before = consent_calls(&env).await.len();
     let pages = run_rounds_and_wait(&env, &other, &accounts, "2026-06-15").await;
@@ -150,7 +150,7 @@ async fn a_bank_busy_with_the_bookkeepers_sync_is_synced_by_a_later_round_once()
         .await;
     let bank = env.linked_bank().await;
     let accounts = ids(&bank);
-    let other = server::spawn(env.config.clone()).await.unwrap();
+    let other = env.another_instance(env.clock.now()).await;
     // The bookkeeper's sync holds the bank's lease when the schedule comes.
     let two = JUNE_15 + 2 * 3600;
     let store = &env.server.state.store;
@@ -212,7 +212,7 @@ async fn a_run_cut_short_by_a_crash_is_finished_by_another_instance() {
         ..Default::default()
     });
     // Only this instance's clock reaches the schedule's time.
-    let other = server::spawn(env.config.clone()).await.unwrap();
+    let other = env.another_instance(env.clock.now()).await;
     let two = JUNE_15 + 2 * 3600;
     env.clock.set(two);
     env.sandbox.clock.set(two);

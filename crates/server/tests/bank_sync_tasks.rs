@@ -87,8 +87,9 @@ async fn a_sync_whose_server_stopped_ends_with_a_reason_and_another_instance_syn
     env.sandbox.set_faults(sandbox::Faults::default());
 
     // Another instance on the same database, after the lease ran out.
-    let other = server::spawn(env.config.clone()).await.unwrap();
-    other.clock.set(env.clock.now() + SYNC_LEASE_SECS + 5);
+    let other = env
+        .another_instance(env.clock.now() + SYNC_LEASE_SECS + 5)
+        .await;
     let on_other = env.on(other);
     let ended = on_other.sync_progress(account).await;
     assert!(!ended.running, "never stuck running: {ended:?}");

@@ -174,6 +174,14 @@ impl Env {
         login
     }
 
+    /// Another instance on the same database (and the same Klarna), its clock at `at` from
+    /// the start: its first worker round never runs on today's real date.
+    pub async fn another_instance(&self, at: i64) -> server::Running {
+        let mut cfg = self.config.clone();
+        cfg.start_clock_at = Some(at);
+        server::spawn(cfg).await.unwrap()
+    }
+
     /// The same signed-in bookkeeper on `other`, another instance on the same database (and
     /// the same Klarna), on that instance's clock.
     pub fn on(&self, other: server::Running) -> Env {
