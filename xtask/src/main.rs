@@ -102,7 +102,9 @@ fn trunk_release(args: &[&str]) -> Result {
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
             // No panic locations, no `Debug` formatting: neither is ever shown to a shopper.
-            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+            // Leptos components erased to `AnyView`, as in .cargo/config.toml (replaced here).
+            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none \
+             --cfg erase_components",
         ))
 }
 
