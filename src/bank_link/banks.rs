@@ -6,8 +6,8 @@ use super::*;
 #[component]
 pub(super) fn Banks(ctx: Ctx) -> impl IntoView {
     view! {
-        <section class="kc-banks" aria-labelledby="kc-banks-title">
-            <h2 id="kc-banks-title">{t(ctx.lang, T::LinkedBanks)}</h2>
+        <section class="kc-banks" aria-labelledby=ctx.id("banks-title")>
+            <h2 id=ctx.id("banks-title")>{t(ctx.lang, T::LinkedBanks)}</h2>
             {move || {
                 let banks = ctx.banks.get();
                 if banks.is_empty() {

@@ -118,7 +118,7 @@ pub(super) fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phas
                     "exit",
                     crate::api::to_js(&events::Exit { reason: "aborted" }),
                 );
-                focus_soon("#kc-continue");
+                focus_soon(ctx, ".kc-continue");
             }
             Err(f) => {
                 // Only while the flow can still finish (the bank is confirming) or its state
@@ -134,9 +134,9 @@ pub(super) fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phas
                 fail(ctx, f);
                 if open {
                     ctx.unsettled.set(Some((link, ending)));
-                    focus_soon("#kc-check-again");
+                    focus_soon(ctx, ".kc-check-again");
                 } else {
-                    focus_soon("#kc-continue");
+                    focus_soon(ctx, ".kc-continue");
                 }
             }
         }

@@ -1,20 +1,26 @@
 //! The bookkeeper's bank linking (issue 3, first slice): sign in, company and start date, the
 //! XS2A app launcher, then the linked bank with its accounts and how long the consent lasts.
 //! A separate bundle (`bank-link.html`, cargo feature `bank-link`): shoppers never download it.
+//! Several `<klarna-bank-link>` elements may share a page: each one's element ids carry its
+//! own prefix (`kcb2-user`), and what it looks for it looks for under its own root.
 
 mod banks;
 mod events;
+mod ids;
 mod link;
 mod pending;
 mod sync;
 mod texts;
+mod theme;
 
 use crate::api::{send, ApiFailure, Endpoint};
+use crate::checkout::state::Theme;
 use crate::format::money;
 use crate::i18n::{Flow, Lang, Texts};
 use crate::sdk::loader::XS2A_LAUNCHER;
 use crate::sdk::xs2a::{self, FlowEnd};
 use banks::Banks;
+use ids::{field_css, focus_soon, is_field_name};
 use klarna::api::{
     BankLinkStarted, BookedTransaction, EndBankLink, LinkEnding, LinkedBank, PendingTransaction,
     SignIn, SignedIn, StartBankLink, SyncOutcome, SyncProgress, SyncRequest,
@@ -56,6 +62,16 @@ impl Phase {
 
 #[derive(Clone, Copy)]
 pub struct Ctx {
+    /// This bank page among those of the page: its element ids (`kcb2-user`) are its own, so
+    /// two never share a label's `for` or an `aria-describedby`.
+    pub uid: u32,
+    /// The page's root element (`.kc-bank`): focus moves to elements found under it only.
+    pub root: NodeRef<leptos::html::Div>,
+    /// Numbers ids made more than once per page (a pending table's help text).
+    pub serial: StoredValue<u32>,
+    /// The colour preset (the element's `theme` attribute; `style/checkout.css` and
+    /// `style/bank-link.css`); a storefront's `--kc-*` variables win over both.
+    pub theme: RwSignal<Theme>,
     pub endpoint: StoredValue<Endpoint>,
     /// BCP 47 locale from the element's `locale` attribute: texts, money, and the server's
     /// sentences (sent as `Accept-Language`).
@@ -91,7 +107,16 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(endpoint: Endpoint, locale: String, host: Option<web_sys::HtmlElement>) -> Ctx {
         let locale = locale_tag(&locale);
+        let uid = ids::next_uid();
+        let theme = host
+            .as_ref()
+            .and_then(|h| h.get_attribute("theme"))
+            .unwrap_or_default();
         Ctx {
+            uid,
+            root: NodeRef::new(),
+            serial: StoredValue::new(0),
+            theme: RwSignal::new(Theme::parse(&theme)),
             endpoint: StoredValue::new(endpoint),
             host: StoredValue::new(host),
             lang: Lang::of(&locale),
@@ -158,37 +183,20 @@ fn fail(ctx: Ctx, f: ApiFailure) {
                 && ctx.phase.get_untracked() != Phase::SignIn =>
         {
             ctx.phase.set(Phase::SignIn);
-            focus_soon("#kc-user");
+            focus_soon(ctx, &field_css("user"));
             t(ctx.lang, T::SignInAgain).to_string()
         }
         ApiFailure::Api(e) => {
             // The refused fields are marked, and the first one on the page takes focus.
             let fields: Vec<String> = e.fields.iter().map(|f| f.field.clone()).collect();
-            if let Some(first) = fields.first() {
-                focus_soon(&format!("#kc-{}", first.replace('_', "-")));
+            if let Some(first) = fields.first().filter(|f| is_field_name(f)) {
+                focus_soon(ctx, &field_css(first));
             }
             ctx.refused.set(fields);
             texts::server_error(ctx.lang, e)
         }
     };
     ctx.notice.set(Some(message));
-}
-
-/// Moves focus to `css` once this update is on the page (the element may only now appear
-/// or be enabled again), so keyboard and screen-reader users land where the news is.
-fn focus_soon(css: &str) {
-    let css = css.to_string();
-    request_animation_frame(move || {
-        let found = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(&css).ok().flatten());
-        if let Some(el) = found {
-            use wasm_bindgen::JsCast;
-            if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-            }
-        }
-    });
 }
 
 /// `aria-invalid` for a field the server refused (by its wire name).
@@ -224,7 +232,7 @@ fn refresh_banks(ctx: Ctx) {
             Ok(banks) => {
                 ctx.banks.set(banks);
                 if ctx.just_linked.get_untracked().is_some() {
-                    focus_soon(".kc-just-linked h3");
+                    focus_soon(ctx, ".kc-just-linked h3");
                 }
             }
             Err(f) => fail(ctx, f),
@@ -255,7 +263,7 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
                 ctx.today.set(s.today);
                 ctx.phase.set(Phase::Ready);
                 // The sign-in form is gone: focus moves on to the link form.
-                focus_soon("#kc-company");
+                focus_soon(ctx, &field_css("company"));
                 refresh_banks(ctx);
             }
             Err(f) => fail(ctx, f),
@@ -267,10 +275,11 @@ fn sign_in(ctx: Ctx, user: String, password: String) {
 pub fn BankLinkApp(ctx: Ctx) -> impl IntoView {
     // Only signing in swaps the screen; the link form's fields live in `ctx` and survive it.
     let signed_in = Memo::new(move |_| ctx.phase.get() != Phase::SignIn);
+    theme::watch(ctx);
     view! {
-        <div class="kc kc-bank" lang=ctx.locale.get_value()>
+        <div class="kc kc-bank" lang=ctx.locale.get_value() data-theme=move || ctx.theme.get().name() node_ref=ctx.root>
             <Texts flow=Flow::Bank lang=ctx.lang endpoint=ctx.endpoint.get_value()>
-            <div class="kc-notice-area" role="status" aria-live="polite" id="kc-notice">
+            <div class="kc-notice-area" role="status" aria-live="polite">
                 {move || ctx.notice.get().map(|m| view! { <div class="kc-notice kc-notice-error"><p>{m}</p></div> })}
             </div>
             {move || if signed_in.get() {
@@ -294,14 +303,14 @@ fn SignInForm(ctx: Ctx) -> impl IntoView {
         }>
             <h2>{t(ctx.lang, T::SignInTitle)}</h2>
             <div class="kc-field">
-                <label for="kc-user">{t(ctx.lang, T::UserName)}</label>
-                <input id="kc-user" autocomplete="username" aria-invalid=invalid(ctx, "user") prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
+                <label for=ctx.id("user")>{t(ctx.lang, T::UserName)}</label>
+                <input id=ctx.id("user") data-kc-field="user" name="user" autocomplete="username" aria-invalid=invalid(ctx, "user") prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
-                <label for="kc-password">{t(ctx.lang, T::Password)}</label>
-                <input id="kc-password" type="password" autocomplete="current-password" aria-invalid=invalid(ctx, "password") prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                <label for=ctx.id("password")>{t(ctx.lang, T::Password)}</label>
+                <input id=ctx.id("password") data-kc-field="password" name="password" type="password" autocomplete="current-password" aria-invalid=invalid(ctx, "password") prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             </div>
-            <button type="submit" id="kc-sign-in" class="kc-button kc-primary">{t(ctx.lang, T::SignIn)}</button>
+            <button type="submit" class="kc-button kc-primary kc-sign-in">{t(ctx.lang, T::SignIn)}</button>
         </form>
     }
 }
@@ -317,28 +326,28 @@ fn LinkForm(ctx: Ctx) -> impl IntoView {
         }>
             <h2>{t(lang, T::LinkTitle)}</h2>
             <div class="kc-field">
-                <label for="kc-company">{t(lang, T::Company)}</label>
-                <input id="kc-company" required aria-invalid=invalid(ctx, "company") prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
+                <label for=ctx.id("company")>{t(lang, T::Company)}</label>
+                <input id=ctx.id("company") data-kc-field="company" name="company" required aria-invalid=invalid(ctx, "company") prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev)) />
             </div>
             <div class="kc-field">
-                <label for="kc-start-date">{t(lang, T::StartDate)}</label>
+                <label for=ctx.id("start_date")>{t(lang, T::StartDate)}</label>
                 // Its value is set once, not on every input: setting a date field's value sends
                 // typing back to its first part (typed 01012026, it read 0026-10-12).
-                <input id="kc-start-date" type="date" max=move || ctx.today.get() aria-describedby="kc-start-date-help" aria-invalid=invalid(ctx, "start_date")
+                <input id=ctx.id("start_date") data-kc-field="start_date" name="start_date" type="date" max=move || ctx.today.get() aria-describedby=ctx.id("start_date-help") aria-invalid=invalid(ctx, "start_date")
                     prop:value=start_date.get_untracked() on:input=move |ev| start_date.set(event_target_value(&ev)) />
-                <p id="kc-start-date-help" class="kc-help">{t(lang, T::StartDateHelp)}</p>
+                <p id=ctx.id("start_date-help") class="kc-help">{t(lang, T::StartDateHelp)}</p>
             </div>
-            <button type="submit" id="kc-continue" class="kc-button kc-primary" disabled=move || working().is_some()>
+            <button type="submit" class="kc-button kc-primary kc-continue" disabled=move || working().is_some()>
                 {move || t(lang, working().unwrap_or(T::Continue))}
             </button>
             {move || ctx.unsettled.get().filter(|_| working().is_none()).map(|(link, ending)| view! {
-                <button type="button" id="kc-check-again" class="kc-button kc-secondary"
+                <button type="button" class="kc-button kc-secondary kc-check-again"
                     on:click=move |_| settle_link(ctx, link.clone(), ending, Phase::Checking)>
                     {t(lang, T::CheckAgain)}
                 </button>
             })}
             // The button's label is not announced when it changes; this line is.
-            <p class="kc-visually-hidden" role="status" id="kc-link-status">
+            <p class="kc-visually-hidden kc-link-status" role="status">
                 {move || working().map(|w| t(lang, w))}
             </p>
         </form>

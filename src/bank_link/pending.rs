@@ -28,14 +28,15 @@ pub(super) fn PendingRow(ctx: Ctx, list: Vec<PendingTransaction>) -> impl IntoVi
             }
         })
         .collect_view();
+    let help = ctx.fresh_id("pending-help");
     view! {
         <tr class="kc-pending-row"><td colspan="5">
-            <table class="kc-transactions kc-pending" aria-describedby="kc-pending-help">
+            <table class="kc-transactions kc-pending" aria-describedby=help.clone()>
                 <caption>{t(ctx.lang, T::PendingTransactions)}</caption>
                 {super::transactions_head(ctx.lang)}
                 <tbody>{rows}</tbody>
             </table>
-            <p class="kc-help" id="kc-pending-help">{t(ctx.lang, T::PendingHelp)}</p>
+            <p class="kc-help kc-pending-help" id=help>{t(ctx.lang, T::PendingHelp)}</p>
         </td></tr>
     }
 }

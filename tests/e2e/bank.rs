@@ -1,36 +1,47 @@
 //! The bookkeeper's side: `/bank/`, signed in, linking through the XS2A launcher stand-in.
 
-use crate::{Shop, JUNE_15};
+use crate::{field_css, Shop, JUNE_15};
 use fantoccini::Locator;
 use std::time::Duration;
 
 /// The bookkeeper's side: `/bank/`, signed in, with helpers for the XS2A launcher stand-in.
 impl Shop {
+    /// `/bank/` in the preset `theme` (`light`, the default, or `dark`: `/bank/?theme=dark`,
+    /// the dark preset on a dark page).
+    pub(crate) fn bank_url(&self, theme: &str) -> String {
+        match theme {
+            "light" => format!("{}/bank/", self.server.url()),
+            other => format!("{}/bank/?theme={other}", self.server.url()),
+        }
+    }
+
     pub(crate) async fn open_bank_page(&self) {
+        self.open_bank_page_in("light").await;
+    }
+
+    /// The bank page in the preset `theme`, signed in, the company typed in.
+    pub(crate) async fn open_bank_page_in(&self, theme: &str) {
         self.server.clock.set(JUNE_15);
-        self.browser
-            .goto(&format!("{}/bank/", self.server.url()))
-            .await
-            .unwrap();
-        self.find("#kc-user")
+        self.browser.goto(&self.bank_url(theme)).await.unwrap();
+        self.find(&field_css("user"))
             .await
             .send_keys("bookkeeper")
             .await
             .unwrap();
-        self.find("#kc-password")
+        self.find(&field_css("password"))
             .await
             .send_keys("sandbox-password")
             .await
             .unwrap();
-        self.click("#kc-sign-in").await;
-        self.find("#kc-company")
+        self.click(".kc-sign-in").await;
+        self.find(&field_css("company"))
             .await
             .send_keys("Nordlicht Outdoor GmbH")
             .await
             .unwrap();
         // The page proposes 1 January of the server's year, up to the server's today: the
         // browser's own calendar (this machine's real date) has no say.
-        let start = self.find("#kc-start-date").await;
+        let start = self.find(&field_css("start_date")).await;
         assert_eq!(
             start.prop("value").await.unwrap().as_deref(),
             Some("2026-01-01")
@@ -92,7 +103,7 @@ impl Shop {
 
     /// Continue, then the test bank's happy path: `embedded` / `12345`, OTP `12345`.
     pub(crate) async fn link_demo_bank(&self) {
-        self.click("#kc-continue").await;
+        self.click(".kc-continue").await;
         self.bank_login("embedded", "12345").await;
         self.wait_step("otp").await;
         self.find("#xs2a-sandbox-otp")
@@ -226,7 +237,7 @@ async fn a_bookkeeper_links_the_demo_bank_and_sees_accounts_and_consent() {
 async fn a_decoupled_login_waits_for_the_banking_app_then_links() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
-    shop.click("#kc-continue").await;
+    shop.click(".kc-continue").await;
     shop.bank_login("decoupled", "any").await;
     // The bank's window asks for approval in the app and carries on by itself.
     shop.wait_step("decoupled").await;
@@ -244,7 +255,7 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
     shop.record_bank_events().await;
-    shop.click("#kc-continue").await;
+    shop.click(".kc-continue").await;
     shop.bank_login("embedded", "wrong-password").await;
     // The bank's own window says what went wrong, in words.
     let mut message = String::new();
@@ -262,7 +273,7 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
     shop.snap("bank-wrong-password").await;
     // Closing the bank's window aborts; nothing is linked and nothing stays open.
     shop.click("#xs2a-sandbox-close").await;
-    shop.wait_text("#kc-notice", "You closed the bank's window")
+    shop.wait_text(".kc-notice-area", "You closed the bank's window")
         .await;
     let events = shop.bank_events().await;
     assert_eq!(events.len(), 1, "{events:?}");
@@ -272,7 +283,7 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
         serde_json::json!({"reason": "aborted"})
     );
     shop.wait_no_open_sessions().await;
-    shop.wait_enabled("#kc-continue").await;
+    shop.wait_enabled(".kc-continue").await;
     shop.link_demo_bank().await;
     shop.wait_text(".kc-bank-card", "Demo Bank").await;
     shop.wait_no_open_sessions().await;
@@ -283,9 +294,9 @@ async fn a_wrong_bank_password_is_said_and_abort_then_retry_links() {
 async fn a_bank_under_maintenance_is_explained_and_nothing_stays_open() {
     let shop = Shop::open().await;
     shop.open_bank_page().await;
-    shop.click("#kc-continue").await;
+    shop.click(".kc-continue").await;
     shop.bank_login("bank-maintenance", "12345").await;
-    shop.wait_text("#kc-notice", "maintenance").await;
+    shop.wait_text(".kc-notice-area", "maintenance").await;
     assert!(
         shop.browser
             .find(Locator::Css("#xs2a-sandbox-overlay"))
@@ -308,7 +319,7 @@ async fn a_launcher_that_closes_before_it_finishes_still_links_the_bank() {
     let card = shop.wait_text(".kc-bank-card", "Demo Bank").await;
     assert!(card.contains("expires in 90 days"), "{card}");
     assert_eq!(shop.open_xs2a_sessions().await, 0);
-    let notice = shop.text("#kc-notice").await;
+    let notice = shop.text(".kc-notice-area").await;
     assert!(
         !notice.contains("closed"),
         "nothing was thrown away: {notice}"
@@ -325,26 +336,27 @@ async fn a_launcher_that_gives_up_leaves_no_session_open_and_no_check_again() {
     // onError() without an argument once the login is in, the window left open.
     shop.launcher_endings("error_without_argument").await;
     shop.open_bank_page().await;
-    shop.click("#kc-continue").await;
+    shop.click(".kc-continue").await;
     shop.bank_login("embedded", "12345").await;
-    shop.wait_text("#kc-notice", "stopped with an error").await;
+    shop.wait_text(".kc-notice-area", "stopped with an error")
+        .await;
     assert_eq!(
         shop.open_xs2a_sessions().await,
         0,
         "closed at once, not after the sweeper's 15 minutes"
     );
     shop.wait_gone("#xs2a-sandbox-overlay").await;
-    assert_eq!(shop.count("#kc-check-again").await, 0);
+    assert_eq!(shop.count(".kc-check-again").await, 0);
     shop.snap("bank-launcher-error").await;
     // onFinished although the bank has not finished (it still wants the TAN).
     shop.launcher_endings("finish_unfinished").await;
-    shop.wait_enabled("#kc-continue").await;
-    shop.click("#kc-continue").await;
+    shop.wait_enabled(".kc-continue").await;
+    shop.click(".kc-continue").await;
     shop.bank_login("embedded", "12345").await;
-    shop.wait_text("#kc-notice", "before your bank confirmed")
+    shop.wait_text(".kc-notice-area", "before your bank confirmed")
         .await;
     assert_eq!(shop.open_xs2a_sessions().await, 0);
-    assert_eq!(shop.count("#kc-check-again").await, 0);
+    assert_eq!(shop.count(".kc-check-again").await, 0);
     assert_eq!(shop.count(".kc-bank-card").await, 0, "nothing was linked");
     shop.close().await;
 }

@@ -16,15 +16,15 @@ async fn an_expired_consent_is_renewed_through_the_bank_with_a_new_token() {
     assert_eq!(before.len(), 1);
 
     shop.server.clock.set(JUNE_15 + 80 * DAY);
-    shop.bank_sign_in("sandbox-password").await;
+    shop.bank_sign_in("light", "sandbox-password").await;
     shop.find(".kc-consent-expiring").await;
     shop.wait_text(".kc-bank-card", "expires in 10 days").await;
 
     shop.server.clock.set(JUNE_15 + 91 * DAY);
-    shop.bank_sign_in("sandbox-password").await;
+    shop.bank_sign_in("light", "sandbox-password").await;
     shop.find(".kc-consent-expired").await;
     shop.click(".kc-sync").await;
-    shop.wait_text("#kc-notice", "expired").await;
+    shop.wait_text(".kc-notice-area", "expired").await;
 
     // Renew: the bank's window again, for the same company and start date.
     shop.click(".kc-renew").await;

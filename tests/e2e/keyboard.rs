@@ -1,7 +1,7 @@
 //! Keyboard only: every step of a purchase and of a bank link reachable and operable without
 //! a mouse (Tab, Enter, Space, Escape and typing; no clicks).
 
-use crate::Shop;
+use crate::{field_css, Shop};
 use std::time::Duration;
 
 const TAB: &str = "\u{E004}";
@@ -107,19 +107,19 @@ async fn a_bank_link_works_from_the_keyboard() {
         .goto(&format!("{}/bank/", shop.server.url()))
         .await
         .unwrap();
-    shop.find("#kc-user").await;
-    shop.tab_to("kc-user").await;
+    shop.find(&field_css("user")).await;
+    shop.tab_to("user").await;
     shop.keys(&format!("bookkeeper{TAB}sandbox-password{ENTER}"))
         .await;
     // Signed in, focus moves on to the link form (the sign-in form it was in is gone).
-    shop.wait_focus("kc-company").await;
+    shop.wait_focus("company").await;
     // The start date as typed into the date field's segments (01/01/2026 either way round).
     shop.keys(&format!("Nordlicht Outdoor GmbH{TAB}01012026"))
         .await;
     let start = shop
         .browser
         .execute(
-            "return document.getElementById('kc-start-date').value",
+            "return document.querySelector(\"[data-kc-field='start_date']\").value",
             vec![],
         )
         .await
@@ -130,7 +130,7 @@ async fn a_bank_link_works_from_the_keyboard() {
     shop.keys(SPACE).await;
     shop.wait_focus("xs2a-sandbox-country").await;
     shop.keys(ESCAPE).await;
-    shop.wait_text("#kc-notice", "You closed the bank's window")
+    shop.wait_text(".kc-notice-area", "You closed the bank's window")
         .await;
     shop.wait_focus("kc-continue").await;
     shop.wait_no_open_sessions().await;

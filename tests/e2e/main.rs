@@ -331,15 +331,17 @@ impl Shop {
         assert!(gone.is_ok(), "{css} is still there: {gone:?}");
     }
 
-    /// What has focus: a field's wire path, `kc-buy`, `category:<id>`, `heading` (one without an
-    /// id), or an element's id.
+    /// What has focus: a field's wire path (checkout or bank page), the button `kc-buy`,
+    /// `kc-continue` or `kc-check-again` (by class: neither component has fixed ids),
+    /// `category:<id>`, `heading` (one without an id), or an element's id.
     pub(crate) async fn focused_id(&self) -> String {
         let v = self
             .browser
             .execute(
                 "const e = document.activeElement; if (!e) return '';
                  if (e.dataset && e.dataset.kcField) return e.dataset.kcField;
-                 if (e.classList.contains('kc-buy')) return 'kc-buy';
+                 for (const c of ['kc-buy', 'kc-continue', 'kc-check-again'])
+                   if (e.classList.contains(c)) return c;
                  if (e.type === 'radio') return 'category:' + e.value;
                  if (/^H[1-6]$/.test(e.tagName) && !e.id) return 'heading';
                  return e.id;",
