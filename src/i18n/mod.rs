@@ -179,7 +179,7 @@ pub fn Texts(flow: Flow, lang: Lang, endpoint: Endpoint, children: ChildrenFn) -
         Load::Failed => {
             let endpoint = endpoint.clone();
             view! {
-                <div class="kc-notice kc-notice-error" role="alert" lang="en" id="kc-texts-failed">
+                <div class="kc-notice kc-notice-error" role="alert" lang="en" data-kc="texts-failed">
                     <p>{TEXTS_FAILED}</p>
                     <button type="button" class="kc-button kc-secondary" on:click=move |_| catalog::load(flow, lang, &endpoint)>
                         {TEXTS_RETRY}
