@@ -1,8 +1,8 @@
 //! Our server's checkout session read without serde (`klarna_checkout::wire`, issue 11), in
 //! headless Chromium (orders and errors: `wire_orders.rs`): literal JSON as the server writes
-//! it decodes into the browser's types, missing
-//! `#[serde(default)]` fields take their defaults, a missing required field or a value of the
-//! wrong type is no answer, and whatever serde writes for these types reads back unchanged.
+//! it decodes into the browser's types, missing `#[serde(default)]` fields take their
+//! defaults, a missing required field or a value of the wrong type is no answer, and whatever
+//! serde writes for these types reads back unchanged.
 #![cfg(target_arch = "wasm32")]
 
 mod browser;
