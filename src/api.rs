@@ -1,15 +1,15 @@
 //! Calls to our own server, through gloo-net's `http` client (the design's HTTP client; its
-//! `json` feature stays off, so serde_json never reaches the bundle). Bodies are built with
-//! serde-wasm-bindgen and `JSON.stringify`, answers read with `JSON.parse`. Every call can
-//! carry its checkout's abort signal, so a destroyed checkout has no request left in flight.
+//! `json` feature stays off, so serde_json never reaches the bundle). Bodies are built as JS
+//! objects and sent with `JSON.stringify`, answers read with `JSON.parse`, both without serde
+//! (`crate::wire`). Every call can carry its checkout's abort signal, so a destroyed checkout
+//! has no request left in flight.
 
+use crate::wire::{FromJs, ToJs};
 use gloo_net::http::RequestBuilder;
 use js_sys::{Promise, JSON};
 use klarna::api::{
     ApiError, ChangeCountry, CheckoutSession, OrderStatus, PlaceOrder, PlacedOrder, StartCheckout,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
@@ -92,50 +92,42 @@ impl Server {
     /// The session's order once the server has one (created from Klarna's callback, or its
     /// fraud review ended).
     pub async fn order_status(&self, session: &str) -> Result<OrderStatus, ApiFailure> {
-        send::<(), _>(
+        send(
             self.signal.as_ref(),
             "GET",
             &self
                 .endpoint
                 .url(&format!("/api/checkout/sessions/{session}/order")),
             None,
-            &[],
         )
         .await
     }
 }
 
-pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
-async fn send_json<B: Serialize, R: DeserializeOwned>(
+async fn send_json<R: FromJs>(
     signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
-    body: &B,
+    body: &impl ToJs,
 ) -> Result<R, ApiFailure> {
-    send(signal, method, url, Some(body), &[]).await
+    send(signal, method, url, Some(body.to_js())).await
 }
 
-/// Sends an optional JSON body with extra `headers` (the bookkeeper's `X-CSRF-Token` and
-/// `Accept-Language`; the checkout sends none).
-pub(crate) async fn send<B: Serialize, R: DeserializeOwned>(
+/// Sends an optional JSON body; an answer that is not an `R` is no answer.
+async fn send<R: FromJs>(
     signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
-    body: Option<&B>,
-    headers: &[(&str, &str)],
+    body: Option<JsValue>,
 ) -> Result<R, ApiFailure> {
-    let value = exchange(signal, method, url, body.map(to_js), headers).await?;
-    serde_wasm_bindgen::from_value(value).map_err(|_| ApiFailure::Network)
+    let value = exchange(signal, method, url, body, &[]).await?;
+    R::from_js(&value).ok_or(ApiFailure::Network)
 }
 
 /// The request itself, kept out of the generic `send` so that each answer type adds only its
-/// deserializer to the bundle, not another copy of this state machine.
-async fn exchange(
+/// reader to the bundle, not another copy of this state machine. Extra `headers` are the
+/// bookkeeper's `X-CSRF-Token` and `Accept-Language` (the checkout sends none).
+pub(crate) async fn exchange(
     signal: Option<&AbortSignal>,
     method: &str,
     url: &str,
@@ -161,8 +153,7 @@ async fn exchange(
     let text = response.text().await.map_err(|_| ApiFailure::Network)?;
     match JSON::parse(&text) {
         Ok(v) if response.ok() => Ok(v),
-        Ok(v) => Err(serde_wasm_bindgen::from_value::<ApiError>(v)
-            .map_or(ApiFailure::Network, ApiFailure::Api)),
+        Ok(v) => Err(ApiError::from_js(&v).map_or(ApiFailure::Network, ApiFailure::Api)),
         // A proxy's HTML error page or a cut connection: nothing we can show but "try again".
         Err(_) => Err(ApiFailure::Network),
     }

@@ -9,3 +9,4 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod sdk;
+pub mod wire;

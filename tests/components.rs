@@ -316,10 +316,7 @@ async fn a_country_change_lost_on_the_network_is_sent_again_on_retry() {
     assert!(exists(".kc-retry"), "{}", text(".kc-notice-area"));
     let mut austria = session();
     austria.cart.country = Country::AT;
-    let body = js_sys::JSON::stringify(&klarna_checkout::api::to_js(&austria))
-        .unwrap()
-        .as_string()
-        .unwrap();
+    let body = browser::server_json(&austria);
     fake_klarna("{ approved: false, show_form: true }", 200, &body);
     click(".kc-retry");
     settle().await;
@@ -499,10 +496,7 @@ async fn german_locale_speaks_german_and_formats_euros_the_german_way() {
 
 #[wasm_bindgen_test]
 async fn a_session_past_its_48_hours_is_renewed_on_buy_keeping_the_form() {
-    let fresh = js_sys::JSON::stringify(&klarna_checkout::api::to_js(&session()))
-        .unwrap()
-        .as_string()
-        .unwrap();
+    let fresh = browser::server_json(&session());
     fake_klarna("{ approved: false, show_form: true }", 200, &fresh);
     let mut old = session();
     old.expires_in_secs = 0;

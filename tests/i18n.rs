@@ -158,7 +158,9 @@ async fn texts_that_cannot_be_fetched_show_no_key_and_a_retry_that_loads_them() 
     let root = mount("ro-RO");
     // An HTML page where the catalog should be (a server's fallback) is no catalog.
     until("the built-in notice", || {
-        root.query_selector("[data-kc=\"texts-failed\"]").unwrap().is_some()
+        root.query_selector("[data-kc=\"texts-failed\"]")
+            .unwrap()
+            .is_some()
     })
     .await;
     let shown = root.text_content().unwrap_or_default();

@@ -8,7 +8,6 @@
 mod browser;
 
 use klarna::api::CheckoutSession;
-use klarna_checkout::api::to_js;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -28,7 +27,7 @@ fn session(cart: &str) -> CheckoutSession {
 fn setup() {
     let sessions = js_sys::Object::new();
     for cart in ["a", "b"] {
-        let _ = js_sys::Reflect::set(&sessions, &cart.into(), &to_js(&session(cart)));
+        let _ = js_sys::Reflect::set(&sessions, &cart.into(), &browser::server_js(&session(cart)));
     }
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__kcSessions".into(), &sessions);
     // The catalogs the component fetches (`/i18n/<lang>.txt`), as the server would serve them.

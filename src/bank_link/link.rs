@@ -108,16 +108,13 @@ pub(super) fn settle_link(ctx: Ctx, link: String, ending: LinkEnding, busy: Phas
         ctx.phase.set(Phase::Ready);
         match outcome {
             Ok(bank) => {
-                ctx.emit("linked", crate::api::to_js(&events::Linked::from(&bank)));
+                ctx.emit("linked", super::to_js(&events::Linked::from(&bank)));
                 ctx.just_linked.set(Some(bank.connection.clone()));
                 refresh_banks(ctx);
             }
             Err(ApiFailure::Api(e)) if e.code == ErrorCode::LinkAborted => {
                 ctx.notice.set(Some(t(ctx.lang, T::Aborted).to_string()));
-                ctx.emit(
-                    "exit",
-                    crate::api::to_js(&events::Exit { reason: "aborted" }),
-                );
+                ctx.emit("exit", super::to_js(&events::Exit { reason: "aborted" }));
                 focus_soon(ctx, ".kc-continue");
             }
             Err(f) => {

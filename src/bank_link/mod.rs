@@ -13,7 +13,7 @@ mod sync;
 mod texts;
 mod theme;
 
-use crate::api::{send, ApiFailure, Endpoint};
+use crate::api::{exchange, ApiFailure, Endpoint};
 use crate::checkout::state::Theme;
 use crate::format::money;
 use crate::i18n::{Flow, Lang, Texts};
@@ -173,9 +173,9 @@ fn locale_tag(given: &str) -> String {
 fn fail(ctx: Ctx, f: ApiFailure) {
     let code = match &f {
         ApiFailure::Network => "network".to_string(),
-        ApiFailure::Api(e) => crate::api::to_js(&e.code).as_string().unwrap_or_default(),
+        ApiFailure::Api(e) => to_js(&e.code).as_string().unwrap_or_default(),
     };
-    ctx.emit("error", crate::api::to_js(&events::Error { code: &code }));
+    ctx.emit("error", to_js(&events::Error { code: &code }));
     let message = match f {
         ApiFailure::Network => t(ctx.lang, T::Network).to_string(),
         ApiFailure::Api(e)
@@ -223,7 +223,16 @@ async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
     if let Some(token) = csrf.as_deref() {
         headers.push(("X-CSRF-Token", token));
     }
-    send(None, method, &url, body, &headers).await
+    let value = exchange(None, method, &url, body.map(to_js), &headers).await?;
+    serde_wasm_bindgen::from_value(value).map_err(|_| ApiFailure::Network)
+}
+
+/// A bank type as a JS value (a body, an event's `detail`). The bank page keeps serde; the
+/// shopper's checkout writes its few types by hand (`crate::wire`) and carries none of it.
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> wasm_bindgen::JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(wasm_bindgen::JsValue::NULL)
 }
 
 fn refresh_banks(ctx: Ctx) {

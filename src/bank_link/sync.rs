@@ -68,7 +68,7 @@ pub(super) fn sync_account(ctx: Ctx, account: String) {
         }
         ctx.emit(
             "synced",
-            crate::api::to_js(&events::Synced {
+            super::to_js(&events::Synced {
                 account: &account,
                 progress: &progress,
             }),

@@ -121,7 +121,7 @@ pub fn server_error(lang: Lang, e: ApiError) -> String {
     if klarna::Lang::of_tag(lang.code()).is_some() {
         return e.message;
     }
-    let code = crate::api::to_js(&e.code).as_string().unwrap_or_default();
+    let code = super::to_js(&e.code).as_string().unwrap_or_default();
     let text = lookup(Flow::Bank, lang, &format!("error.{code}"));
     if text.is_empty() {
         lookup(Flow::Bank, lang, "error.internal").to_string()

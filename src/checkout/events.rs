@@ -4,110 +4,102 @@
 //! client token, nor the authorization token, nor our server's session id; tests check that.
 
 use super::state::Ctx;
-use crate::api::to_js;
 use crate::error::CheckoutError;
-use klarna::api::{OrderState, PlacedOrder};
+use crate::wire::{strings, Obj};
+use klarna::api::{CheckoutSession, OrderState, PlacedOrder};
 use leptos::prelude::*;
-use serde::Serialize;
+use wasm_bindgen::JsValue;
 
-/// `ready`: the checkout has its session and shows the cart. `change`: the shopper chose
-/// another payment category, or another billing country re-priced the cart.
-#[derive(Serialize)]
-pub struct State {
-    pub cart: String,
-    pub country: &'static str,
-    pub currency: &'static str,
-    /// In minor units, tax included.
-    pub total: i64,
-    /// The payment category chosen (`pay_now`, `pay_later`, `pay_over_time`), if any.
-    pub category: Option<String>,
-    /// The categories Klarna offers for this purchase.
-    pub categories: Vec<String>,
-}
-
-/// `order-created` (Klarna accepted) and `order-pending` (Klarna's fraud review).
-#[derive(Serialize)]
-pub struct Order<'a> {
-    pub order_id: &'a str,
-    pub state: OrderState,
-    pub total: i64,
-    pub currency: &'static str,
-}
-
-/// `cancel`: the shopper closed Klarna's dialog; the checkout stays ready.
-#[derive(Serialize)]
-pub struct Cancel<'a> {
-    pub category: &'a str,
-}
-
-/// `error`: something the shopper was told about. `code` is stable (see docs/embedding.md).
-#[derive(Serialize)]
-pub struct Error {
-    pub code: &'static str,
-    pub retryable: bool,
-}
-
-fn state(ctx: Ctx) -> Option<State> {
+/// The `detail` of `ready` (the checkout has its session and shows the cart) and `change`
+/// (the shopper chose another payment category, or another billing country re-priced the
+/// cart): `{cart, country, currency, total, category, categories}`. `total` is in minor units,
+/// tax included; `category` is the one chosen (`pay_now`, `pay_later`, `pay_over_time`) or
+/// `null`; `categories` are those Klarna offers for this purchase.
+fn state(ctx: Ctx) -> Option<JsValue> {
     let session = ctx.session.get_untracked()?;
     let refused = ctx.refused.get_untracked();
-    Some(State {
-        cart: ctx.cart_ref.get_value(),
-        country: session.cart.country.code(),
-        currency: session.cart.currency.code(),
-        total: session.cart.order_amount,
-        category: ctx.selected.get_untracked(),
-        categories: session
-            .categories
-            .into_iter()
-            .map(|c| c.identifier)
-            .filter(|c| !refused.contains(c))
-            .collect(),
-    })
+    let category = ctx.selected.get_untracked();
+    Some(state_detail(
+        &ctx.cart_ref.get_value(),
+        &session,
+        category.as_deref(),
+        &refused,
+    ))
+}
+
+/// The `detail` of `ready` and `change` for the storefront's cart reference `cart`.
+pub fn state_detail(
+    cart: &str,
+    session: &CheckoutSession,
+    category: Option<&str>,
+    refused: &[String],
+) -> JsValue {
+    let categories = session
+        .categories
+        .iter()
+        .map(|c| c.identifier.as_str())
+        .filter(|c| !refused.iter().any(|r| r == c));
+    Obj::new()
+        .str("cart", cart)
+        .str("country", session.cart.country.code())
+        .str("currency", session.cart.currency.code())
+        .int("total", session.cart.order_amount)
+        .set(
+            "category",
+            &category.map_or(JsValue::NULL, JsValue::from_str),
+        )
+        .set("categories", &strings(categories))
+        .js()
 }
 
 pub fn ready(ctx: Ctx) {
     if let Some(state) = state(ctx) {
-        ctx.emit("ready", to_js(&state));
+        ctx.emit("ready", state);
     }
 }
 
 pub fn changed(ctx: Ctx) {
     if let Some(state) = state(ctx) {
-        ctx.emit("change", to_js(&state));
+        ctx.emit("change", state);
     }
 }
 
+/// `order-created` (Klarna accepted) and `order-pending` (Klarna's fraud review):
+/// `{order_id, state, total, currency}`.
 pub fn order(ctx: Ctx, order: &PlacedOrder) {
     let currency = ctx
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.cart.currency.code()))
         .unwrap_or_default();
-    let name = if order.state == OrderState::Pending {
-        "order-pending"
-    } else {
-        "order-created"
+    let (name, state) = match order.state {
+        OrderState::Pending => ("order-pending", "pending"),
+        OrderState::Accepted => ("order-created", "accepted"),
+        OrderState::Rejected => ("order-created", "rejected"),
     };
     ctx.emit(
         name,
-        to_js(&Order {
-            order_id: &order.order_id,
-            state: order.state,
-            total: order.order_amount,
-            currency,
-        }),
+        Obj::new()
+            .str("order_id", &order.order_id)
+            .str("state", state)
+            .int("total", order.order_amount)
+            .str("currency", currency)
+            .js(),
     );
 }
 
+/// `cancel`: the shopper closed Klarna's dialog; the checkout stays ready. `{category}`.
 pub fn cancelled(ctx: Ctx, category: &str) {
-    ctx.emit("cancel", to_js(&Cancel { category }));
+    ctx.emit("cancel", Obj::new().str("category", category).js());
 }
 
+/// `error`: something the shopper was told about, `{code, retryable}`. `code` is stable (see
+/// docs/embedding.md).
 pub fn error(ctx: Ctx, error: &CheckoutError) {
     ctx.emit(
         "error",
-        to_js(&Error {
-            code: error.code(),
-            retryable: error.retryable(),
-        }),
+        Obj::new()
+            .str("code", error.code())
+            .bool("retryable", error.retryable())
+            .js(),
     );
 }

@@ -3,7 +3,6 @@
 use super::address_form::focus_first;
 use super::events;
 use super::state::{Ctx, Phase, SdkState};
-use crate::api::to_js;
 use crate::error::CheckoutError;
 use crate::sdk::loader;
 use crate::sdk::owner::{self, Claim, Claimant};
@@ -14,18 +13,7 @@ use klarna::customer::{validate_organization, Customer, CustomerType};
 use klarna::{Address, Country, FieldError, FieldProblem};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use wasm_bindgen::JsCast;
-
-/// The `data` argument of `authorize()`: exactly what the order will repeat.
-#[derive(Serialize)]
-struct AuthorizeData<'a> {
-    billing_address: &'a Address,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shipping_address: Option<&'a Address>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customer: Option<&'a Customer>,
-}
 
 /// Starts (or, when `renewed`, restarts keeping the form) a checkout session, then loads Klarna.
 pub fn start_session(ctx: Ctx, renewed: bool) {
@@ -374,11 +362,7 @@ pub fn buy(ctx: Ctx) {
     ctx.notice.set(None);
     ctx.retry_order.set(None);
     ctx.busy.set(true);
-    let data = to_js(&AuthorizeData {
-        billing_address: &billing,
-        shipping_address: shipping.as_ref(),
-        customer: customer.as_ref(),
-    });
+    let data = crate::wire::authorize_data(&billing, shipping.as_ref(), customer.as_ref());
     let finalize = ctx.finalize_pending.get_untracked();
     let c = category.clone();
     let done =

@@ -1,7 +1,7 @@
 //! Typed bindings for `Klarna.Payments` (contract §2.2). The namespace is looked up at each
 //! call, so the functions work whichever script (Klarna's or the sandbox's) defined it.
 
-use serde::Deserialize;
+use crate::wire::{Fields, FromJs};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -17,34 +17,60 @@ extern "C" {
 }
 
 /// The `error` member of a callback result: only for errors the shopper can fix.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SdkError {
-    #[serde(default)]
     pub invalid_fields: Vec<String>,
 }
 
 /// `load()`'s callback argument.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadResult {
-    #[serde(default)]
     pub show_form: bool,
-    #[serde(default)]
     pub error: Option<SdkError>,
 }
 
 /// `authorize()` / `finalize()`'s callback argument.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthorizeResult {
-    #[serde(default)]
     pub approved: bool,
-    #[serde(default)]
     pub show_form: bool,
-    #[serde(default)]
     pub authorization_token: Option<String>,
-    #[serde(default)]
     pub finalize_required: Option<bool>,
-    #[serde(default)]
     pub error: Option<SdkError>,
+}
+
+// Every member may be missing (it is then false or `None`); one of the wrong type makes the
+// whole result unreadable, which the callback takes as the default: not shown, not approved.
+impl FromJs for SdkError {
+    fn from_js(value: &JsValue) -> Option<SdkError> {
+        let f = Fields::of(value)?;
+        Some(SdkError {
+            invalid_fields: f.or_default("invalid_fields")?,
+        })
+    }
+}
+
+impl FromJs for LoadResult {
+    fn from_js(value: &JsValue) -> Option<LoadResult> {
+        let f = Fields::of(value)?;
+        Some(LoadResult {
+            show_form: f.or_default("show_form")?,
+            error: f.or_default("error")?,
+        })
+    }
+}
+
+impl FromJs for AuthorizeResult {
+    fn from_js(value: &JsValue) -> Option<AuthorizeResult> {
+        let f = Fields::of(value)?;
+        Some(AuthorizeResult {
+            approved: f.or_default("approved")?,
+            show_form: f.or_default("show_form")?,
+            authorization_token: f.or_default("authorization_token")?,
+            finalize_required: f.or_default("finalize_required")?,
+            error: f.or_default("error")?,
+        })
+    }
 }
 
 /// What an authorization result means for the shopper (contract §2.2, "documented outcomes").
@@ -124,10 +150,8 @@ pub fn load(
 }
 
 /// The SDK's callback as a one-shot JS function handing `done` the decoded result.
-fn callback<T: serde::de::DeserializeOwned + Default>(done: impl FnOnce(T) + 'static) -> JsValue {
-    Closure::once_into_js(move |res: JsValue| {
-        done(serde_wasm_bindgen::from_value(res).unwrap_or_default())
-    })
+fn callback<T: FromJs + Default>(done: impl FnOnce(T) + 'static) -> JsValue {
+    Closure::once_into_js(move |res: JsValue| done(T::from_js(&res).unwrap_or_default()))
 }
 
 /// Starts Klarna's purchase flow. Must run synchronously inside the click handler: browsers

@@ -1,5 +1,6 @@
-//! What the three browser test crates share: the checkout session our server answers (so they
-//! agree on its shape: one priced line, sold in Germany), and waiting on a condition.
+//! What the browser test crates share: the checkout session our server answers (so they
+//! agree on its shape: one priced line, sold in Germany), that answer written as the server
+//! writes it (serde), and waiting on a condition.
 #![allow(dead_code)]
 
 use klarna::api::{CheckoutSession, PaymentCategory};
@@ -42,6 +43,21 @@ pub fn session(
         countries: Vec::new(),
         customer_type: Default::default(),
     }
+}
+
+/// `value` as our server sends it: written by serde (as `axum::Json` does), as a JS value and
+/// as JSON text. The checkout reads it without serde (`klarna_checkout::wire`).
+pub fn server_js<T: serde::Serialize>(value: &T) -> wasm_bindgen::JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+pub fn server_json<T: serde::Serialize>(value: &T) -> String {
+    js_sys::JSON::stringify(&server_js(value))
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 /// Polls `done` for up to five seconds (the page moves on after promises and timers); on

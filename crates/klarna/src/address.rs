@@ -215,7 +215,9 @@ impl FieldProblem {
         }
     }
 
-    fn from_wire(code: &str, max: Option<usize>) -> FieldProblem {
+    /// The problem a wire `problem` code (with `max` for `too_long`) names. Public for the
+    /// browser, which reads [`FieldError`]s without serde.
+    pub fn from_wire(code: &str, max: Option<usize>) -> FieldProblem {
         match (code, max) {
             ("too_long", Some(max)) => FieldProblem::TooLong { max },
             _ => FieldProblem::NAMES
