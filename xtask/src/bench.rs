@@ -1,218 +1,134 @@
-//! `cargo xtask bench [size | reliability | reliability-sqlite | reliability-pg]`: bytes of the
-//! built component (raw and gzip) and the time from navigation to an interactive checkout in
-//! headless Chromium, median of several runs (`size`); then the reliability scenarios
-//! (`reliability`: SQLite, then two instances on PostgreSQL; see `crate::reliability`), which
-//! need no browser build. Plain `bench` runs all. Measures and prints; never asserts.
+//! `cargo xtask bench [size [--against <git-ref>] | reliability | reliability-sqlite |
+//! reliability-pg]`: bytes of the built component (raw and gzip, `crate::size`) and the time from
+//! navigation to an interactive checkout under 4× CPU throttling with its layout shift, median of
+//! 7 runs (`crate::page_time`); with `--against`, another commit's checkout built beside this one
+//! and timed interleaved with it in the same run (`crate::against`). Then the reliability
+//! scenarios (`reliability`: SQLite, then two instances on PostgreSQL; see `crate::reliability`),
+//! which need no browser build. Plain `bench` runs all. Measures and prints; never asserts.
 
+use crate::against::OtherBuild;
+use crate::page_time::{self, Lab, Run, RUNS};
 use crate::reliability::Engines;
-use crate::tools::{self, CHROMEDRIVER, CHROMIUM};
-use crate::{build_component, root, run, Result};
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use crate::size::{self, FileSize};
+use crate::tools;
+use crate::{build_component, run, Result};
+use std::process::Command;
 
-const RUNS: usize = 7;
+const USAGE: &str = "cargo xtask bench \
+    [size [--against <git-ref>] | reliability | reliability-sqlite | reliability-pg]";
 
 pub fn measure(args: &[String]) -> Result {
-    match args.first().map(String::as_str) {
-        None => {
-            size_and_time()?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        [] => {
+            size_and_time(None)?;
             crate::reliability::measure(Engines::Both)
         }
-        Some("size") => size_and_time(),
-        Some("reliability") => crate::reliability::measure(Engines::Both),
-        Some("reliability-sqlite") => crate::reliability::measure(Engines::Sqlite),
-        Some("reliability-pg") => crate::reliability::measure(Engines::Postgres),
-        Some(other) => Err(format!(
-            "unknown bench {other:?}: cargo xtask bench \
-             [size | reliability | reliability-sqlite | reliability-pg]"
-        )),
+        ["size"] => size_and_time(None),
+        ["size", "--against", reference] => size_and_time(Some(reference)),
+        ["reliability"] => crate::reliability::measure(Engines::Both),
+        ["reliability-sqlite"] => crate::reliability::measure(Engines::Sqlite),
+        ["reliability-pg"] => crate::reliability::measure(Engines::Postgres),
+        _ => Err(format!("unknown bench {args:?}: {USAGE}")),
     }
 }
 
-fn size_and_time() -> Result {
+fn size_and_time(against: Option<&str>) -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     build_component()?;
-    let sizes = sizes()?;
+    let sizes = size::sizes()?;
+    // Built after this tree's, so a failing build of the other leaves this one's figures.
+    let other = against.map(OtherBuild::build).transpose()?;
+    let other_sizes = match &other {
+        Some(o) => Some(size::bundle_sizes("checkout", &o.dist())?),
+        None => None,
+    };
     run(Command::new("cargo").args(["build", "--quiet", "-p", "server"]))?;
-    let timings = tokio::runtime::Runtime::new()
+    let slowdown = page_time::cpu_slowdown()?;
+    let mut dists = vec![crate::root().join("dist")];
+    dists.extend(other.as_ref().map(OtherBuild::dist));
+    let runs = tokio::runtime::Runtime::new()
         .map_err(|e| e.to_string())?
-        .block_on(time_to_interactive())?;
+        .block_on(time_interleaved(&dists, slowdown))?;
+
     println!();
+    print_sizes(&sizes);
+    let this = page_time::summarize(&runs[0]);
+    println!();
+    println!(
+        "navigation → interactive checkout (Buy enabled, widget shown), CPU {slowdown}× \
+         slower, {RUNS} runs: median {} ms, min {} ms, max {} ms; CLS max {:.4}",
+        this.median, this.min, this.max, this.max_cls
+    );
+    if let (Some(other), Some(other_sizes)) = (&other, &other_sizes) {
+        let theirs = page_time::summarize(&runs[1]);
+        let (_, ours_gz) = size::total(&sizes, "checkout", "en");
+        let (_, theirs_gz) = size::total(other_sizes, "checkout", "en");
+        println!();
+        println!("| checkout, English | this tree | {} |", other.short());
+        println!("|---|---:|---:|");
+        println!("| gzip bytes | {ours_gz} | {theirs_gz} |");
+        println!(
+            "| median ms (CPU {slowdown}×, {RUNS} runs, interleaved) | {} | {} |",
+            this.median, theirs.median
+        );
+        println!(
+            "| min–max ms | {}–{} | {}–{} |",
+            this.min, this.max, theirs.min, theirs.max
+        );
+        println!("| CLS max | {:.4} | {:.4} |", this.max_cls, theirs.max_cls);
+        println!(
+            "this tree against {}: {:.1} % of the bytes, {:.1} % of the median time",
+            other.short(),
+            100.0 * ours_gz as f64 / theirs_gz.max(1) as f64,
+            100.0 * this.median as f64 / theirs.median.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+fn print_sizes(sizes: &[FileSize]) {
     println!("| file | raw bytes | gzip bytes |");
     println!("|---|---:|---:|");
-    for (kind, r, g) in &sizes {
-        println!("| {kind} | {r} | {g} |");
+    for f in sizes {
+        println!("| {} | {} | {} |", f.kind, f.raw, f.gzip);
     }
     // What one shopper (bookkeeper) downloads: the code, and the catalog of their language
     // only (docs/i18n.md).
     for bundle in ["checkout", "bank-link"] {
         for lang in ["en", "de"] {
-            let (raw, gz) = sizes
-                .iter()
-                .filter(|(kind, ..)| {
-                    kind.starts_with(&format!("{bundle}:"))
-                        && (!kind.contains("texts") || kind.contains(&format!("({lang}.txt)")))
-                })
-                .fold((0, 0), |(r, g), (_, r2, g2)| (r + r2, g + g2));
+            let (raw, gz) = size::total(sizes, bundle, lang);
             println!("| **{bundle} total, {lang}** | {raw} | {gz} |");
         }
     }
-    println!();
-    let median = timings[timings.len() / 2];
-    println!("navigation → interactive checkout (Buy enabled, widget shown), {RUNS} runs: median {median} ms, min {} ms, max {} ms", timings[0], timings[timings.len() - 1]);
-    Ok(())
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(enc.finish().map_err(|e| e.to_string())?.len())
-}
-
-/// Component files only: the demo shop's own stylesheet is not part of the component.
-/// The checkout and the bank-linking bundle are listed apart: shoppers download only the first.
-fn sizes() -> Result<Vec<(String, usize, usize)>> {
-    let mut out = bundle_sizes("checkout", &root().join("dist"))?;
-    out.extend(bundle_sizes("bank-link", &root().join("dist/bank"))?);
-    Ok(out)
-}
-
-fn bundle_sizes(bundle: &str, dist: &std::path::Path) -> Result<Vec<(String, usize, usize)>> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dist)
-        .map_err(|e| format!("{}: {e}", dist.display()))?
-        .flatten()
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for kind in ["wasm", "js", "css"] {
-        for entry in &entries {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if !name.ends_with(&format!(".{kind}")) || name.starts_with("demo-shop") {
-                continue;
-            }
-            let bytes = std::fs::read(entry.path()).map_err(|e| e.to_string())?;
-            out.push((
-                format!("{bundle}: {kind} ({name})"),
-                bytes.len(),
-                gzip_len(&bytes)?,
-            ));
+/// `RUNS` loads of each dist's checkout, taking turns (A, B, A, B, …) so that the machine's
+/// changing load falls on both alike; each run printed as it ends.
+async fn time_interleaved(dists: &[std::path::PathBuf], slowdown: u32) -> Result<Vec<Vec<Run>>> {
+    let lab = Lab::start(dists).await?;
+    let mut runs = vec![Vec::new(); dists.len()];
+    for i in 1..=RUNS {
+        for (site, out) in runs.iter_mut().enumerate() {
+            let run = lab.run(site, slowdown).await?;
+            let label = if dists.len() > 1 {
+                format!(" {}", ["this tree", "other"][site.min(1)])
+            } else {
+                String::new()
+            };
+            println!(
+                "run {i}{label}: {} ms, CLS {:.4}{}",
+                run.ms,
+                run.cls,
+                if run.shifts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", run.shifts.join("; "))
+                }
+            );
+            out.push(run);
         }
     }
-    // wasm-bindgen's snippets (the custom element's definition), imported by the glue.
-    let snippets = dist.join("snippets");
-    if let Ok(dirs) = std::fs::read_dir(&snippets) {
-        let mut files: Vec<_> = dirs
-            .flatten()
-            .filter_map(|d| std::fs::read_dir(d.path()).ok())
-            .flat_map(|f| f.flatten().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for path in files {
-            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            out.push((
-                format!("{bundle}: js (snippets/{name})"),
-                bytes.len(),
-                gzip_len(&bytes)?,
-            ));
-        }
-    }
-    // The texts: one catalog per language, fetched by the component; English and German
-    // listed (the others are of the same size).
-    for lang in ["en", "de"] {
-        let path = dist.join(format!("i18n/{lang}.txt"));
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        out.push((
-            format!("{bundle}: texts ({lang}.txt)"),
-            bytes.len(),
-            gzip_len(&bytes)?,
-        ));
-    }
-    Ok(out)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
-}
-
-async fn time_to_interactive() -> Result<Vec<u64>> {
-    let port = free_port()?;
-    let db = std::env::temp_dir().join(format!("kc-bench-{port}.sqlite"));
-    let _server = Killed(
-        Command::new(crate::target_dir().join("debug/klarna-checkout-server"))
-            .env("KC_PORT", port.to_string())
-            .env("KC_DIST", root().join("dist"))
-            .env("KC_DATABASE", &db)
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?,
-    );
-    let driver_port = free_port()?;
-    let _driver = Killed(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{CHROMEDRIVER}: {e}"))?,
-    );
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({"binary": CHROMIUM, "args": crate::tools::chromium_args()}),
-    );
-    let mut timings = Vec::new();
-    for _ in 0..RUNS {
-        let client = fantoccini::ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(caps.clone())
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .map_err(|e| e.to_string())?;
-        client
-            .goto(&format!("http://127.0.0.1:{port}/"))
-            .await
-            .map_err(|e| e.to_string())?;
-        let script = r#"
-            const done = arguments[0];
-            const t0 = performance.now();
-            (function poll() {
-              const buy = document.querySelector('.kc-buy');
-              const widget = document.querySelector('.klarna-sandbox-widget, .kc-widget iframe');
-              if (buy && !buy.disabled && widget) done(Math.round(performance.now()));
-              else if (performance.now() - t0 > 30000) done(-1);
-              else requestAnimationFrame(poll);
-            })();"#;
-        let ms = client
-            .execute_async(script, vec![])
-            .await
-            .map_err(|e| e.to_string())?;
-        client.close().await.map_err(|e| e.to_string())?;
-        let ms = ms.as_i64().unwrap_or(-1);
-        if ms < 0 {
-            return Err("the checkout did not become interactive within 30 s".into());
-        }
-        timings.push(ms as u64);
-    }
-    let _ = std::fs::remove_file(&db);
-    timings.sort_unstable();
-    Ok(timings)
+    Ok(runs)
 }

@@ -4,12 +4,17 @@
 //! bundle size, time to an interactive checkout and, alone with `cargo xtask bench reliability`,
 //! whether orders survive duplicates and a server killed at random moments (on SQLite, and with
 //! two instances on PostgreSQL). `cargo xtask fuzz` runs schemathesis against the server's
-//! OpenAPI document, as `test` does too. Each installs what it needs first.
+//! OpenAPI document, as `test` does too. `cargo xtask size-check` builds the component and holds
+//! the shopper's checkout to the gzip budget in `size-budget.toml`, as `test` does too. Each
+//! installs what it needs first.
 
+mod against;
 mod bench;
 mod fuzz;
+mod page_time;
 mod postgres;
 mod reliability;
+mod size;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -23,10 +28,14 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::Bounds::from_args(&args[1..]).and_then(|b| fuzz::run(&b)),
         Some("bench") => bench::measure(&args[1..]),
         Some("build") => tools::ensure_build_tools().and_then(|_| build_component()),
+        Some("size-check") => tools::ensure_build_tools()
+            .and_then(|_| build_component())
+            .and_then(|_| size::check()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <demo [--port N] | test | fuzz | \
-                 bench [size | reliability | reliability-sqlite | reliability-pg] | build>"
+                 bench [size [--against <git-ref>] | reliability | reliability-sqlite | \
+                 reliability-pg] | size-check | build>"
             );
             return ExitCode::from(2);
         }
@@ -60,10 +69,15 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs a command in the workspace root with the project's tool directories on `PATH`.
 pub fn run(cmd: &mut Command) -> Result {
+    run_in(&root(), cmd)
+}
+
+/// `run` in another directory (another checkout of the project, for `bench size --against`).
+pub fn run_in(dir: &Path, cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
     println!("xtask: {shown}");
     let status = cmd
-        .current_dir(root())
+        .current_dir(dir)
         .env("PATH", tools::path_with_tools())
         .status()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
@@ -80,10 +94,10 @@ pub fn run(cmd: &mut Command) -> Result {
 /// The variables reach only this build: Trunk passes `--target wasm32-unknown-unknown`, and
 /// `build-std` applies to cross builds alone.
 pub fn build_component() -> Result {
-    trunk_release(&["build", "--release"])?;
+    run(&mut trunk_release(&["build", "--release"]))?;
     // The bookkeeper's bank linking is its own bundle, so shoppers never download it. Built
     // second: Trunk empties its own dist directory only.
-    trunk_release(&[
+    run(&mut trunk_release(&[
         "build",
         "bank-link.html",
         "--release",
@@ -91,12 +105,14 @@ pub fn build_component() -> Result {
         "dist/bank",
         "--public-url",
         "/bank/",
-    ])
+    ]))
 }
 
-fn trunk_release(args: &[&str]) -> Result {
-    run(Command::new("trunk")
-        .args(args)
+/// `trunk <args>` with the release recipe above; also for another commit's checkout
+/// (`bench size --against`), so that both are built the same way.
+pub fn trunk_release(args: &[&str]) -> Command {
+    let mut cmd = Command::new("trunk");
+    cmd.args(args)
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
         // The standard library's smaller algorithms (sorting, formatting): 651 bytes gzip.
@@ -107,7 +123,8 @@ fn trunk_release(args: &[&str]) -> Result {
             // Leptos components erased to `AnyView`, as in .cargo/config.toml (replaced here).
             "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none \
              --cfg erase_components",
-        ))
+        );
+    cmd
 }
 
 fn demo(args: &[String]) -> Result {
@@ -165,6 +182,15 @@ fn test() -> Result {
     let axe = tools::ensure_axe()?;
     build_component()?;
     let mut tally = Tally::default();
+    // The shopper's bytes against the committed budget (issue 11), on the build just made;
+    // said at once, counted with the rest.
+    let budget = size::check().inspect_err(|e| eprintln!("xtask: {e}"));
+    match &budget {
+        Ok(()) => tally.passed += 1,
+        Err(_) => tally.failed += 1,
+    }
+    // xtask's own unit tests (the budget's arithmetic), left out of the workspace run below.
+    let xtask = tally.run(Command::new("cargo").args(["test", "-p", "xtask"]));
     // Native: rules, property tests, server + sandbox integration, and the end-to-end tests
     // that drive the release build in headless Chromium.
     let native = tally.run(
@@ -219,7 +245,12 @@ fn test() -> Result {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     );
     println!("summary: {} passed, {} failed", tally.passed, tally.failed);
-    native.and(postgres).and(fuzz).and(browser)
+    budget
+        .and(xtask)
+        .and(native)
+        .and(postgres)
+        .and(fuzz)
+        .and(browser)
 }
 
 /// The server's tests that run on both engines (`KC_TEST_POSTGRES` moves them to PostgreSQL).
