@@ -133,8 +133,14 @@ async fn two_bank_pages_on_one_page_keep_their_ids_and_focus_to_themselves() {
     assert_own_ids("sign-in", &[&a, &b], 4);
     sign_in(&a).await;
     sign_in(&b).await;
-    settle().await;
     // The second sign-in moves focus to the second page's company field, not the first's.
+    // (The first sign-in put it on the first page's: wait for it to move, or time out.)
+    until("focus on the second page's company field", || {
+        document().active_element().is_some_and(|f| {
+            b.contains(Some(&f)) && f.get_attribute("data-kc-field").as_deref() == Some("company")
+        })
+    })
+    .await;
     let focused = document().active_element().unwrap();
     assert!(
         b.contains(Some(&focused))

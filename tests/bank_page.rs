@@ -243,8 +243,10 @@ async fn the_launchers_progress_shows_and_a_window_that_just_closes_is_reported(
     let root = bank_page_in_the_launcher(200, "{}").await;
     assert!(text(".kc-continue").contains("Opening your bank"));
     js_sys::eval("window.__kc_flow.onLoad(); window.__kc_flow.onReady();").unwrap();
-    settle().await;
-    assert!(text(".kc-continue").contains("Continue in your bank's window"));
+    until("the launcher's progress on the button", || {
+        text(".kc-continue").contains("Continue in your bank's window")
+    })
+    .await;
     assert!(text(".kc-link-status").contains("Continue in your bank's window"));
     // The window goes away without onAbort or onFinished: the page reports it and shows what
     // the server read from Klarna (here: the flow was aborted), not left waiting.
@@ -281,7 +283,7 @@ async fn on_close_before_on_finished_still_links_the_bank() {
             .any(|e| e.starts_with("linked "))
     })
     .await;
-    settle().await;
+    browser::drained().await;
     assert_eq!(endings_sent(), [r#"{"ending":"closed"}"#], "one report");
     assert_eq!(recorded("window.__kc_events").len(), 1);
     assert!(!text(".kc-notice-area").contains("closed"));

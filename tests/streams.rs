@@ -2,7 +2,12 @@
 //! classes out of the bundle must still stream as server_fn expects, both ways.
 #![cfg(target_arch = "wasm32")]
 
+mod browser;
+
+use browser::{drained, until};
 use futures_util::stream::{self, StreamExt};
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -67,4 +72,69 @@ async fn a_rust_stream_can_be_a_fetch_request_body() {
         .await
         .expect("the whole body");
     assert_eq!(text(&read), "xy");
+}
+
+/// Sets its flag when dropped: whether the Rust stream it rides along with is gone.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_cancel_while_a_pull_waits_drops_the_rust_stream() {
+    let dropped = Rc::new(Cell::new(false));
+    let flag = DropFlag(dropped.clone());
+    // A stream that never yields: the first pull waits on it for ever.
+    let chunks = stream::pending::<Result<JsValue, JsValue>>().map(move |c| {
+        let _ = &flag;
+        c
+    });
+    let raw = ReadableStream::from_stream(chunks).into_raw();
+    let reader: web_sys::ReadableStreamDefaultReader = raw.get_reader().unchecked_into();
+    let _read = reader.read();
+    drained().await;
+    assert!(!dropped.get(), "still alive while read");
+    let _ = JsFuture::from(reader.cancel()).await;
+    until("the Rust stream dropped by cancel()", || dropped.get()).await;
+}
+
+#[wasm_bindgen_test]
+async fn nothing_is_pulled_before_a_read() {
+    let polled = Rc::new(Cell::new(0));
+    let counted = polled.clone();
+    let chunks = stream::iter(0..3).map(move |i| {
+        counted.set(counted.get() + 1);
+        Ok(JsValue::from(i))
+    });
+    let raw = ReadableStream::from_stream(chunks).into_raw();
+    drained().await;
+    assert_eq!(polled.get(), 0, "chunks pulled with no reader");
+    let reader: web_sys::ReadableStreamDefaultReader = raw.get_reader().unchecked_into();
+    let _ = JsFuture::from(reader.read()).await;
+    drained().await;
+    assert_eq!(polled.get(), 1, "one read, one chunk pulled");
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_rust_side_early_cancels_the_javascript_stream() {
+    js_sys::eval(
+        "window.__kcCancelled = false; window.__kcStream = new ReadableStream({ \
+         pull(c) { c.enqueue('x'); }, cancel() { window.__kcCancelled = true; } });",
+    )
+    .unwrap();
+    let raw: web_sys::ReadableStream =
+        js_sys::Reflect::get(&js_sys::global(), &"__kcStream".into())
+            .unwrap()
+            .unchecked_into();
+    let mut chunks = ReadableStream::from_raw(raw.clone()).into_stream();
+    assert_eq!(text(&chunks.next().await.unwrap().unwrap()), "x");
+    drop(chunks);
+    until("the JS stream cancelled", || {
+        js_sys::eval("window.__kcCancelled").unwrap().is_truthy()
+    })
+    .await;
+    assert!(!raw.locked(), "released after the cancel");
 }

@@ -249,7 +249,7 @@ fn PaymentSection(ctx: Ctx) -> impl IntoView {
     view! {
         <section class="kc-payment" aria-labelledby=ctx.id("payment-title") aria-busy=move || if ctx.busy.get() { "true" } else { "false" }>
             <h2 id=ctx.id("payment-title")>{t(lang, Text::Payment)}</h2>
-            <p class="kc-sdk-status" hidden=move || ctx.sdk.get() != SdkState::Loading>{t(lang, Text::LoadingKlarna)}</p>
+            <p class="kc-sdk-status" class:kc-sdk-idle=move || ctx.sdk.get() != SdkState::Loading>{t(lang, Text::LoadingKlarna)}</p>
             <div class="kc-paused" hidden=move || ctx.sdk.get() != SdkState::Paused>
                 <p>{t(lang, Text::KlarnaPaused)}</p>
                 <button type="button" class="kc-button kc-secondary kc-resume" on:click=move |_| flow::resume(ctx)>

@@ -5,25 +5,12 @@
 
 use crate::browser::until;
 use crate::texts;
-use klarna_checkout::api::{sleep, Endpoint};
+use klarna_checkout::api::Endpoint;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 pub fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
-}
-
-/// Lets every pending timer, promise, reactive update and animation frame run: the page moves
-/// focus on the next frame, which a fixed sleep would race on a loaded machine.
-pub async fn settle() {
-    sleep(30).await;
-    for _ in 0..2 {
-        let frame = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
-    }
-    sleep(30).await;
 }
 
 pub fn text(css: &str) -> String {
@@ -116,7 +103,7 @@ pub async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
     document().body().unwrap().append_child(&root).unwrap();
     let ctx = BankCtx::new(Endpoint(String::new()), locale.into(), Some(root.clone()));
     leptos::mount::mount_to(root.clone(), move || view! { <BankLinkApp ctx=ctx /> }).forget();
-    settle().await;
+    crate::browser::drained().await;
     root
 }
 

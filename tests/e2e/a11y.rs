@@ -180,7 +180,7 @@ async fn purchase_states(theme: &str) {
     // Klarna's script slow to load: the form with its payment options still loading.
     slow(&shop, "api.js", 5_000);
     shop.goto_checkout(&q("")).await;
-    shop.find(".kc-sdk-status:not([hidden])").await;
+    shop.find(".kc-sdk-status:not(.kc-sdk-idle)").await;
     shop.check(&s("loading-klarna"), "").await;
     shop.sandbox.set_faults(sandbox::Faults::default());
     shop.wait_enabled(".kc-buy").await;

@@ -73,6 +73,22 @@ pub fn bundle_sizes(bundle: &str, dist: &Path) -> Result<Vec<FileSize>> {
             out.push(file_size(format!("{bundle}: js (snippets/{name})"), &path)?);
         }
     }
+    // A build that lost its code must not pass as a small one.
+    let count = |kind: &str| {
+        out.iter()
+            .filter(|f| f.kind.starts_with(&format!("{bundle}: {kind} (")))
+            .count()
+    };
+    if count("wasm") != 1 || count("js") == 0 || count("css") == 0 {
+        return Err(format!(
+            "{}: the {bundle} bundle should have one .wasm and its .js and .css files \
+             (found {} wasm, {} js, {} css): is the build complete?",
+            dist.display(),
+            count("wasm"),
+            count("js"),
+            count("css")
+        ));
+    }
     // The texts: one catalog per language, fetched by the component; English and German
     // listed (the others are of the same size).
     for lang in ["en", "de"] {
@@ -191,6 +207,21 @@ pub fn check() -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_without_its_wasm_is_refused_not_counted_small() {
+        let dist = std::env::temp_dir().join(format!("kc-size-{}", std::process::id()));
+        std::fs::create_dir_all(dist.join("i18n")).unwrap();
+        for file in ["glue.js", "checkout.css", "i18n/en.txt", "i18n/de.txt"] {
+            std::fs::write(dist.join(file), "x").unwrap();
+        }
+        let missing = bundle_sizes("checkout", &dist);
+        std::fs::write(dist.join("code_bg.wasm"), "x").unwrap();
+        let complete = bundle_sizes("checkout", &dist);
+        std::fs::remove_dir_all(&dist).unwrap();
+        assert!(missing.unwrap_err().contains("0 wasm"));
+        assert_eq!(complete.unwrap().len(), 5);
+    }
 
     #[test]
     fn at_or_under_the_budget_passes_with_its_headroom() {
