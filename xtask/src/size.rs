@@ -60,12 +60,22 @@ pub fn bundle_sizes(bundle: &str, dist: &Path) -> Result<Vec<FileSize>> {
             )?);
         }
     }
-    // wasm-bindgen's snippets (the custom element's definition), imported by the glue.
+    // wasm-bindgen's snippets (the custom element's definition) that the glue imports: the
+    // snippets directory also holds those of the crate's other bundle, which are never loaded.
+    let glue: String = entries
+        .iter()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".js"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
     if let Ok(dirs) = std::fs::read_dir(dist.join("snippets")) {
         let mut files: Vec<_> = dirs
             .flatten()
             .filter_map(|d| std::fs::read_dir(d.path()).ok())
             .flat_map(|f| f.flatten().map(|e| e.path()))
+            .filter(|path| {
+                path.strip_prefix(dist)
+                    .is_ok_and(|rel| glue.contains(&*rel.to_string_lossy()))
+            })
             .collect();
         files.sort();
         for path in files {
@@ -221,6 +231,28 @@ mod tests {
         std::fs::remove_dir_all(&dist).unwrap();
         assert!(missing.unwrap_err().contains("0 wasm"));
         assert_eq!(complete.unwrap().len(), 5);
+    }
+
+    #[test]
+    fn only_the_snippets_the_glue_imports_are_counted() {
+        let dist = std::env::temp_dir().join(format!("kc-snippets-{}", std::process::id()));
+        std::fs::create_dir_all(dist.join("i18n")).unwrap();
+        std::fs::create_dir_all(dist.join("snippets/crate-1")).unwrap();
+        for file in ["code_bg.wasm", "checkout.css", "i18n/en.txt", "i18n/de.txt"] {
+            std::fs::write(dist.join(file), "x").unwrap();
+        }
+        std::fs::write(
+            dist.join("glue.js"),
+            "import { define } from './snippets/crate-1/inline0.js';",
+        )
+        .unwrap();
+        std::fs::write(dist.join("snippets/crate-1/inline0.js"), "x").unwrap();
+        std::fs::write(dist.join("snippets/crate-1/inline1.js"), "x").unwrap();
+        let sizes = bundle_sizes("checkout", &dist);
+        std::fs::remove_dir_all(&dist).unwrap();
+        let kinds: Vec<String> = sizes.unwrap().into_iter().map(|f| f.kind).collect();
+        assert!(kinds.contains(&"checkout: js (snippets/inline0.js)".to_string()));
+        assert!(!kinds.iter().any(|k| k.contains("inline1")), "{kinds:?}");
     }
 
     #[test]
