@@ -39,6 +39,10 @@ pub fn start_session(ctx: Ctx, renewed: bool) {
         }
         match result {
             Ok(session) => {
+                // Klarna's script travels while the shopping view renders (a round trip and
+                // the download saved on a real network; `load_sdk` below takes the same load).
+                loader::PAYMENTS
+                    .prefetch(&ctx.endpoint.with_value(|e| e.resolve(&session.sdk_url)));
                 ctx.refused.set(Vec::new());
                 ctx.forget_widgets();
                 ctx.finalize_pending.set(false);

@@ -72,18 +72,7 @@ impl Script {
         if self.present() {
             return Ok(());
         }
-        let promise = LOADS.with(|loads| {
-            let mut loads = loads.borrow_mut();
-            loads
-                .iter()
-                .find(|(id, _)| *id == self.tag_id)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_else(|| {
-                    let p = self.start(url);
-                    loads.push((self.tag_id, p.clone()));
-                    p
-                })
-        });
+        let promise = self.loading(url);
         let result = JsFuture::from(promise).await;
         if result.is_err() {
             LOADS.with(|loads| loads.borrow_mut().retain(|(id, _)| *id != self.tag_id));
@@ -95,6 +84,30 @@ impl Script {
             LOADS.with(|loads| loads.borrow_mut().retain(|(id, _)| *id != self.tag_id));
             Err(ScriptLoadError::Missing)
         }
+    }
+
+    /// Starts loading the script now without waiting for it: it travels while the checkout
+    /// renders, and the [`load`](Self::load) that follows takes the same promise.
+    pub fn prefetch(self, url: &str) {
+        if !self.present() {
+            let _ = self.loading(url);
+        }
+    }
+
+    /// The page's one load of this script, started if none is under way.
+    fn loading(self, url: &str) -> js_sys::Promise {
+        LOADS.with(|loads| {
+            let mut loads = loads.borrow_mut();
+            loads
+                .iter()
+                .find(|(id, _)| *id == self.tag_id)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| {
+                    let p = self.start(url);
+                    loads.push((self.tag_id, p.clone()));
+                    p
+                })
+        })
     }
 
     /// Inserts the tag (or finds the storefront's own by its `src`) and resolves once the

@@ -94,9 +94,11 @@ pub fn run_in(dir: &Path, cmd: &mut Command) -> Result {
 /// The variables reach only this build: Trunk passes `--target wasm32-unknown-unknown`, and
 /// `build-std` applies to cross builds alone.
 pub fn build_component() -> Result {
+    fresh_snippets();
     run(&mut trunk_release(&["build", "--release"]))?;
     // The bookkeeper's bank linking is its own bundle, so shoppers never download it. Built
     // second: Trunk empties its own dist directory only.
+    fresh_snippets();
     run(&mut trunk_release(&[
         "build",
         "bank-link.html",
@@ -105,7 +107,15 @@ pub fn build_component() -> Result {
         "dist/bank",
         "--public-url",
         "/bank/",
-    ]))
+    ]))?;
+    size::precompress(&root().join("dist"))
+}
+
+/// Both bundles come from one crate, so wasm-bindgen writes their JS snippets into one
+/// directory under the target, which Trunk copies whole into each dist and preloads: the
+/// checkout's page fetched the bank page's snippet. Emptied before each build.
+fn fresh_snippets() {
+    let _ = std::fs::remove_dir_all(target_dir().join("wasm-bindgen/release/snippets"));
 }
 
 /// `trunk <args>` with the release recipe above; also for another commit's checkout

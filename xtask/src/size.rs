@@ -38,6 +38,34 @@ fn file_size(kind: String, path: &Path) -> Result<FileSize> {
     })
 }
 
+/// Writes `file.gz` (gzip at its best level) beside every text, script, style and wasm file
+/// under `dir`, so that the server sends what the size budget counts (`ServeDir`'s
+/// `precompressed_gzip`). Trunk empties its dist at every build, so none is ever stale.
+pub fn precompress(dir: &Path) -> Result {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            precompress(&path)?;
+            continue;
+        }
+        let compressible = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["wasm", "js", "css", "html", "txt", "svg", "json"].contains(&e));
+        if compressible {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+            enc.write_all(&bytes).map_err(|e| e.to_string())?;
+            let gz = enc.finish().map_err(|e| e.to_string())?;
+            let mut name = path.clone().into_os_string();
+            name.push(".gz");
+            std::fs::write(&name, gz).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The component's files in one bundle's dist directory (`dist` for the checkout, `dist/bank`
 /// for the bookkeeper): wasm, glue and loader js, wasm-bindgen's snippets, css, and the English
 /// and German catalogs. The demo shop's own stylesheet is not part of the component.

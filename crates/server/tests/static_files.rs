@@ -1,0 +1,108 @@
+//! The component's files as a shopper's browser gets them: gzip-compressed when it accepts
+//! gzip and the build wrote the `.gz` beside the file (`cargo xtask build` does), so the
+//! bytes on the wire are the gzip figure the size budget holds; the plain file otherwise.
+
+mod common;
+
+use common::*;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::{Read, Write};
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+async fn dist_with_component() -> (TempDir, Vec<u8>) {
+    let dist = TempDir::new();
+    // Something that compresses, like the real wasm.
+    let wasm: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dist.0.join("klarna-checkout_bg.wasm"), &wasm).unwrap();
+    std::fs::write(dist.0.join("klarna-checkout_bg.wasm.gz"), gzip(&wasm)).unwrap();
+    let page = b"<!DOCTYPE html><p>shop</p>";
+    std::fs::write(dist.0.join("index.html"), page).unwrap();
+    std::fs::write(dist.0.join("index.html.gz"), gzip(page)).unwrap();
+    (dist, wasm)
+}
+
+#[tokio::test]
+async fn a_browser_that_accepts_gzip_gets_the_precompressed_file() {
+    let (dist, wasm) = dist_with_component().await;
+    let dir = dist.0.clone();
+    let env = start_with(move |c| c.dist = dir).await;
+    let r = env
+        .http
+        .get(format!("{}/klarna-checkout_bg.wasm", env.url))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    let vary: Vec<String> = r
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("accept-encoding")),
+        "caches must keep the two apart: {vary:?}"
+    );
+    let body = r.bytes().await.unwrap();
+    assert!(
+        body.len() < wasm.len() / 4,
+        "{} bytes on the wire",
+        body.len()
+    );
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, wasm);
+    // The page (and the fallback for any other path) too.
+    let page = env
+        .http
+        .get(format!("{}/?cart=demo", env.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn a_browser_that_does_not_accept_gzip_gets_the_file_as_built() {
+    let (dist, wasm) = dist_with_component().await;
+    let dir = dist.0.clone();
+    let env = start_with(move |c| c.dist = dir).await;
+    let r = env
+        .http
+        .get(format!("{}/klarna-checkout_bg.wasm", env.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.bytes().await.unwrap().to_vec(), wasm);
+}
+
+#[tokio::test]
+async fn api_answers_are_never_compressed() {
+    let (dist, _) = dist_with_component().await;
+    let dir = dist.0.clone();
+    let env = start_with(move |c| c.dist = dir).await;
+    let r = env
+        .http
+        .post(format!("{}/api/checkout/sessions", env.url))
+        .header("accept-encoding", "gzip")
+        .json(&serde_json::json!({"cart": "demo", "locale": "en-GB"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("content-encoding").is_none());
+}
