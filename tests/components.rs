@@ -17,7 +17,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod browser;
 
-use browser::until;
+use browser::{click, until};
 mod texts;
 
 /// Installs a fake `Klarna.Payments` whose `authorize` answers `result`, and a fake `fetch`
@@ -157,15 +157,6 @@ fn attr(css: &str, name: &str) -> Option<String> {
         .query_selector(css)
         .unwrap()
         .and_then(|e| e.get_attribute(name))
-}
-
-fn click(css: &str) {
-    let el: web_sys::HtmlElement = document()
-        .query_selector(css)
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    el.click();
 }
 
 fn buy_disabled() -> bool {

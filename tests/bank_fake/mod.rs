@@ -32,14 +32,7 @@ pub fn attr(css: &str, name: &str) -> Option<String> {
         .and_then(|e| e.get_attribute(name))
 }
 
-pub fn click(css: &str) {
-    let el: web_sys::HtmlElement = document()
-        .query_selector(css)
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    el.click();
-}
+pub use crate::browser::click;
 
 /// The strings a fake pushed into the array `global`.
 pub fn recorded(global: &str) -> Vec<String> {

@@ -72,6 +72,20 @@ pub async fn until_or(what: &str, done: impl Fn() -> bool, context: impl Fn() ->
     panic!("timed out waiting for {what}{}", context());
 }
 
+/// Clicks the page's first element matching `css` (which must be there).
+pub fn click(css: &str) {
+    use wasm_bindgen::JsCast;
+    let el: web_sys::HtmlElement = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .query_selector(css)
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    el.click();
+}
+
 pub async fn until(what: &str, done: impl Fn() -> bool) {
     until_or(what, done, String::new).await;
 }

@@ -151,7 +151,12 @@ async fn the_components_files_vary_by_origin_also_for_the_servers_own_page() {
         }
         let r = request.send().await.unwrap();
         let vary: Vec<_> = r.headers().get_all("vary").iter().collect();
-        assert_eq!(vary, ["Origin"], "{origin:?}");
+        // Once for the origin (and once for the gzip copy: static_files.rs).
+        assert_eq!(
+            vary.iter().filter(|v| v.as_bytes() == b"Origin").count(),
+            1,
+            "{origin:?}: {vary:?}"
+        );
     }
 }
 

@@ -15,7 +15,25 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-async fn dist_with_component() -> (TempDir, Vec<u8>) {
+/// A server on a dist holding the component's wasm and page, each with its `.gz`; the dist
+/// (kept alive with it) and the wasm's bytes.
+async fn server_with_component() -> (Env, TempDir, Vec<u8>) {
+    let (dist, wasm) = dist_with_component();
+    let dir = dist.0.clone();
+    let env = start_with(move |c| c.dist = dir).await;
+    (env, dist, wasm)
+}
+
+/// `GET path`, saying `Accept-Encoding: accept` when given.
+async fn get(env: &Env, path: &str, accept: Option<&str>) -> reqwest::Response {
+    let mut request = env.http.get(format!("{}{path}", env.url));
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    request.send().await.unwrap()
+}
+
+fn dist_with_component() -> (TempDir, Vec<u8>) {
     let dist = TempDir::new();
     // Something that compresses, like the real wasm.
     let wasm: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
@@ -29,16 +47,8 @@ async fn dist_with_component() -> (TempDir, Vec<u8>) {
 
 #[tokio::test]
 async fn a_browser_that_accepts_gzip_gets_the_precompressed_file() {
-    let (dist, wasm) = dist_with_component().await;
-    let dir = dist.0.clone();
-    let env = start_with(move |c| c.dist = dir).await;
-    let r = env
-        .http
-        .get(format!("{}/klarna-checkout_bg.wasm", env.url))
-        .header("accept-encoding", "gzip, deflate, br")
-        .send()
-        .await
-        .unwrap();
+    let (env, _dist, wasm) = server_with_component().await;
+    let r = get(&env, "/klarna-checkout_bg.wasm", Some("gzip, deflate, br")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-encoding"], "gzip");
     assert_eq!(r.headers()["content-type"], "application/wasm");
@@ -64,27 +74,14 @@ async fn a_browser_that_accepts_gzip_gets_the_precompressed_file() {
         .unwrap();
     assert_eq!(plain, wasm);
     // The page (and the fallback for any other path) too.
-    let page = env
-        .http
-        .get(format!("{}/?cart=demo", env.url))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let page = get(&env, "/?cart=demo", Some("gzip")).await;
     assert_eq!(page.headers()["content-encoding"], "gzip");
 }
 
 #[tokio::test]
 async fn a_browser_that_does_not_accept_gzip_gets_the_file_as_built() {
-    let (dist, wasm) = dist_with_component().await;
-    let dir = dist.0.clone();
-    let env = start_with(move |c| c.dist = dir).await;
-    let r = env
-        .http
-        .get(format!("{}/klarna-checkout_bg.wasm", env.url))
-        .send()
-        .await
-        .unwrap();
+    let (env, _dist, wasm) = server_with_component().await;
+    let r = get(&env, "/klarna-checkout_bg.wasm", None).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("content-encoding").is_none());
     assert_eq!(r.bytes().await.unwrap().to_vec(), wasm);
@@ -92,9 +89,7 @@ async fn a_browser_that_does_not_accept_gzip_gets_the_file_as_built() {
 
 #[tokio::test]
 async fn api_answers_are_never_compressed() {
-    let (dist, _) = dist_with_component().await;
-    let dir = dist.0.clone();
-    let env = start_with(move |c| c.dist = dir).await;
+    let (env, _dist, _) = server_with_component().await;
     let r = env
         .http
         .post(format!("{}/api/checkout/sessions", env.url))
