@@ -38,9 +38,11 @@ fn file_size(kind: String, path: &Path) -> Result<FileSize> {
     })
 }
 
-/// Writes `file.gz` (gzip at its best level) beside every text, script, style and wasm file
-/// under `dir`, so that the server sends what the size budget counts (`ServeDir`'s
-/// `precompressed_gzip`). Trunk empties its dist at every build, so none is ever stale.
+/// Writes `file.gz` (gzip at its best level) and `file.br` (Brotli at its best level) beside
+/// every text, script, style and wasm file under `dir`: the server sends the smaller one the
+/// browser accepts (`ServeDir`'s `precompressed_br` and `precompressed_gzip`), so no shopper
+/// downloads more than the gzip figure the budget counts. Trunk empties its dist at every
+/// build, so none is ever stale.
 pub fn precompress(dir: &Path) -> Result {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries.flatten() {
@@ -58,9 +60,20 @@ pub fn precompress(dir: &Path) -> Result {
             let mut enc = GzEncoder::new(Vec::new(), Compression::best());
             enc.write_all(&bytes).map_err(|e| e.to_string())?;
             let gz = enc.finish().map_err(|e| e.to_string())?;
-            let mut name = path.clone().into_os_string();
-            name.push(".gz");
-            std::fs::write(&name, gz).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut br = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                lgwin: 22,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            for (suffix, compressed) in [(".gz", gz), (".br", br)] {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                std::fs::write(&name, compressed)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
         }
     }
     Ok(())
@@ -281,6 +294,29 @@ mod tests {
         let kinds: Vec<String> = sizes.unwrap().into_iter().map(|f| f.kind).collect();
         assert!(kinds.contains(&"checkout: js (snippets/inline0.js)".to_string()));
         assert!(!kinds.iter().any(|k| k.contains("inline1")), "{kinds:?}");
+    }
+
+    #[test]
+    fn precompressed_copies_read_back_as_the_file() {
+        let dist = std::env::temp_dir().join(format!("kc-precompress-{}", std::process::id()));
+        std::fs::create_dir_all(dist.join("bank")).unwrap();
+        let wasm: Vec<u8> = (0..50_000u32).map(|i| (i % 199) as u8).collect();
+        std::fs::write(dist.join("bank/code_bg.wasm"), &wasm).unwrap();
+        std::fs::write(dist.join("notes.md"), "not served compressed").unwrap();
+        precompress(&dist).unwrap();
+        let gz = std::fs::read(dist.join("bank/code_bg.wasm.gz")).unwrap();
+        let br = std::fs::read(dist.join("bank/code_bg.wasm.br")).unwrap();
+        let untouched = !dist.join("notes.md.gz").exists();
+        std::fs::remove_dir_all(&dist).unwrap();
+        let mut from_gz = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut from_gz)
+            .unwrap();
+        let mut from_br = Vec::new();
+        brotli::BrotliDecompress(&mut &br[..], &mut from_br).unwrap();
+        assert_eq!(from_gz, wasm);
+        assert_eq!(from_br, wasm);
+        assert!(br.len() < wasm.len() / 4 && gz.len() < wasm.len() / 4);
+        assert!(untouched, "only the kinds the server sends are compressed");
     }
 
     #[test]

@@ -138,15 +138,20 @@ pub async fn app(
         router = router.nest(sandbox::MOUNT_PATH, sandbox::router(sb.clone()));
     }
     let csp = security::content_security_policy(&dist);
-    // The component's files gzip-compressed where the build wrote a `.gz` beside them
-    // (`cargo xtask build` does, at the best level): what a shopper downloads is the gzip
-    // figure of docs/performance.md, not the raw one. API answers stay uncompressed: they
-    // carry client tokens next to what the browser sent (BREACH).
+    // The component's files Brotli- or gzip-compressed where the build wrote a `.br` and a
+    // `.gz` beside them (`cargo xtask build` does, at the best levels): a shopper downloads at
+    // most the gzip figure of docs/performance.md, never the raw one. API answers stay
+    // uncompressed: they carry client tokens next to what the browser sent (BREACH).
     // Caches (a CDN before us) must keep the two encodings apart.
     let files = tower_http::set_header::SetResponseHeader::appending(
         ServeDir::new(&dist)
+            .precompressed_br()
             .precompressed_gzip()
-            .fallback(ServeFile::new(dist.join("index.html")).precompressed_gzip()),
+            .fallback(
+                ServeFile::new(dist.join("index.html"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            ),
         header::VARY,
         HeaderValue::from_static("Accept-Encoding"),
     );

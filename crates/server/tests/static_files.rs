@@ -1,6 +1,7 @@
-//! The component's files as a shopper's browser gets them: gzip-compressed when it accepts
-//! gzip and the build wrote the `.gz` beside the file (`cargo xtask build` does), so the
-//! bytes on the wire are the gzip figure the size budget holds; the plain file otherwise.
+//! The component's files as a shopper's browser gets them: Brotli or gzip when it accepts
+//! them and the build wrote the `.br` or `.gz` beside the file (`cargo xtask build` writes
+//! both), so the bytes on the wire are at most the gzip figure the size budget holds; the plain
+//! file otherwise.
 
 mod common;
 
@@ -33,12 +34,16 @@ async fn get(env: &Env, path: &str, accept: Option<&str>) -> reqwest::Response {
     request.send().await.unwrap()
 }
 
+const BROTLI_MARKER: &[u8] = b"brotli copy";
+
 fn dist_with_component() -> (TempDir, Vec<u8>) {
     let dist = TempDir::new();
     // Something that compresses, like the real wasm.
     let wasm: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(dist.0.join("klarna-checkout_bg.wasm"), &wasm).unwrap();
     std::fs::write(dist.0.join("klarna-checkout_bg.wasm.gz"), gzip(&wasm)).unwrap();
+    // The Brotli copy's content is the server's to pass on, not to read: a marker will do.
+    std::fs::write(dist.0.join("klarna-checkout_bg.wasm.br"), BROTLI_MARKER).unwrap();
     let page = b"<!DOCTYPE html><p>shop</p>";
     std::fs::write(dist.0.join("index.html"), page).unwrap();
     std::fs::write(dist.0.join("index.html.gz"), gzip(page)).unwrap();
@@ -48,7 +53,7 @@ fn dist_with_component() -> (TempDir, Vec<u8>) {
 #[tokio::test]
 async fn a_browser_that_accepts_gzip_gets_the_precompressed_file() {
     let (env, _dist, wasm) = server_with_component().await;
-    let r = get(&env, "/klarna-checkout_bg.wasm", Some("gzip, deflate, br")).await;
+    let r = get(&env, "/klarna-checkout_bg.wasm", Some("gzip, deflate")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-encoding"], "gzip");
     assert_eq!(r.headers()["content-type"], "application/wasm");
@@ -75,6 +80,23 @@ async fn a_browser_that_accepts_gzip_gets_the_precompressed_file() {
     assert_eq!(plain, wasm);
     // The page (and the fallback for any other path) too.
     let page = get(&env, "/?cart=demo", Some("gzip")).await;
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn a_browser_that_accepts_brotli_gets_the_brotli_copy_where_there_is_one() {
+    let (env, _dist, _) = server_with_component().await;
+    let r = get(
+        &env,
+        "/klarna-checkout_bg.wasm",
+        Some("gzip, deflate, br, zstd"),
+    )
+    .await;
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), BROTLI_MARKER);
+    // The page has no `.br`: gzip, then.
+    let page = get(&env, "/", Some("gzip, deflate, br, zstd")).await;
     assert_eq!(page.headers()["content-encoding"], "gzip");
 }
 
