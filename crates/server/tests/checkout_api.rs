@@ -400,17 +400,12 @@ async fn klarnas_authorization_callback_creates_the_order_once_when_the_browser_
     let billing = address("customer+de@klarna.com");
     // The shopper approves in Klarna's app and never comes back to the page.
     let token = env.token(&session, &billing).await;
-    for _ in 0..50 {
-        if env.sandbox.order_count() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        env.sandbox.order_count(),
-        1,
-        "the callback created the order"
-    );
+    until(
+        "the callback to create the order",
+        std::time::Duration::from_secs(5),
+        || async { (env.sandbox.order_count() == 1).then_some(()) },
+    )
+    .await;
     // If the browser does come back later, it gets that same order.
     let order: PlacedOrder = env
         .place(&session, &token, &billing)
@@ -476,7 +471,13 @@ async fn a_superseded_authorization_is_released_instead_of_ordering_twice() {
         .json()
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Both approvals' callbacks handled (the first one's a second later), not a fixed wait.
+    until(
+        "both callbacks handled",
+        std::time::Duration::from_secs(15),
+        || async { (env.state.store.pending_callbacks().await.unwrap() == 0).then_some(()) },
+    )
+    .await;
     assert_eq!(
         env.sandbox.order_count(),
         1,
