@@ -274,6 +274,11 @@ async fn fetch_all(
             .and_then(|p| p.next.as_ref())
         {
             None if page.is_some() => {
+                let lease = crate::entry_store::SyncLease {
+                    connection_id: &c.id,
+                    job,
+                    now: app.clock.now(),
+                };
                 progress.added = app
                     .store
                     .record_sync(
@@ -281,8 +286,11 @@ async fn fetch_all(
                         &sorted,
                         &progress.from_date,
                         &c.consent_start,
+                        &lease,
                     )
-                    .await?;
+                    .await?
+                    // Another sync holds the connection now: this one writes nothing.
+                    .ok_or(SyncStop::Lost)?;
                 return Ok(());
             }
             None => {

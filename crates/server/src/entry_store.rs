@@ -9,6 +9,13 @@ use crate::store::Store;
 use klarna::api::PendingTransaction;
 use sqlx::Row;
 
+/// The sync lease a write claims to hold: its connection, its job, and the time now.
+pub struct SyncLease<'a> {
+    pub connection_id: &'a str,
+    pub job: &'a str,
+    pub now: i64,
+}
+
 impl Store {
     /// Stores a finished sync of the days from `from` on; returns how many booked transactions
     /// were new. Pending transactions dated before `consent_start` go too: no sync can fetch
@@ -19,8 +26,27 @@ impl Store {
         sorted: &Sorted,
         from: &str,
         consent_start: &str,
-    ) -> Result<u32, sqlx::Error> {
+        lease: &SyncLease<'_>,
+    ) -> Result<Option<u32>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        // Only while this sync still holds its connection's lease, checked and renewed in the
+        // same transaction: a sync that lost it (its instance stalled past the lease, another
+        // sync took over) writes nothing, so its older pages never replace a newer sync's
+        // pending rows. `None`: the lease was lost.
+        let held = sqlx::query(
+            "UPDATE bank_connections SET sync_lease_until = $1
+             WHERE id = $2 AND sync_job = $3 AND sync_lease_until >= $4",
+        )
+        .bind(lease.now + crate::sync_store::SYNC_LEASE_SECS)
+        .bind(lease.connection_id)
+        .bind(lease.job)
+        .bind(lease.now)
+        .execute(&mut *tx)
+        .await?;
+        if held.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         let mut added = 0;
         for t in &sorted.booked {
             let result = sqlx::query(
@@ -74,7 +100,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(added)
+        Ok(Some(added))
     }
 
     /// The account's pending transactions, newest first.
@@ -115,8 +141,32 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::SyncLease;
     use crate::bank_entries::{NewPending, Sorted};
     use crate::store::Store;
+
+    /// The lease the tests' sync holds (`job-1` until far after `now`).
+    const LEASE: SyncLease<'static> = SyncLease {
+        connection_id: "c1",
+        job: "job-1",
+        now: 100,
+    };
+
+    /// A store with one connection (its lease held by `job-1`) and one account.
+    async fn store_with_account() -> (std::path::PathBuf, Store) {
+        let dir = std::env::temp_dir().join(format!("kc-entries-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("db.sqlite")).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at, sync_job, sync_lease_until)
+               VALUES ('c1', 'ACME', 'Demo Bank', '88888888', 'k', 's', '2026-01-01', '2026-09-13', 0, 'job-1', 1000);
+             INSERT INTO bank_accounts (id, connection_id, xs2a_account_id, iban, name, holder_name, balance, currency)
+               VALUES ('a1', 'c1', 'x1', 'DE00', 'Giro', 'ACME', 0, 'EUR');",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        (dir, store)
+    }
 
     fn pending(date: &str) -> NewPending {
         NewPending {
@@ -134,23 +184,13 @@ mod tests {
     /// pending row would move the next sync's start past the day it books on.
     #[tokio::test]
     async fn a_sync_that_skipped_an_entry_keeps_the_pending_rows() {
-        let dir = std::env::temp_dir().join(format!("kc-entries-{}", uuid::Uuid::new_v4()));
-        let store = Store::open(&dir.join("db.sqlite")).await.unwrap();
-        sqlx::raw_sql(
-            "INSERT INTO bank_connections (id, company, bank_name, bank_code, consent_id, consent_token_sealed, consent_start, consent_expires_on, created_at)
-               VALUES ('c1', 'ACME', 'Demo Bank', '88888888', 'k', 's', '2026-01-01', '2026-09-13', 0);
-             INSERT INTO bank_accounts (id, connection_id, xs2a_account_id, iban, name, holder_name, balance, currency)
-               VALUES ('a1', 'c1', 'x1', 'DE00', 'Giro', 'ACME', 0, 'EUR');",
-        )
-        .execute(&store.pool)
-        .await
-        .unwrap();
+        let (dir, store) = store_with_account().await;
         let first = Sorted {
             pending: vec![pending("2026-06-14")],
             ..Sorted::default()
         };
         store
-            .record_sync("a1", &first, "2026-06-01", "2026-01-01")
+            .record_sync("a1", &first, "2026-06-01", "2026-01-01", &LEASE)
             .await
             .unwrap();
         let since = || store.pending_since("a1");
@@ -160,7 +200,7 @@ mod tests {
             ..Sorted::default()
         };
         store
-            .record_sync("a1", &odd, "2026-06-14", "2026-01-01")
+            .record_sync("a1", &odd, "2026-06-14", "2026-01-01", &LEASE)
             .await
             .unwrap();
         assert_eq!(
@@ -169,10 +209,55 @@ mod tests {
             "kept while something went unread"
         );
         store
-            .record_sync("a1", &Sorted::default(), "2026-06-14", "2026-01-01")
+            .record_sync("a1", &Sorted::default(), "2026-06-14", "2026-01-01", &LEASE)
             .await
             .unwrap();
         assert_eq!(since().await.unwrap(), None, "a clean sync replaces it");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A sync whose lease another sync took (or that ran out) writes nothing: neither its
+    /// booked transactions nor a replacement of the newer sync's pending rows.
+    #[tokio::test]
+    async fn a_sync_that_lost_its_lease_writes_nothing() {
+        let (dir, store) = store_with_account().await;
+        let newer = Sorted {
+            pending: vec![pending("2026-06-14")],
+            ..Sorted::default()
+        };
+        let written = store
+            .record_sync("a1", &newer, "2026-06-01", "2026-01-01", &LEASE)
+            .await
+            .unwrap();
+        assert_eq!(written, Some(0));
+        // Another sync takes the lease; the first one's last page arrives late.
+        sqlx::query("UPDATE bank_connections SET sync_job = 'job-2' WHERE id = 'c1'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let stale = Sorted::default();
+        let written = store
+            .record_sync("a1", &stale, "2026-06-01", "2026-01-01", &LEASE)
+            .await
+            .unwrap();
+        assert_eq!(written, None, "lost lease");
+        assert_eq!(
+            store.pending_since("a1").await.unwrap().as_deref(),
+            Some("2026-06-14"),
+            "the newer sync's pending row stays"
+        );
+        // A lease that ran out is lost too, even with no one else holding it.
+        sqlx::query(
+            "UPDATE bank_connections SET sync_job = 'job-1', sync_lease_until = 99 WHERE id = 'c1'",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let written = store
+            .record_sync("a1", &stale, "2026-06-01", "2026-01-01", &LEASE)
+            .await
+            .unwrap();
+        assert_eq!(written, None, "run out");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
