@@ -179,3 +179,30 @@ async fn a_session_without_to_date_consents_to_nothing_after_its_day() {
         format!("to_date must be equal or before {}", date(0))
     );
 }
+
+/// The session's `language`: Klarna's example is `"en"` and it names no other form, so the
+/// sandbox takes two lower-case ISO 639-1 letters only (what our server sends: `en`, `de`).
+#[tokio::test]
+async fn a_session_language_other_than_a_two_letter_code_is_refused() {
+    let env = spawn().await;
+    for bad in ["en-GB", "EN", "e", "eng", ""] {
+        let (s, v) = env
+            .api(
+                "PUT",
+                "/xs2a/v1/sessions",
+                Some(json!({"psu": psu(), "language": bad})),
+            )
+            .await;
+        assert_eq!((s, location(&v)), (400, Some("language")), "{bad:?} → {v}");
+    }
+    for good in ["en", "de"] {
+        let (s, v) = env
+            .api(
+                "PUT",
+                "/xs2a/v1/sessions",
+                Some(json!({"psu": psu(), "language": good})),
+            )
+            .await;
+        assert_eq!(s, 201, "{good} → {v}");
+    }
+}

@@ -207,6 +207,17 @@ async fn create_session(
     let mut errors = Vec::new();
     let psu = psu::check(req.psu.as_ref(), true, &mut errors);
     let scope = scope_from(req.consent_scope, Date::from_unix(now), &mut errors);
+    // Klarna documents `language` as the app's language with the example `"en"`, and lists no
+    // other form: anything but a two-letter ISO 639-1 code is refused here, so a caller that
+    // sends `en-GB`, `EN` or an empty string learns it from the sandbox, not from Klarna.
+    if let Some(lang) = &req.language {
+        if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
+            errors.push((
+                "language".into(),
+                "must be a two-letter ISO 639-1 code in lower case, such as \"en\"".into(),
+            ));
+        }
+    }
     let bank_chosen = match &req.selected_bank {
         None => false,
         Some(b)
