@@ -274,7 +274,7 @@ async fn fetch_all(
             .and_then(|p| p.next.as_ref())
         {
             None if page.is_some() => {
-                let lease = crate::entry_store::SyncLease {
+                let lease = crate::sync_store::SyncLease {
                     connection_id: &c.id,
                     job,
                     now: app.clock.now(),

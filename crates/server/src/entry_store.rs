@@ -6,15 +6,9 @@
 
 use crate::bank_entries::Sorted;
 use crate::store::Store;
+use crate::sync_store::{renew_unexpired, SyncLease};
 use klarna::api::PendingTransaction;
 use sqlx::Row;
-
-/// The sync lease a write claims to hold: its connection, its job, and the time now.
-pub struct SyncLease<'a> {
-    pub connection_id: &'a str,
-    pub job: &'a str,
-    pub now: i64,
-}
 
 impl Store {
     /// Stores a finished sync of the days from `from` on; returns how many booked transactions
@@ -33,17 +27,7 @@ impl Store {
         // same transaction: a sync that lost it (its instance stalled past the lease, another
         // sync took over) writes nothing, so its older pages never replace a newer sync's
         // pending rows. `None`: the lease was lost.
-        let held = sqlx::query(
-            "UPDATE bank_connections SET sync_lease_until = $1
-             WHERE id = $2 AND sync_job = $3 AND sync_lease_until >= $4",
-        )
-        .bind(lease.now + crate::sync_store::SYNC_LEASE_SECS)
-        .bind(lease.connection_id)
-        .bind(lease.job)
-        .bind(lease.now)
-        .execute(&mut *tx)
-        .await?;
-        if held.rows_affected() != 1 {
+        if !renew_unexpired(&mut *tx, lease).await? {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -141,9 +125,9 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::SyncLease;
     use crate::bank_entries::{NewPending, Sorted};
     use crate::store::Store;
+    use crate::sync_store::SyncLease;
 
     /// The lease the tests' sync holds (`job-1` until far after `now`).
     const LEASE: SyncLease<'static> = SyncLease {

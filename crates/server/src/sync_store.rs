@@ -14,6 +14,50 @@ use sqlx::Row;
 /// How long a sync may go without a page before its lease runs out; every page renews it.
 pub const SYNC_LEASE_SECS: i64 = 120;
 
+/// The sync lease a write claims to hold: its connection, its job, and the time now.
+pub struct SyncLease<'a> {
+    pub connection_id: &'a str,
+    pub job: &'a str,
+    pub now: i64,
+}
+
+/// Renews `lease` only while its job still holds it and it has not run out; false when lost.
+/// On any executor: a transaction that writes under the lease checks it first, in itself.
+pub(crate) async fn renew_unexpired<'e, E>(
+    db: E,
+    lease: &SyncLease<'_>,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let r = sqlx::query(
+        "UPDATE bank_connections SET sync_lease_until = $1
+         WHERE id = $2 AND sync_job = $3 AND sync_lease_until >= $4",
+    )
+    .bind(lease.now + SYNC_LEASE_SECS)
+    .bind(lease.connection_id)
+    .bind(lease.job)
+    .bind(lease.now)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Gives the lease back if `job` still holds it, on any executor (alone, or with the sync's end).
+async fn release<'e, E>(db: E, connection_id: &str, job: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
+    )
+    .bind(connection_id)
+    .bind(job)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// An account's last sync as stored.
 #[derive(Clone, Debug)]
 pub struct StoredSync {
@@ -64,14 +108,7 @@ impl Store {
 
     /// Gives the lease back, if `job` still holds it.
     pub async fn release_sync(&self, connection_id: &str, job: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
-        )
-        .bind(connection_id)
-        .bind(job)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        release(&self.pool, connection_id, job).await
     }
 
     /// The sealed consent token, its generation and its consent's id.
@@ -176,13 +213,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE bank_connections SET sync_lease_until = 0, sync_job = NULL WHERE id = $1 AND sync_job = $2",
-        )
-        .bind(connection_id)
-        .bind(job)
-        .execute(&mut *tx)
-        .await?;
+        release(&mut *tx, connection_id, job).await?;
         let r = sqlx::query(
             "UPDATE sync_progress SET running = 0, pages = $1, fetched = $2, added = $3, skipped = $4, outcome = $5, updated_at = $6
              WHERE account_id = $7 AND job = $8 AND running = 1",
