@@ -23,10 +23,15 @@ pub const BUDGET_FILE: &str = "size-budget.toml";
 /// Its one key: the English checkout's gzip total, as `checkout_total` counts it.
 const BUDGET_KEY: &str = "checkout_en_gzip";
 
-fn gzip_len(bytes: &[u8]) -> Result<u64> {
+/// `bytes` gzip-compressed at the best level: what the budget counts and the server sends.
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
     enc.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(enc.finish().map_err(|e| e.to_string())?.len() as u64)
+    enc.finish().map_err(|e| e.to_string())
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<u64> {
+    Ok(gzip(bytes)?.len() as u64)
 }
 
 fn file_size(kind: String, path: &Path) -> Result<FileSize> {
@@ -57,9 +62,7 @@ pub fn precompress(dir: &Path) -> Result {
             .is_some_and(|e| ["wasm", "js", "css", "html", "txt", "svg", "json"].contains(&e));
         if compressible {
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-            enc.write_all(&bytes).map_err(|e| e.to_string())?;
-            let gz = enc.finish().map_err(|e| e.to_string())?;
+            let gz = gzip(&bytes)?;
             let mut br = Vec::new();
             let params = brotli::enc::BrotliEncoderParams {
                 quality: 11,
