@@ -10,7 +10,6 @@ use klarna_checkout::checkout::flow;
 use klarna_checkout::checkout::state::{Ctx, Options, Phase, SdkState};
 use klarna_checkout::checkout::CheckoutView;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -101,8 +100,7 @@ async fn mount(session: CheckoutSession) -> Mounted {
 
 async fn mount_in(session: CheckoutSession, locale: &str) -> Mounted {
     texts::install_checkout();
-    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
+    let root = browser::fresh_test_root();
     let ctx = Ctx::new(Options {
         endpoint: Endpoint(String::new()),
         cart: "demo".into(),

@@ -62,10 +62,16 @@ pub fn fake_bank_server(sync_status: u16, sync_body: &str) {
         window.fetch = function (req) {{
           var path = new URL(req.url, location.href).pathname;
           window.__kc_requests.push(req.method + ' ' + path + ' lang=' + req.headers.get('Accept-Language') + ' csrf=' + req.headers.get('X-CSRF-Token'));
-          if (req.method === 'POST') req.clone().text().then(function (b) {{ window.__kc_bodies.push(path + ' ' + b); }});
+          // Answered once the body is read and recorded, as a server reads before it answers:
+          // a test that saw the answer sees the body too.
+          var read = req.method === 'POST'
+            ? req.clone().text().then(function (b) {{ window.__kc_bodies.push(path + ' ' + b); }})
+            : Promise.resolve();
           var r = window.__kc_routes[req.method + ' ' + path] || [500, '{{"code":"internal","message":"no route"}}'];
           var body = r[0] === 204 ? null : r[1];
-          return Promise.resolve(new Response(body, {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }}));
+          return read.then(function () {{
+            return new Response(body, {{ status: r[0], headers: {{ 'Content-Type': 'application/json' }} }});
+          }});
         }};
         "#
     );
@@ -92,8 +98,7 @@ pub const LINKED_BANK: &str = r#"[{"connection":"c-1","company":"Nordlicht Outdo
 pub async fn mount_bank_page(locale: &str) -> web_sys::HtmlElement {
     use klarna_checkout::bank_link::{BankLinkApp, Ctx as BankCtx};
     texts::install_bank();
-    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
+    let root = crate::browser::fresh_test_root();
     let ctx = BankCtx::new(Endpoint(String::new()), locale.into(), Some(root.clone()));
     leptos::mount::mount_to(root.clone(), move || view! { <BankLinkApp ctx=ctx /> }).forget();
     crate::browser::drained().await;

@@ -72,6 +72,27 @@ pub async fn until_or(what: &str, done: impl Fn() -> bool, context: impl Fn() ->
     panic!("timed out waiting for {what}{}", context());
 }
 
+/// A new element for a test's component, appended to the body. A test that failed never
+/// removed its own: those are taken away first, or the next test's document-wide queries
+/// would read them and one failure would fail every test after it.
+pub fn fresh_test_root() -> web_sys::HtmlElement {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().unwrap().document().unwrap();
+    let left = document.query_selector_all("[data-kc-test-page]").unwrap();
+    for i in 0..left.length() {
+        if let Some(page) = left
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        {
+            page.remove();
+        }
+    }
+    let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    root.set_attribute("data-kc-test-page", "").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
 /// Clicks the page's first element matching `css` (which must be there).
 pub fn click(css: &str) {
     use wasm_bindgen::JsCast;
